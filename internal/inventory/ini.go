@@ -1,0 +1,217 @@
+package inventory
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// parseINI reads an Ansible INI inventory; a plain host list (one host a
+// line, optionally user@host:port) is the same format without sections.
+func parseINI(file string, data []byte) (*source, error) {
+	src := newSource(file, true)
+	src.group("all", 0)
+	section, kind := "ungrouped", "hosts"
+	src.group("ungrouped", 0)
+	src.groups["all"].children = append(src.groups["all"].children, "ungrouped")
+	for i, raw := range strings.Split(string(data), "\n") {
+		ln := i + 1
+		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' && !isBracketedIP(line) {
+			if !strings.HasSuffix(line, "]") {
+				return nil, errorf(file, ln, "section header %q has no closing ']'", clip(line))
+			}
+			name := strings.TrimSpace(line[1 : len(line)-1])
+			section, kind = name, "hosts"
+			if n, k, ok := strings.Cut(name, ":"); ok {
+				section, kind = n, k
+				if kind != "vars" && kind != "children" {
+					return nil, errorf(file, ln, "section [%s]: ':%s' is not a section kind; use [group], [group:vars] or [group:children]", clip(name), clip(kind))
+				}
+			}
+			if err := checkGroupName(section); err != nil {
+				return nil, errorf(file, ln, "group name %v", err)
+			}
+			g := src.group(section, ln)
+			if section != "all" && section != "ungrouped" && !contains(src.groups["all"].children, section) {
+				src.groups["all"].children = append(src.groups["all"].children, section)
+			}
+			_ = g
+			continue
+		}
+		g := src.groups[section]
+		switch kind {
+		case "vars":
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				return nil, errorf(file, ln, "in [%s:vars], %q should be key=value", clip(section), clip(line))
+			}
+			g.vars[strings.TrimSpace(k)] = varValue{val: unquote(strings.TrimSpace(v)), line: ln}
+		case "children":
+			if err := checkGroupName(line); err != nil {
+				return nil, errorf(file, ln, "child group name %v", err)
+			}
+			g.children = append(g.children, line)
+		default:
+			if err := parseHostLine(src, g, line, ln); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// [group:children] may name a group defined only by its children
+	// section; make sure every child exists, creating empty ones.
+	for _, name := range sortedKeys(src.groups) {
+		for _, c := range src.groups[name].children {
+			if _, ok := src.groups[c]; !ok {
+				src.group(c, src.groups[name].line)
+			}
+		}
+	}
+	return src, nil
+}
+
+func parseHostLine(src *source, g *group, line string, ln int) error {
+	fields, err := splitFields(line)
+	if err != nil {
+		return errorf(src.file, ln, "%v", err)
+	}
+	hostPart := fields[0]
+	vs := vars{}
+	// Plain-list conveniences: user@host and host:port.
+	if u, rest, ok := strings.Cut(hostPart, "@"); ok {
+		if err := checkToken(u); err != nil {
+			return errorf(src.file, ln, "user %v", err)
+		}
+		vs["ansible_user"] = varValue{val: u, line: ln}
+		hostPart = rest
+	}
+	if h, p, ok := splitHostPort(hostPart); ok {
+		if _, valid := parsePort(p); !valid {
+			return errorf(src.file, ln, "port %q of %q is not a number from 1 to 65535", clip(p), clip(hostPart))
+		}
+		hostPart = h
+		vs["ansible_port"] = varValue{val: p, line: ln}
+	}
+	for _, f := range fields[1:] {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return errorf(src.file, ln, "%q after the host name should be key=value (host vars), e.g. ansible_host=10.0.0.5", clip(f))
+		}
+		vs[k] = varValue{val: unquote(v), line: ln}
+	}
+	names, err := expandRange(hostPart)
+	if err != nil {
+		return errorf(src.file, ln, "%v", err)
+	}
+	for _, n := range names {
+		if err := checkAddress(n); err != nil {
+			return errorf(src.file, ln, "host name %v", err)
+		}
+		g.hosts = append(g.hosts, &hostEntry{name: n, line: ln, vars: vs})
+	}
+	return nil
+}
+
+// splitHostPort splits "host:port" but leaves bare IPv6 addresses and
+// ranges like web[01:10] alone.
+func splitHostPort(s string) (string, string, bool) {
+	if strings.HasPrefix(s, "[") && strings.Contains(s, "]:") {
+		h, p, err := net.SplitHostPort(s)
+		return h, p, err == nil
+	}
+	if strings.Count(s, ":") != 1 {
+		return s, "", false
+	}
+	i := strings.LastIndexByte(s, ':')
+	if strings.LastIndexByte(s, ']') > i { // a range's colon
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// splitFields splits on whitespace, honouring single and double quotes.
+func splitFields(line string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	var quote rune
+	inField := false
+	for _, r := range line {
+		switch {
+		case quote != 0:
+			cur.WriteRune(r)
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+			inField = true
+			cur.WriteRune(r)
+		case r == ' ' || r == '\t':
+			if inField {
+				out = append(out, cur.String())
+				cur.Reset()
+				inField = false
+			}
+		case r == '#' && !inField:
+			// trailing comment
+			if cur.Len() == 0 {
+				goto done
+			}
+			cur.WriteRune(r)
+		default:
+			inField = true
+			cur.WriteRune(r)
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("unterminated %c quote in %q", quote, clip(line))
+	}
+done:
+	if inField {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+func unquote(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		if v[0] == '"' {
+			if u, err := strconv.Unquote(v); err == nil {
+				return u
+			}
+		}
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+func checkGroupName(s string) error {
+	if s == "" {
+		return fmt.Errorf("is empty")
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r == '.' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')) {
+			return fmt.Errorf("%q has %q; group names are letters, digits, '_', '-' and '.'", clip(s), r)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// isBracketedIP tells "[2001:db8::1]:22" (a host) from "[group]".
+func isBracketedIP(line string) bool {
+	end := strings.IndexByte(line, ']')
+	return end > 0 && net.ParseIP(line[1:end]) != nil
+}

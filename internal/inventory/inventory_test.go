@@ -1,0 +1,294 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func byName(inv *Inventory) map[string]*Host {
+	m := map[string]*Host{}
+	for _, h := range inv.Hosts {
+		m[h.Name] = h
+	}
+	return m
+}
+
+func TestAnsibleINI(t *testing.T) {
+	p := write(t, "hosts", `
+# comment
+bastion.example.com
+
+[web]
+web[01:03].example.com ansible_user=deploy
+web09 ansible_host=10.0.0.9 ansible_port=2222
+
+[db]
+db1 ansible_host=10.0.1.1 ansible_become=yes ansible_password="s3cret word"
+
+[win]
+win1 ansible_connection=winrm ansible_winrm_transport=ntlm ansible_winrm_scheme=https
+
+[prod:children]
+web
+db
+
+[prod:vars]
+ansible_user=ops
+ansible_ssh_private_key_file=~/.ssh/prod_ed25519
+
+[all:vars]
+ansible_user=root
+whyoffline_role=member
+`)
+	inv, err := Load([]string{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := byName(inv)
+	if len(inv.Hosts) != 7 {
+		t.Fatalf("got %d hosts, want 7: %v", len(inv.Hosts), h)
+	}
+	cases := []struct {
+		name, addr, user string
+		port             int
+		groups           string
+	}{
+		{"bastion.example.com", "bastion.example.com", "root", 0, ""},
+		{"web01.example.com", "web01.example.com", "deploy", 0, "prod,web"}, // host var beats group var
+		{"web03.example.com", "web03.example.com", "deploy", 0, "prod,web"},
+		{"web09", "10.0.0.9", "ops", 2222, "prod,web"}, // child group var? prod is the parent: ops
+		{"db1", "10.0.1.1", "ops", 0, "db,prod"},
+	}
+	for _, c := range cases {
+		got := h[c.name]
+		if got == nil {
+			t.Errorf("%s missing", c.name)
+			continue
+		}
+		if got.Address != c.addr || got.User != c.user || got.Port != c.port || strings.Join(got.Groups, ",") != c.groups {
+			t.Errorf("%s = addr %q user %q port %d groups %v; want %q %q %d %q", c.name, got.Address, got.User, got.Port, got.Groups, c.addr, c.user, c.port, c.groups)
+		}
+	}
+	if !h["db1"].Become || h["db1"].BecomeMethod != "sudo" || h["db1"].Password.Reveal() != "s3cret word" {
+		t.Errorf("db1 become/password not applied: %+v", h["db1"])
+	}
+	if h["db1"].KeyFile != "~/.ssh/prod_ed25519" {
+		t.Errorf("group key file not inherited: %q", h["db1"].KeyFile)
+	}
+	w := h["win1"]
+	if w.Transport != WinRM || w.OS != "windows" || w.EffectivePort() != 5986 || w.WinRMTransport != "ntlm" {
+		t.Errorf("win1 = %+v", w)
+	}
+	if h["web01.example.com"].Role != "member" {
+		t.Errorf("all:vars whyoffline_role not applied")
+	}
+}
+
+func TestSecretNeverFormats(t *testing.T) {
+	h := Host{Name: "x", Password: Secret("hunter2")}
+	for _, s := range []string{h.Password.String(), strings.TrimSpace(strings.Join([]string{
+		sprintf("%v", h), sprintf("%+v", h), sprintf("%#v", h), sprintf("%s", h.Password), sprintf("%q", h.Password)}, " "))} {
+		if strings.Contains(s, "hunter2") {
+			t.Fatalf("secret leaked: %s", s)
+		}
+	}
+}
+
+func TestAnsibleYAML(t *testing.T) {
+	p := write(t, "inv.yml", `
+all:
+  vars:
+    ansible_user: admin
+  hosts:
+    jump01:
+      ansible_host: 192.0.2.10
+  children:
+    linux:
+      vars:
+        ansible_become: true
+        app_config: {nested: ignored}
+      hosts:
+        app[1:2]:
+          ansible_port: 2200
+      children:
+        solaris:
+          vars:
+            whyoffline_os: solaris
+            ansible_become_method: pfexec
+            ansible_ssh_common_args: "-o ProxyJump=jump01"
+          hosts:
+            sol10:
+`)
+	inv, err := Load([]string{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := byName(inv)
+	if len(h) != 4 {
+		t.Fatalf("hosts = %v", h)
+	}
+	if a := h["app1"]; a.Port != 2200 || !a.Become || a.User != "admin" {
+		t.Errorf("app1 = %+v", a)
+	}
+	s := h["sol10"]
+	if s.OS != "solaris" || s.BecomeMethod != "pfexec" || !s.Become || s.ProxyJump != "jump01" || strings.Join(s.Groups, ",") != "linux,solaris" {
+		t.Errorf("sol10 = %+v", s)
+	}
+}
+
+func TestOwnYAML(t *testing.T) {
+	p := write(t, "fleet.yaml", `
+manager:
+  host: dsm.example.com
+  port: 4119
+  mode: bidirectional
+defaults:
+  user: scan
+  timeout: 45s
+groups:
+  managers:
+    hosts:
+      dsm01: {address: 10.0.0.2, role: manager}
+  web:
+    vars: {become: true}
+    hosts:
+      - web01
+      - {name: web02, address: 10.0.0.12, os: linux}
+hosts:
+  lone: {port: 2022}
+`)
+	inv, err := Load([]string{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Manager.Host != "dsm.example.com" || inv.Manager.Port != 4119 || inv.Manager.Mode != "bidirectional" {
+		t.Errorf("manager = %+v", inv.Manager)
+	}
+	h := byName(inv)
+	if h["dsm01"].Role != "manager" || h["web02"].Address != "10.0.0.12" || !h["web01"].Become || h["lone"].Port != 2022 || h["lone"].Timeout.Seconds() != 45 {
+		t.Errorf("hosts wrong: %+v %+v %+v", h["dsm01"], h["web02"], h["lone"])
+	}
+}
+
+func TestPlainListAndStdin(t *testing.T) {
+	inv, err := Load([]string{"-"}, strings.NewReader("# offline today\nroot@10.0.0.5:2222\nweb7.example.com\n\n[2001:db8::1]:22\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := byName(inv)
+	if x := h["10.0.0.5"]; x == nil || x.User != "root" || x.Port != 2222 {
+		t.Errorf("user@host:port not parsed: %+v", x)
+	}
+	if h["web7.example.com"] == nil || h["2001:db8::1"] == nil {
+		t.Errorf("hosts = %v", h)
+	}
+}
+
+func TestBadInventoriesNameFileAndLine(t *testing.T) {
+	cases := []struct {
+		name, file, body, want string
+		line                   int
+	}{
+		{"typo", "f.yaml", "hosts:\n  web01:\n    adress: 10.0.0.1\n", `did you mean "address"`, 3},
+		{"bad port", "f.yaml", "hosts:\n  web01: {port: 99999}\n", "port", 2},
+		{"yaml syntax", "f.yaml", "hosts:\n  web01: {port: 22\n  x: [\n", "YAML syntax", 0},
+		{"ini kv", "hosts", "[web]\nweb01 ansible_port\n", "key=value", 2},
+		{"ini section", "hosts", "[web\nweb01\n", "closing", 1},
+		{"range", "hosts", "web[05:01]\n", "end must be", 1},
+		{"injection", "hosts", "web01;rm\n", "no host or user name has", 1},
+		{"unknown child", "f.yaml", "groups:\n  a:\n    children: [b]\n", "not defined", 2},
+		{"bad os", "f.yaml", "hosts:\n  h: {os: plan9}\n", "an OS whyoffline knows", 2},
+		{"become su", "hosts", "h ansible_become_method=su\n", "sudo -n or pfexec", 1},
+		{"cycle", "hosts", "[a:children]\nb\n[b:children]\na\n[a]\nh\n", "own ancestor", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := write(t, c.file, c.body)
+			_, err := Load([]string{p}, nil)
+			var ie *Error
+			if !errors.As(err, &ie) {
+				t.Fatalf("err = %v, want *inventory.Error", err)
+			}
+			if !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), p) {
+				t.Errorf("err = %q, want file %s and %q", err, p, c.want)
+			}
+			if c.line > 0 && ie.Line != c.line {
+				t.Errorf("line = %d, want %d (%v)", ie.Line, c.line, err)
+			}
+			if strings.Count(err.Error(), "\n") > 0 {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load([]string{"/nonexistent/inv.yaml"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/inv.yaml") || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLimit(t *testing.T) {
+	mk := func(name string, groups ...string) *Host { return &Host{Name: name, Address: name, Groups: groups} }
+	hosts := []*Host{mk("web01", "web", "prod"), mk("web02", "web", "staging"), mk("db01", "db", "prod"), mk("sol1", "solaris")}
+	cases := []struct{ pattern, want string }{
+		{"", "web01,web02,db01,sol1"},
+		{"web", "web01,web02"},
+		{"web*,sol1", "web01,web02,sol1"},
+		{"prod:&web", "web01"},
+		{"all:!prod", "web02,sol1"},
+		{"db01", "db01"},
+		{"nomatch", ""},
+	}
+	for _, c := range cases {
+		got, err := Limit(hosts, c.pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, h := range got {
+			names = append(names, h.Name)
+		}
+		if strings.Join(names, ",") != c.want {
+			t.Errorf("Limit(%q) = %v, want %s", c.pattern, names, c.want)
+		}
+	}
+	if _, err := Limit(hosts, "web["); err == nil {
+		t.Error("bad glob accepted")
+	}
+}
+
+func TestExpandRange(t *testing.T) {
+	cases := map[string]string{
+		"web[01:03].x": "web01.x,web02.x,web03.x",
+		"n[0:6:3]":     "n0,n3,n6",
+		"db-[a:c]":     "db-a,db-b,db-c",
+		"r[1:2]c[1:2]": "r1c1,r1c2,r2c1,r2c2",
+		"plain":        "plain",
+	}
+	for in, want := range cases {
+		got, err := expandRange(in)
+		if err != nil || strings.Join(got, ",") != want {
+			t.Errorf("expandRange(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	if _, err := expandRange("h[0:99999999]"); err == nil {
+		t.Error("huge range accepted")
+	}
+}
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

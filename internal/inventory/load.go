@@ -1,0 +1,312 @@
+package inventory
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// MaxFileSize bounds an inventory file; a larger one is almost certainly
+// the wrong file.
+const MaxFileSize = 64 << 20
+
+// source is one parsed inventory file in a format-neutral shape: groups with
+// vars, hosts and children, before group inheritance is resolved.
+type source struct {
+	file     string
+	ansible  bool // vars use Ansible names (ansible_host, ...)
+	defaults vars
+	groups   map[string]*group
+	manager  Manager
+}
+
+type group struct {
+	name     string
+	line     int
+	vars     vars
+	hosts    []*hostEntry
+	children []string
+}
+
+type hostEntry struct {
+	name string
+	line int
+	vars vars
+}
+
+func newSource(file string, ansible bool) *source {
+	return &source{file: file, ansible: ansible, groups: map[string]*group{}}
+}
+
+func (s *source) group(name string, line int) *group {
+	g, ok := s.groups[name]
+	if !ok {
+		g = &group{name: name, line: line, vars: vars{}}
+		s.groups[name] = g
+	}
+	return g
+}
+
+// Load reads inventories in order; "-" reads a host list from stdin. Hosts
+// defined in several places are merged, later definitions winning.
+func Load(paths []string, stdin io.Reader) (*Inventory, error) {
+	if len(paths) == 0 {
+		return nil, &Error{File: "(command line)", Msg: "no inventory given: pass -i FILE (YAML, Ansible INI/YAML or a host list), -i - for a host list on stdin, or --from-manager"}
+	}
+	inv := &Inventory{}
+	byName := map[string]*Host{}
+	for _, p := range paths {
+		src, err := readSource(p, stdin)
+		if err != nil {
+			return nil, err
+		}
+		hosts, err := src.resolve()
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hosts {
+			if old, ok := byName[h.Name]; ok {
+				merge(old, h)
+				continue
+			}
+			byName[h.Name] = h
+			inv.Hosts = append(inv.Hosts, h)
+		}
+		if src.manager.Host != "" {
+			inv.Manager = src.manager
+		}
+	}
+	return inv, nil
+}
+
+func merge(dst, src *Host) {
+	groups := dst.Groups
+	explicit := dst.explicit
+	*dst = *src
+	for _, g := range groups {
+		dst.addGroup(g)
+	}
+	for k, v := range explicit {
+		if dst.explicit == nil {
+			dst.explicit = map[string]bool{}
+		}
+		dst.explicit[k] = dst.explicit[k] || v
+	}
+}
+
+func readSource(path string, stdin io.Reader) (*source, error) {
+	var data []byte
+	var err error
+	name := path
+	if path == "-" {
+		name = "(stdin)"
+		if stdin == nil {
+			return nil, &Error{File: name, Msg: "standard input is not available"}
+		}
+		data, err = io.ReadAll(io.LimitReader(stdin, MaxFileSize+1))
+	} else {
+		var st os.FileInfo
+		st, err = os.Stat(path)
+		if err == nil && st.IsDir() {
+			return nil, &Error{File: path, Msg: "is a directory; pass the inventory file itself"}
+		}
+		if err == nil {
+			data, err = readCapped(path)
+		}
+	}
+	if err != nil {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("cannot read inventory: %v", unwrapPathErr(err))}
+	}
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("is larger than %d MiB; is this the right file?", MaxFileSize>>20)}
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		return nil, &Error{File: name, Msg: "contains NUL bytes: not a text inventory"}
+	}
+	switch detectFormat(path, data) {
+	case "yaml":
+		return parseYAML(name, data)
+	default:
+		return parseINI(name, data)
+	}
+}
+
+func readCapped(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// detectFormat chooses YAML by extension, else by content: INI sections and
+// host lines never end their first meaningful line with a colon.
+func detectFormat(path string, data []byte) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml", ".json":
+		return "yaml"
+	case ".ini", ".cfg", ".txt", ".hosts", ".list":
+		return "ini"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' || t[0] == ';' {
+			continue
+		}
+		if t == "---" || strings.HasSuffix(t, ":") || strings.HasPrefix(t, "{") {
+			return "yaml"
+		}
+		return "ini"
+	}
+	return "ini"
+}
+
+// resolve applies group inheritance and returns the hosts in file order.
+func (s *source) resolve() ([]*Host, error) {
+	// Depth orders var precedence: parents before children, so a child
+	// group's vars override its parent's, as in Ansible.
+	depth := map[string]int{}
+	var visit func(name string, stack []string) error
+	parents := map[string][]string{}
+	for _, name := range sortedKeys(s.groups) {
+		for _, c := range s.groups[name].children {
+			parents[c] = append(parents[c], name)
+			if _, ok := s.groups[c]; !ok {
+				return nil, errorf(s.file, s.groups[name].line, "group %q lists child group %q, which is not defined", clip(name), clip(c))
+			}
+		}
+	}
+	visit = func(name string, stack []string) error {
+		if _, ok := depth[name]; ok {
+			return nil
+		}
+		for _, x := range stack {
+			if x == name {
+				return errorf(s.file, s.groups[name].line, "group %q is its own ancestor (%s)", clip(name), strings.Join(append(stack, name), " > "))
+			}
+		}
+		d := 0
+		if name != "all" {
+			d = 1
+		}
+		for _, p := range parents[name] {
+			if err := visit(p, append(stack, name)); err != nil {
+				return err
+			}
+			d = max(d, depth[p]+1)
+		}
+		depth[name] = d
+		return nil
+	}
+	for _, name := range sortedKeys(s.groups) {
+		if err := visit(name, nil); err != nil {
+			return nil, err
+		}
+	}
+
+	// membership: a host of a child group is a host of each ancestor.
+	type member struct {
+		entries []*hostEntry
+		groups  map[string]bool
+	}
+	members := map[string]*member{}
+	var order []string
+	var addTo func(g *group, h *hostEntry, seen map[string]bool)
+	addTo = func(g *group, h *hostEntry, seen map[string]bool) {
+		if seen[g.name] {
+			return
+		}
+		seen[g.name] = true
+		m := members[h.name]
+		m.groups[g.name] = true
+		for _, p := range parents[g.name] {
+			addTo(s.groups[p], h, seen)
+		}
+	}
+	groupsInFileOrder := sortedKeys(s.groups)
+	sort.SliceStable(groupsInFileOrder, func(i, j int) bool {
+		return s.groups[groupsInFileOrder[i]].line < s.groups[groupsInFileOrder[j]].line
+	})
+	for _, gname := range groupsInFileOrder {
+		g := s.groups[gname]
+		for _, h := range g.hosts {
+			m, ok := members[h.name]
+			if !ok {
+				m = &member{groups: map[string]bool{}}
+				members[h.name] = m
+				order = append(order, h.name)
+			}
+			m.entries = append(m.entries, h)
+			addTo(g, h, map[string]bool{})
+		}
+	}
+	if len(order) > MaxHosts {
+		return nil, errorf(s.file, 0, "defines more than %d hosts", MaxHosts)
+	}
+
+	hosts := make([]*Host, 0, len(order))
+	for _, name := range order {
+		m := members[name]
+		first := m.entries[0]
+		h := &Host{Name: name, Address: name, Transport: SSH, Source: fmt.Sprintf("%s:%d", s.file, first.line)}
+		if err := s.applyVars(h, s.defaults); err != nil {
+			return nil, err
+		}
+		gs := make([]string, 0, len(m.groups))
+		for g := range m.groups {
+			gs = append(gs, g)
+		}
+		sort.Slice(gs, func(i, j int) bool {
+			if depth[gs[i]] != depth[gs[j]] {
+				return depth[gs[i]] < depth[gs[j]]
+			}
+			return gs[i] < gs[j]
+		})
+		for _, g := range gs {
+			if err := s.applyVars(h, s.groups[g].vars); err != nil {
+				return nil, err
+			}
+			h.addGroup(g)
+		}
+		for _, e := range m.entries {
+			if err := s.applyVars(h, e.vars); err != nil {
+				return nil, err
+			}
+		}
+		if h.Transport == WinRM && h.OS == "" {
+			h.OS = "windows"
+		}
+		if h.BecomeMethod == "" && h.Become {
+			h.BecomeMethod = "sudo"
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, nil
+}
+
+func (s *source) applyVars(h *Host, vs vars) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	if s.ansible {
+		return h.applyAnsible(vs, s.file)
+	}
+	for _, k := range sortedKeys(vs) {
+		if err := h.apply(k, vs[k], s.file); err != nil {
+			return err
+		}
+	}
+	return nil
+}

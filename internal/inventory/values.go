@@ -1,0 +1,178 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/whyoffline/whyoffline/internal/textsafe"
+)
+
+// MaxHosts bounds how many hosts one inventory may expand to, so that a typo
+// like web[0:99999999] is an error rather than an out-of-memory.
+const MaxHosts = 1_000_000
+
+// clip makes an untrusted value safe to quote in an error message.
+func clip(s string) string { return textsafe.Line(s, 80) }
+
+// checkToken accepts names, users and addresses: printable, no spaces, no
+// shell or option syntax at the front. These values are quoted wherever they
+// are used, but refusing obvious garbage gives a clearer error earlier.
+func checkToken(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	if len(s) > 255 {
+		return errors.New("is longer than 255 characters")
+	}
+	if strings.HasPrefix(s, "-") {
+		return fmt.Errorf("%q starts with '-'", clip(s))
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("'\"`$;&|<>(){}\\", r) {
+			return fmt.Errorf("%q contains %q, which no host or user name has", clip(s), r)
+		}
+	}
+	return nil
+}
+
+// checkAddress accepts a host name, IPv4 or IPv6 address.
+func checkAddress(s string) error {
+	if net.ParseIP(strings.Trim(s, "[]")) != nil {
+		return nil
+	}
+	if err := checkToken(s); err != nil {
+		return err
+	}
+	for _, r := range s {
+		if !(r == '.' || r == '-' || r == '_' || r == ':' || r == '%' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return fmt.Errorf("%q is not a host name or IP address", clip(s))
+		}
+	}
+	return nil
+}
+
+func parsePort(s string) (int, bool) {
+	p, err := strconv.Atoi(strings.TrimSpace(s))
+	return p, err == nil && p > 0 && p < 65536
+}
+
+// parseBool accepts the spellings Ansible and YAML users write.
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "on", "1", "y":
+		return true, true
+	case "false", "no", "off", "0", "n", "":
+		return false, true
+	}
+	return false, false
+}
+
+// suggest returns ` (did you mean "x"?)` for the closest known key.
+func suggest(got string, known []string) string {
+	best, bestD := "", 4
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(got), k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return "; known settings: " + strings.Join(known, ", ")
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// expandRange expands Ansible host ranges: web[01:20].example.com,
+// db-[a:f], node[0:10:2]. Several ranges in one pattern multiply.
+func expandRange(pattern string) ([]string, error) {
+	open := strings.IndexByte(pattern, '[')
+	if open < 0 {
+		return []string{pattern}, nil
+	}
+	closeIdx := strings.IndexByte(pattern[open:], ']')
+	if closeIdx < 0 {
+		return nil, fmt.Errorf("host range %q has '[' without ']'", clip(pattern))
+	}
+	closeIdx += open
+	spec := pattern[open+1 : closeIdx]
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return nil, fmt.Errorf("host range [%s] should be [start:end] or [start:end:step]", clip(spec))
+	}
+	step := 1
+	if len(parts) == 3 {
+		s, err := strconv.Atoi(parts[2])
+		if err != nil || s < 1 {
+			return nil, fmt.Errorf("host range [%s]: step %q is not a positive number", clip(spec), clip(parts[2]))
+		}
+		step = s
+	}
+	var items []string
+	lo, hi := parts[0], parts[1]
+	if a, errA := strconv.Atoi(lo); errA == nil {
+		b, errB := strconv.Atoi(hi)
+		if errB != nil || b < a {
+			return nil, fmt.Errorf("host range [%s]: end must be a number not below the start", clip(spec))
+		}
+		if (b-a)/step+1 > MaxHosts {
+			return nil, fmt.Errorf("host range [%s] expands to more than %d hosts", clip(spec), MaxHosts)
+		}
+		width := 0
+		if len(lo) > 1 && lo[0] == '0' {
+			width = len(lo) // Ansible keeps the zero padding of the start
+		}
+		for i := a; i <= b; i += step {
+			items = append(items, fmt.Sprintf("%0*d", width, i))
+		}
+	} else if len(lo) == 1 && len(hi) == 1 && unicode.IsLetter(rune(lo[0])) && unicode.IsLetter(rune(hi[0])) && lo <= hi {
+		for c := lo[0]; c <= hi[0]; c += byte(step) {
+			items = append(items, string(c))
+			if int(c)+step > 255 {
+				break
+			}
+		}
+	} else {
+		return nil, fmt.Errorf("host range [%s] should be numbers ([01:20]) or single letters ([a:f])", clip(spec))
+	}
+	rest, err := expandRange(pattern[closeIdx+1:])
+	if err != nil {
+		return nil, err
+	}
+	if len(items)*len(rest) > MaxHosts {
+		return nil, fmt.Errorf("host pattern %q expands to more than %d hosts", clip(pattern), MaxHosts)
+	}
+	out := make([]string, 0, len(items)*len(rest))
+	prefix := pattern[:open]
+	for _, it := range items {
+		for _, r := range rest {
+			out = append(out, prefix+it+r)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,261 @@
+package playbook
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/whyoffline/whyoffline/internal/facts"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
+)
+
+// Caps on what a host's output may cost the bastion.
+const (
+	MaxSectionBytes = 64 << 10 // one check's output kept for parsing
+	MaxShownRunes   = 2000     // one check's output kept in the report
+	MaxListValues   = 50       // values of one list fact
+	MaxFactRunes    = 512      // one fact value
+)
+
+// Section is one check's output as it came back.
+type Section struct {
+	Output   string
+	Exit     int
+	Complete bool // the end marker arrived
+}
+
+// Raw is a host's script output split into sections.
+type Raw struct {
+	OS          string // what uname -s said
+	Playbook    string // which playbook ran
+	Unsupported bool   // uname -s matched no playbook
+	Done        bool   // the script ran to its end
+	Sections    map[string]*Section
+}
+
+// Split cuts stdout into sections using the run's nonce. Text outside any
+// section (a login banner, a motd) is ignored.
+func Split(stdout []byte, nonce string) *Raw {
+	raw := &Raw{Sections: map[string]*Section{}}
+	marker := "<<WO:" + nonce + ":"
+	text := string(stdout)
+	var cur *Section
+	for {
+		i := strings.Index(text, marker)
+		if i < 0 {
+			if cur != nil {
+				appendCapped(cur, text)
+			}
+			return raw
+		}
+		if cur != nil {
+			appendCapped(cur, text[:i])
+		}
+		rest := text[i+len(marker):]
+		j := strings.Index(rest, ">>")
+		if j < 0 || j > 300 {
+			return raw
+		}
+		tag := rest[:j]
+		text = rest[j+2:]
+		if strings.HasPrefix(text, "\n") {
+			text = text[1:]
+		}
+		kind, arg, _ := strings.Cut(tag, ":")
+		switch kind {
+		case "os":
+			raw.OS = textsafe.Line(arg, 64)
+		case "playbook":
+			raw.Playbook = arg
+		case "unsupported":
+			raw.Unsupported = true
+		case "done":
+			raw.Done = true
+			cur = nil
+		case "begin":
+			cur = &Section{}
+			raw.Sections[arg] = cur
+		case "end":
+			id, code, _ := strings.Cut(arg, ":")
+			if s := raw.Sections[id]; s != nil {
+				s.Complete = true
+				s.Exit, _ = strconv.Atoi(code)
+			}
+			cur = nil
+		}
+	}
+}
+
+func appendCapped(s *Section, text string) {
+	room := MaxSectionBytes - len(s.Output)
+	if room <= 0 {
+		return
+	}
+	s.Output += textsafe.Truncate(text, room)
+}
+
+// Evaluate extracts the playbook's facts from raw and judges each check.
+func (p *Playbook) Evaluate(raw *Raw) (facts.Facts, []result.Check) {
+	f := facts.Facts{}
+	f.Set("os.name", p.OS)
+	if raw.OS != "" {
+		f.Set("os.kernel", raw.OS)
+	}
+	checks := make([]result.Check, 0, len(p.Checks))
+	for i := range p.Checks {
+		c := &p.Checks[i]
+		sec := raw.Sections[c.ID]
+		if sec == nil || !sec.Complete {
+			out := ""
+			if sec != nil {
+				out = textsafe.Block(sec.Output, MaxShownRunes)
+			}
+			checks = append(checks, result.Check{ID: c.ID, Result: result.CheckError, Output: joinNonEmpty("check did not finish (deadline or output cut short)", out)})
+			continue
+		}
+		for j := range c.Facts {
+			c.Facts[j].extract(sec, f)
+		}
+		checks = append(checks, result.Check{ID: c.ID, Result: c.judge(f), Output: shown(sec.Output, c.Show)})
+	}
+	return f, checks
+}
+
+func joinNonEmpty(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + "\n" + b
+}
+
+// shown keeps the last n lines (default 20) of a check's output, cleaned.
+func shown(out string, n int) string {
+	if n <= 0 {
+		n = 20
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"…"}, lines[len(lines)-n:]...)
+	}
+	return textsafe.Block(strings.Join(lines, "\n"), MaxShownRunes)
+}
+
+func (c *Check) judge(f facts.Facts) string {
+	if len(c.passIf) == 0 {
+		return result.CheckInfo
+	}
+	names := make([]string, 0, len(c.passIf))
+	for n := range c.passIf {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v, ok := f[n]
+		if !ok || len(v) == 0 || v[0] == "unavailable" || v[0] == "unknown" {
+			return result.CheckSkip
+		}
+		if !c.passIf[n].MatchString(v[0]) {
+			return result.CheckFail
+		}
+	}
+	return result.CheckPass
+}
+
+// extract applies one rule to a section and records the fact.
+func (r *FactRule) extract(sec *Section, f facts.Facts) {
+	var vals []string
+	switch r.From {
+	case "exit":
+		vals = []string{strconv.Itoa(sec.Exit)}
+	case "output":
+		if t := strings.TrimSpace(sec.Output); t != "" {
+			vals = []string{t}
+		}
+	case "kv":
+		vals = kvValues(sec.Output, r.Key, r.All)
+	case "regex":
+		vals = regexValues(r.re, sec.Output, r.All)
+	}
+	if r.Bool {
+		f.Set(r.Name, strconv.FormatBool(len(vals) > 0))
+		return
+	}
+	max := r.Max
+	if max <= 0 || max > MaxListValues {
+		max = MaxListValues
+	}
+	if len(vals) > max {
+		vals = vals[len(vals)-max:] // keep the newest lines of a log
+	}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		v = textsafe.Line(v, MaxFactRunes)
+		if r.Map != nil {
+			v = mapValue(r.Map, v)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		if r.Default == "" {
+			return
+		}
+		out = []string{r.Default}
+	}
+	f[r.Name] = out
+}
+
+func mapValue(m map[string]string, v string) string {
+	if x, ok := m[v]; ok {
+		return x
+	}
+	if x, ok := m[strings.ToLower(v)]; ok {
+		return x
+	}
+	if x, ok := m["*"]; ok {
+		return x
+	}
+	return v
+}
+
+// kvValues reads "key=value" or "key: value" lines.
+func kvValues(out, key string, all bool) []string {
+	var vals []string
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		k, v, ok := cutKV(line)
+		if !ok || k != key {
+			continue
+		}
+		vals = append(vals, strings.TrimSpace(v))
+		if !all {
+			break
+		}
+	}
+	return vals
+}
+
+func cutKV(line string) (string, string, bool) {
+	i := strings.IndexAny(line, "=:")
+	if i <= 0 {
+		return "", "", false
+	}
+	return strings.TrimSpace(line[:i]), line[i+1:], true
+}
+
+func regexValues(re *regexp.Regexp, out string, all bool) []string {
+	n := 1
+	if all {
+		n = -1
+	}
+	var vals []string
+	for _, m := range re.FindAllStringSubmatch(out, n) {
+		if len(m) > 1 {
+			vals = append(vals, m[1])
+		} else {
+			vals = append(vals, m[0])
+		}
+	}
+	return vals
+}

@@ -1,0 +1,122 @@
+package playbook
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Params are the values a script is rendered with. Every one of them ends
+// up in the script only as a single-quoted shell word.
+type Params struct {
+	Manager   string // manager host name or address ("" when unknown)
+	Port      int    // heartbeat port
+	AgentPort int    // agent's listening port (manager-initiated mode)
+	Mode      string // manager mode
+	Nonce     string // marks section boundaries; see NewNonce
+}
+
+// NewNonce returns a random marker for one run. Section markers carry it so
+// that text inside a host's logs cannot forge a section boundary.
+func NewNonce() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		// crypto/rand does not fail on supported platforms; fall back to a
+		// fixed marker rather than refusing to scan.
+		return "5ca1ab1e5ca1ab1e"
+	}
+	return hex.EncodeToString(b)
+}
+
+// Script is what one host is sent: the command to execute and the script
+// body it reads on standard input.
+type Script struct {
+	Command string
+	Body    []byte
+	Nonce   string
+}
+
+// ShellQuote quotes s as one POSIX shell word.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// RenderUnix builds the script for a POSIX host. With os == "" the script
+// asks `uname -s` and runs the matching playbook's checks, so OS detection
+// costs no extra round trip. become is "", "sudo" or "pfexec".
+func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
+	var books []*Playbook
+	if os == "" {
+		books = s.Unix()
+	} else {
+		b := s.ForOS(os)
+		if b == nil {
+			return nil, fmt.Errorf("no playbook for os %q", os)
+		}
+		if b.Shell != "posix" {
+			return nil, fmt.Errorf("playbook %s is not a POSIX shell playbook", b.ID)
+		}
+		books = []*Playbook{b}
+	}
+	if len(books) == 0 {
+		return nil, fmt.Errorf("no POSIX playbooks loaded")
+	}
+	if !isHex(p.Nonce) {
+		return nil, fmt.Errorf("nonce must be hex")
+	}
+	cmd := books[0].Exec
+	if become != "" {
+		c, ok := books[0].Become[become]
+		if !ok {
+			return nil, fmt.Errorf("become method %q is not supported by playbook %s", become, books[0].ID)
+		}
+		cmd = c
+	}
+	var w strings.Builder
+	w.WriteString("# whyoffline read-only checks\n")
+	fmt.Fprintf(&w, "WO_NONCE=%s\n", ShellQuote(p.Nonce))
+	fmt.Fprintf(&w, "WO_MANAGER=%s\n", ShellQuote(p.Manager))
+	fmt.Fprintf(&w, "WO_PORT=%s\n", ShellQuote(strconv.Itoa(p.Port)))
+	fmt.Fprintf(&w, "WO_AGENT_PORT=%s\n", ShellQuote(strconv.Itoa(p.AgentPort)))
+	fmt.Fprintf(&w, "WO_MODE=%s\n", ShellQuote(p.Mode))
+	w.WriteString("LC_ALL=C; LANG=C; export LC_ALL LANG\n")
+	w.WriteString("PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin:/usr/xpg4/bin:$PATH; export PATH\n")
+	w.WriteString("wo_os=`uname -s 2>/dev/null`\n")
+	fmt.Fprintf(&w, "echo \"<<WO:%s:os:$wo_os>>\"\n", p.Nonce)
+	w.WriteString("case \"$wo_os\" in\n")
+	for _, b := range books {
+		fmt.Fprintf(&w, "%s)\n", ShellQuote(b.Uname))
+		fmt.Fprintf(&w, "echo '<<WO:%s:playbook:%s>>'\n", p.Nonce, b.OS)
+		for _, c := range b.Checks {
+			writeSection(&w, p.Nonce, c.ID, c.Run, !c.InShell)
+		}
+		w.WriteString(";;\n")
+	}
+	fmt.Fprintf(&w, "*) echo '<<WO:%s:unsupported>>' ;;\nesac\n", p.Nonce)
+	fmt.Fprintf(&w, "echo '<<WO:%s:done>>'\n", p.Nonce)
+	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce}, nil
+}
+
+// writeSection frames one snippet with begin/end markers carrying its exit
+// status. Checks run in a subshell with stdin closed, so one that exits or
+// reads input cannot disturb the rest; an in_shell check runs in the
+// script's own shell so the variables it sets reach the checks after it.
+func writeSection(w *strings.Builder, nonce, id, body string, subshell bool) {
+	fmt.Fprintf(w, "echo '<<WO:%s:begin:%s>>'\n", nonce, id)
+	if subshell {
+		fmt.Fprintf(w, "(\n%s\n) </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
+	} else {
+		fmt.Fprintf(w, "{\n%s\n} </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
+	}
+	fmt.Fprintf(w, "echo \"<<WO:%s:end:%s:$?>>\"\n", nonce, id)
+}
+
+func isHex(s string) bool {
+	if len(s) < 8 || len(s) > 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}

@@ -1,0 +1,182 @@
+// Package result holds the per-host and per-run records that diagnose
+// produces, scan streams and report renders. The JSON tags are the
+// whyoffline/v1 schema of the contract (SPEC.md section 5): names here are
+// not renamed.
+package result
+
+import "time"
+
+// Schema is the value of the "schema" field of a saved run.
+const Schema = "whyoffline/v1"
+
+// Status of one host (SPEC.md section 4).
+type Status string
+
+const (
+	Healthy     Status = "healthy"
+	Diagnosed   Status = "diagnosed"
+	Unreachable Status = "unreachable"
+	Error       Status = "error"
+)
+
+// Confidence of a cause.
+type Confidence string
+
+const (
+	Confirmed Confidence = "confirmed"
+	Likely    Confidence = "likely"
+	Possible  Confidence = "possible"
+)
+
+// Cause IDs of the contract.
+const (
+	HostUnreachable      = "host-unreachable"
+	AgentNotInstalled    = "agent-not-installed"
+	AgentNotRunning      = "agent-not-running"
+	SolarisAgentUpgrade  = "solaris-agent-upgrade"
+	DNSUnresolvable      = "dns-unresolvable"
+	DNSMismatch          = "dns-mismatch"
+	HeartbeatPortBlocked = "heartbeat-port-blocked"
+	OneWayCommunication  = "one-way-communication"
+	PMTUBlackhole        = "pmtu-blackhole"
+	OffNetwork           = "off-network"
+	ClockSkew            = "clock-skew"
+	TLSFailure           = "tls-failure"
+	ResourcePressure     = "resource-pressure"
+	RuleUpdateInProgress = "rule-update-in-progress"
+	FleetManagerUnreach  = "manager-unreachable"
+	FleetManagerOverload = "manager-overloaded"
+)
+
+// CauseOrder ranks causes: when a host has several, the one listed first here
+// is the primary one. A host that is off explains everything; an agent that
+// is missing or stopped explains more than the network; the network more
+// than the clock, and so on.
+var CauseOrder = []string{
+	HostUnreachable, AgentNotInstalled, SolarisAgentUpgrade, AgentNotRunning,
+	DNSUnresolvable, DNSMismatch, OffNetwork, HeartbeatPortBlocked, PMTUBlackhole,
+	OneWayCommunication, ClockSkew, TLSFailure, RuleUpdateInProgress, ResourcePressure,
+}
+
+// ErrorKind says why a host that answered could not be scanned.
+type ErrorKind string
+
+const (
+	AuthFailed         ErrorKind = "auth-failed"
+	HostKeyUnknown     ErrorKind = "host-key-unknown"
+	HostKeyMismatch    ErrorKind = "host-key-mismatch"
+	CertificateInvalid ErrorKind = "certificate-invalid"
+	ConnectionRefused  ErrorKind = "connection-refused"
+	Timeout            ErrorKind = "timeout"
+	PrivilegeDenied    ErrorKind = "privilege-denied"
+	ProtocolError      ErrorKind = "protocol-error"
+	UnsupportedOS      ErrorKind = "unsupported-os"
+	Interrupted        ErrorKind = "interrupted"
+)
+
+// Cause is one reason a host's agent is offline.
+type Cause struct {
+	ID         string     `json:"id"`
+	Confidence Confidence `json:"confidence"`
+	Evidence   string     `json:"evidence"`
+	Remedy     string     `json:"remedy"`
+}
+
+// Check results: pass and fail are judged by the playbook's pass_if; info is
+// a check that only gathers facts; skip is a check whose tool or input was
+// missing; error is a check whose section never came back.
+const (
+	CheckPass  = "pass"
+	CheckFail  = "fail"
+	CheckInfo  = "info"
+	CheckSkip  = "skip"
+	CheckError = "error"
+)
+
+// Check is one playbook check as it ran on the host.
+type Check struct {
+	ID     string `json:"id"`
+	Result string `json:"result"`
+	Output string `json:"output,omitempty"`
+}
+
+// HostError is set when status is "error" (and for "unreachable", to say
+// how the connection failed).
+type HostError struct {
+	Kind    ErrorKind `json:"kind"`
+	Message string    `json:"message"`
+}
+
+// Host is the result for one inventory host.
+type Host struct {
+	Name       string     `json:"name"`
+	Address    string     `json:"address"`
+	OS         string     `json:"os"`
+	Transport  string     `json:"transport"`
+	Status     Status     `json:"status"`
+	DurationMS int64      `json:"duration_ms"`
+	Causes     []Cause    `json:"causes"`
+	Checks     []Check    `json:"checks"`
+	Error      *HostError `json:"error"`
+	Role       string     `json:"role,omitempty"`
+}
+
+// PrimaryCause returns the first cause's ID, or "".
+func (h *Host) PrimaryCause() string {
+	if len(h.Causes) == 0 {
+		return ""
+	}
+	return h.Causes[0].ID
+}
+
+// Finding is a fleet-level finding (not tied to one host).
+type Finding struct {
+	ID       string `json:"id"`
+	Evidence string `json:"evidence"`
+	Remedy   string `json:"remedy"`
+}
+
+// Manager describes the manager the run checked against.
+type Manager struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+	Mode string `json:"mode"`
+}
+
+// Summary counts hosts by status.
+type Summary struct {
+	Hosts       int `json:"hosts"`
+	Healthy     int `json:"healthy"`
+	Diagnosed   int `json:"diagnosed"`
+	Unreachable int `json:"unreachable"`
+	Error       int `json:"error"`
+}
+
+// Add counts one host.
+func (s *Summary) Add(h *Host) {
+	s.Hosts++
+	switch h.Status {
+	case Healthy:
+		s.Healthy++
+	case Diagnosed:
+		s.Diagnosed++
+	case Unreachable:
+		s.Unreachable++
+	default:
+		s.Error++
+	}
+}
+
+// AllHealthy reports whether every host counted was healthy.
+func (s Summary) AllHealthy() bool { return s.Hosts == s.Healthy }
+
+// Run is a whole scan: the document written by -o json.
+type Run struct {
+	Schema   string    `json:"schema"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Manager  *Manager  `json:"manager"`
+	Fleet    []Finding `json:"fleet"`
+	Summary  Summary   `json:"summary"`
+	Hosts    []Host    `json:"hosts"`
+}

@@ -1,0 +1,125 @@
+// Command whyoffline tells, for every host whose Deep Security agent shows
+// "Offline", why — and what to do about it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes of the contract.
+const (
+	exitHealthy  = 0
+	exitFindings = 1
+	exitUsage    = 2
+	exitFailed   = 3
+)
+
+// exitError carries an exit code up to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+func usageWrap(err error) error { return &exitError{code: exitUsage, err: err} }
+
+func failed(err error) error { return &exitError{code: exitFailed, err: err} }
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+// env is what a command needs from the process; tests build their own.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	// stdoutTTY / stderrTTY: whether those are terminals.
+	stdoutTTY, stderrTTY bool
+	width                int
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	e.stdoutTTY, e.width = terminal(os.Stdout)
+	e.stderrTTY, _ = terminal(os.Stderr)
+	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, e *env, args []string) int {
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitHealthy
+	}
+	var xe *exitError
+	code := exitUsage // cobra's own errors: unknown command, unknown flag
+	if errors.As(err, &xe) {
+		code = xe.code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintf(e.stderr, "whyoffline: %s\n", msg)
+	}
+	return code
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "whyoffline",
+		Short: "Explain why Deep Security agents show Offline, host by host",
+		Long: `whyoffline logs in to each host (SSH or WinRM), runs read-only checks and tells,
+for every host whose Deep Security / Server & Workload Protection agent shows
+"Offline", why — agent stopped, DNS, blocked heartbeat port, clock skew, a host
+that is simply off — and what to do about it.`,
+		Example: `  # ad-hoc: the hosts the manager flagged, against the on-premises manager
+  whyoffline scan -i offline.txt --manager dsm.example.com
+
+  # nightly sweep of an Ansible inventory, CSV for the ops review
+  whyoffline scan -i /etc/ansible/hosts --manager dsm.example.com:4120 -f 50 -o csv --out sweep.csv`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr("%v (see: %s --help)", err, c.CommandPath())
+	})
+	root.AddCommand(newScanCmd(e), newReportCmd(e), newDiffCmd(e), newInventoryCmd(e), newPlaybooksCmd(e), newVersionCmd(e))
+	return root
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(e.stdout, "whyoffline %s\n", buildVersion())
+			return nil
+		},
+	}
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whyoffline/whyoffline/internal/report"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
+)
+
+func readRun(path string) (*result.Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageErr("%s: %v", path, unwrap(err))
+	}
+	defer f.Close()
+	run, err := report.Read(f)
+	if err != nil {
+		return nil, usageErr("%s: %v", path, err)
+	}
+	return run, nil
+}
+
+func newReportCmd(e *env) *cobra.Command {
+	var output, out string
+	cmd := &cobra.Command{
+		Use:   "report RUN.json [-o FORMAT]",
+		Short: "Re-render a saved run (from scan -o json) in another format",
+		Example: `  whyoffline report run.json -o csv --out review.csv
+  whyoffline report run.json            # the table`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			run, err := readRun(args[0])
+			if err != nil {
+				return err
+			}
+			format, err := chooseFormat(e, output, out)
+			if err != nil {
+				return err
+			}
+			if output == "" && out == "" {
+				format = "table" // re-rendering a JSON run as JSON is rarely what is meant
+			}
+			var w io.Writer = e.stdout
+			var file *atomicFile
+			if out != "" {
+				if file, err = createAtomic(out); err != nil {
+					return usageErr("--out %s: %v", out, unwrap(err))
+				}
+				w = file
+			}
+			writer, err := report.New(format, w, report.Options{Color: file == nil && format == "table" && e.stdoutTTY && e.getenv("NO_COLOR") == "", Width: e.width})
+			if err == nil {
+				for i := range run.Hosts {
+					if err = writer.Host(&run.Hosts[i]); err != nil {
+						break
+					}
+				}
+			}
+			if err == nil {
+				err = writer.End(run)
+			}
+			if file != nil {
+				if err != nil {
+					file.Abort()
+				} else if err = file.Commit(); err != nil {
+					return failed(fmt.Errorf("--out %s: %v", out, err))
+				}
+			}
+			if err != nil {
+				return failed(err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "table, json, jsonl, csv or html (default table)")
+	cmd.Flags().StringVar(&out, "out", "", "write to FILE (atomically) instead of stdout")
+	return cmd
+}
+
+// hostDiff is what changed for one host between two runs.
+type hostDiff struct {
+	Host     string   `json:"host"`
+	Change   string   `json:"change"` // new-host, gone, changed
+	Appeared []string `json:"appeared,omitempty"`
+	Fixed    []string `json:"fixed,omitempty"`
+	Old      string   `json:"old_status,omitempty"`
+	New      string   `json:"new_status,omitempty"`
+}
+
+// problems lists a host's cause IDs and error kind (as "error:KIND").
+func problems(h *result.Host) []string {
+	var out []string
+	for _, c := range h.Causes {
+		out = append(out, c.ID)
+	}
+	if h.Error != nil {
+		out = append(out, "error:"+string(h.Error.Kind))
+	}
+	return out
+}
+
+func diffRuns(old, cur *result.Run) []hostDiff {
+	oldBy := map[string]*result.Host{}
+	for i := range old.Hosts {
+		oldBy[old.Hosts[i].Name] = &old.Hosts[i]
+	}
+	seen := map[string]bool{}
+	var out []hostDiff
+	for i := range cur.Hosts {
+		h := &cur.Hosts[i]
+		seen[h.Name] = true
+		o := oldBy[h.Name]
+		if o == nil {
+			out = append(out, hostDiff{Host: h.Name, Change: "new-host", Appeared: problems(h), New: string(h.Status)})
+			continue
+		}
+		appeared, fixed := setDiff(problems(h), problems(o)), setDiff(problems(o), problems(h))
+		if len(appeared) > 0 || len(fixed) > 0 || o.Status != h.Status {
+			out = append(out, hostDiff{Host: h.Name, Change: "changed", Appeared: appeared, Fixed: fixed, Old: string(o.Status), New: string(h.Status)})
+		}
+	}
+	for i := range old.Hosts {
+		if o := &old.Hosts[i]; !seen[o.Name] {
+			out = append(out, hostDiff{Host: o.Name, Change: "gone", Old: string(o.Status)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Host < out[j].Host })
+	return out
+}
+
+func setDiff(a, b []string) []string {
+	in := map[string]bool{}
+	for _, x := range b {
+		in[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !in[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func newDiffCmd(e *env) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "diff OLD.json NEW.json",
+		Short: "Show which causes appeared and which were fixed between two saved runs",
+		Long: `diff compares two runs saved with -o json, host by host. Exit code 1 when
+any problem appeared (handy after a nightly sweep), else 0.`,
+		Example: `  whyoffline diff run-2026-11-23.json run-2026-11-24.json`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			old, err := readRun(args[0])
+			if err != nil {
+				return err
+			}
+			cur, err := readRun(args[1])
+			if err != nil {
+				return err
+			}
+			diffs := diffRuns(old, cur)
+			appeared := 0
+			for _, d := range diffs {
+				appeared += len(d.Appeared)
+			}
+			switch output {
+			case "json":
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				if diffs == nil {
+					diffs = []hostDiff{}
+				}
+				if err := enc.Encode(diffs); err != nil {
+					return failed(err)
+				}
+			case "", "table":
+				if len(diffs) == 0 {
+					fmt.Fprintln(e.stdout, "no change")
+				}
+				for _, d := range diffs {
+					line := fmt.Sprintf("%-30s %-9s", textsafe.Line(d.Host, 30), d.Change)
+					if d.Old != d.New && d.Old != "" && d.New != "" {
+						line += fmt.Sprintf(" %s → %s", d.Old, d.New)
+					}
+					if len(d.Appeared) > 0 {
+						line += "  + " + textsafe.Line(strings.Join(d.Appeared, ", "), 200)
+					}
+					if len(d.Fixed) > 0 {
+						line += "  fixed: " + textsafe.Line(strings.Join(d.Fixed, ", "), 200)
+					}
+					fmt.Fprintln(e.stdout, line)
+				}
+			default:
+				return usageErr("-o %q: diff prints table or json", output)
+			}
+			if appeared > 0 {
+				return &exitError{code: exitFindings}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "table or json")
+	return cmd
+}

@@ -1,0 +1,378 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/playbook"
+	"github.com/whyoffline/whyoffline/internal/probe"
+	"github.com/whyoffline/whyoffline/internal/report"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/scan"
+	"github.com/whyoffline/whyoffline/internal/transport"
+	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
+	"github.com/whyoffline/whyoffline/playbooks"
+)
+
+type scanFlags struct {
+	inventories    []string
+	manager        string
+	mode           string
+	agentPort      int
+	limit          string
+	forks          int
+	timeout        time.Duration
+	connectTimeout time.Duration
+	knownHosts     string
+	hostKeyPolicy  string
+	corpNets       string
+	maxSkew        time.Duration
+	output         string
+	out            string
+	playbookDir    string
+	sshConfig      string
+	user           string
+	quiet          bool
+	modeSet        bool // --manager-mode given: it beats the inventory's
+}
+
+func newScanCmd(e *env) *cobra.Command {
+	f := &scanFlags{}
+	cmd := &cobra.Command{
+		Use:   "scan -i INVENTORY... [--manager HOST[:PORT]] [flags]",
+		Short: "Scan hosts and print why their agents are offline",
+		Long: `Scan logs in to every inventory host, runs the read-only checks of its OS's
+playbook in one round trip, and reports per host: healthy, diagnosed (with
+causes, evidence and remedies), unreachable, or error (with its kind).
+
+Secrets never come from flags: SSH passwords from WHYOFFLINE_SSH_PASSWORD(_FILE)
+or a host's password_env/password_file, key passphrases from
+WHYOFFLINE_KEY_PASSPHRASE(_FILE), or ssh-agent (SSH_AUTH_SOCK).
+
+Exit codes: 0 every host healthy; 1 some host diagnosed, unreachable or in
+error; 2 bad usage or input (nothing scanned); 3 the run itself failed or was
+interrupted.`,
+		Example: `  # the hosts the manager shows offline today, one per line
+  whyoffline scan -i offline.txt --manager dsm.corp.example:4120
+
+  # nightly sweep: Ansible inventory, 50 at a time, 45 s per host, CSV for ops review
+  whyoffline scan -i /etc/ansible/hosts --manager dsm.corp.example -f 50 --timeout 45s -o csv --out /var/lib/whyoffline/sweep.csv
+
+  # only the Solaris group, JSON saved for a later diff
+  whyoffline scan -i inventory.yaml -l solaris -o json --out run-$(date +%F).json
+
+  # a host list on stdin, first contact: record host keys of new hosts
+  printf 'web01\nweb02\n' | whyoffline scan -i - --host-key-policy accept-new`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.modeSet = cmd.Flags().Changed("manager-mode")
+			return runScan(cmd.Context(), e, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.inventories, "inventory", "i", nil, "inventory file (own YAML, Ansible INI/YAML, host list); repeatable; - reads a host list from stdin")
+	fl.StringVar(&f.manager, "manager", "", "manager HOST[:PORT] the agents heartbeat to (port default 4120); an agent's own dsmUrl overrides it for that host")
+	fl.StringVar(&f.mode, "manager-mode", "agent-initiated", "communication direction: agent-initiated, manager-initiated or bidirectional")
+	fl.IntVar(&f.agentPort, "agent-port", 4118, "port the agent listens on for manager-initiated communication")
+	fl.StringVarP(&f.limit, "limit", "l", "", "only hosts matching PATTERN: names, groups, globs; comma-separated; &x intersects, !x excludes")
+	fl.IntVarP(&f.forks, "forks", "f", 25, "hosts scanned at once")
+	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline for the whole scan of one host")
+	fl.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "deadline for the TCP connect to a host")
+	fl.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts)")
+	fl.StringVar(&f.hostKeyPolicy, "host-key-policy", "strict", "strict (unknown or changed keys are errors) or accept-new (record unknown keys; changed keys are still errors)")
+	fl.StringVar(&f.corpNets, "corporate-networks", "", "CIDR,... of the corporate networks; hosts entirely outside are reported off-network")
+	fl.DurationVar(&f.maxSkew, "max-clock-skew", 2*time.Minute, "host clock difference from the bastion that counts as clock-skew")
+	fl.StringVarP(&f.output, "output", "o", "", "table, json, jsonl, csv or html (default: table on a terminal, else from --out's extension, else json)")
+	fl.StringVar(&f.out, "out", "", "write the report to FILE (atomically) instead of stdout")
+	fl.StringVar(&f.playbookDir, "playbooks", "", "directory whose *.yaml files override the embedded playbooks")
+	fl.StringVar(&f.sshConfig, "ssh-config", "", "ssh_config file for HostName/User/Port/IdentityFile/ProxyJump (default ~/.ssh/config; none to ignore)")
+	fl.StringVarP(&f.user, "user", "u", "", "login user for hosts whose inventory and ssh_config name none (default $USER)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line on stderr")
+	return cmd
+}
+
+// scanSetup is everything validated before the first host is contacted.
+type scanSetup struct {
+	hosts   []*inventory.Host
+	set     *playbook.Set
+	diag    *diagnose.Options
+	params  playbook.Params
+	ssh     *sshtransport.Client
+	format  string
+	manager *result.Manager
+}
+
+func prepareScan(e *env, f *scanFlags) (*scanSetup, error) {
+	if len(f.inventories) == 0 {
+		return nil, usageErr("no inventory: pass -i FILE (or -i - for a host list on stdin); see whyoffline scan --help")
+	}
+	switch f.mode {
+	case "agent-initiated", "manager-initiated", "bidirectional":
+	default:
+		return nil, usageErr("--manager-mode %q: use agent-initiated, manager-initiated or bidirectional", f.mode)
+	}
+	if f.forks < 1 || f.forks > 5000 {
+		return nil, usageErr("--forks %d: give a number from 1 to 5000", f.forks)
+	}
+	if f.timeout <= 0 || f.connectTimeout <= 0 || f.maxSkew <= 0 {
+		return nil, usageErr("--timeout, --connect-timeout and --max-clock-skew must be positive durations like 30s or 2m")
+	}
+	if f.agentPort < 1 || f.agentPort > 65535 {
+		return nil, usageErr("--agent-port %d: give a port from 1 to 65535", f.agentPort)
+	}
+	if f.hostKeyPolicy != sshtransport.Strict && f.hostKeyPolicy != sshtransport.AcceptNew {
+		return nil, usageErr("--host-key-policy %q: use strict or accept-new", f.hostKeyPolicy)
+	}
+	format, err := chooseFormat(e, f.output, f.out)
+	if err != nil {
+		return nil, err
+	}
+	var nets []netip.Prefix
+	for _, c := range strings.Split(f.corpNets, ",") {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, usageErr("--corporate-networks: %q is not a CIDR like 10.0.0.0/8", c)
+		}
+		nets = append(nets, p.Masked())
+	}
+
+	inv, err := inventory.Load(f.inventories, e.stdin)
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	hosts, err := inventory.Limit(inv.Hosts, f.limit)
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	if len(hosts) == 0 {
+		if f.limit != "" {
+			return nil, usageErr("--limit %q matches none of the %d inventory hosts", f.limit, len(inv.Hosts))
+		}
+		return nil, usageErr("the inventory has no hosts")
+	}
+
+	set, err := playbook.Load(playbooks.FS, f.playbookDir)
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+
+	mgrSpec, mode := f.manager, f.mode
+	if mgrSpec == "" && inv.Manager.Host != "" {
+		mgrSpec = inv.Manager.Host
+		if inv.Manager.Port > 0 {
+			mgrSpec = fmt.Sprintf("%s:%d", inv.Manager.Host, inv.Manager.Port)
+		}
+		if inv.Manager.Mode != "" && !f.modeSet {
+			mode = inv.Manager.Mode
+		}
+	}
+	mhost, mport, err := parseManager(mgrSpec, 4120)
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	if mport == 0 {
+		mport = 4120
+	}
+
+	home := homeDir(e.getenv)
+	known := []string{filepath.Join(home, ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"}
+	if f.knownHosts != "" {
+		known = []string{f.knownHosts}
+	}
+	sshCfg := f.sshConfig
+	switch sshCfg {
+	case "":
+		sshCfg = filepath.Join(home, ".ssh", "config")
+	case "none":
+		sshCfg = ""
+	}
+	user := f.user
+	if user == "" {
+		user = e.getenv("USER")
+	}
+	if user == "" {
+		user = "root"
+	}
+	client, err := sshtransport.New(sshtransport.Config{
+		KnownHosts: known, HostKeyPolicy: f.hostKeyPolicy, ConnectTimeout: f.connectTimeout,
+		SSHConfigFile: sshCfg, DefaultUser: user, Home: home, Getenv: e.getenv,
+	})
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	if err := client.Preflight(hosts); err != nil {
+		client.Close()
+		return nil, usageWrap(err)
+	}
+
+	s := &scanSetup{hosts: hosts, set: set, ssh: client, format: format}
+	s.params = playbook.Params{Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, Nonce: playbook.NewNonce()}
+	s.diag = &diagnose.Options{
+		Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, MaxClockSkew: f.maxSkew,
+		CorporateNetworks: nets, Thresholds: set.Causes.Thresholds, Remedies: set.Causes,
+	}
+	if mhost != "" {
+		s.manager = &result.Manager{Host: mhost, Port: mport, Mode: mode}
+	}
+	return s, nil
+}
+
+func chooseFormat(e *env, output, out string) (string, error) {
+	format := output
+	if format == "" && out != "" {
+		format = report.FormatForFile(out)
+	}
+	if format == "" {
+		if e.stdoutTTY && out == "" {
+			format = "table"
+		} else {
+			format = "json"
+		}
+	}
+	for _, f := range report.Formats {
+		if f == format {
+			return format, nil
+		}
+	}
+	return "", usageErr("-o %q: use one of %s", format, strings.Join(report.Formats, ", "))
+}
+
+func runScan(ctx context.Context, e *env, f *scanFlags) error {
+	s, err := prepareScan(e, f)
+	if err != nil {
+		return err
+	}
+	defer s.ssh.Close()
+
+	// Open the destination only now: bad input above writes nothing.
+	var w io.Writer = e.stdout
+	var file *atomicFile
+	if f.out != "" {
+		file, err = createAtomic(f.out)
+		if err != nil {
+			return usageErr("--out %s: %v", f.out, unwrap(err))
+		}
+		w = file
+	}
+	commit := func(err error) error {
+		if file == nil {
+			return err
+		}
+		if err != nil {
+			file.Abort()
+			return err
+		}
+		if cerr := file.Commit(); cerr != nil {
+			return failed(fmt.Errorf("--out %s: %v", f.out, cerr))
+		}
+		return nil
+	}
+	color := s.format == "table" && file == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
+	writer, err := report.New(s.format, w, report.Options{Color: color, Width: e.width})
+	if err != nil {
+		return commit(usageWrap(err))
+	}
+
+	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: s.manager, Fleet: []result.Finding{}}
+	resolver := &probe.Resolver{Timeout: f.connectTimeout}
+	var probeView *diagnose.ManagerProbe
+	var reachable *bool
+	if s.manager != nil {
+		mp := probe.CheckManager(ctx, resolver, s.manager.Host, s.manager.Port, f.connectTimeout)
+		probeView = &diagnose.ManagerProbe{Host: mp.Host, Port: mp.Port, Addresses: mp.Addresses, PortState: string(mp.Heartbeat)}
+		if mp.ResolveErr != nil {
+			probeView.ResolveErr = mp.ResolveErr.Error()
+		}
+		ok := mp.Reachable()
+		reachable = &ok
+	}
+
+	opt := scan.Options{
+		Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
+		Runners:  map[string]transport.Runner{inventory.SSH: s.ssh},
+		Resolver: resolver, ManagerReachable: reachable, ProbeTimeout: f.connectTimeout,
+	}
+	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
+	hosts := make([]result.Host, len(s.hosts))
+	var writeErr error
+	scan.Run(ctx, s.hosts, opt, func(r scan.Result) {
+		hosts[r.Index] = r.Host
+		run.Summary.Add(&r.Host)
+		progress.step(&r.Host)
+		if writeErr == nil {
+			writeErr = writer.Host(&r.Host)
+		}
+	})
+	progress.done()
+	run.Hosts = hosts
+	run.Finished = time.Now().UTC()
+	run.Fleet = diagnose.Fleet(probeView, run.Hosts, s.diag)
+	if writeErr == nil {
+		writeErr = writer.End(run)
+	}
+	if writeErr != nil {
+		return commit(failed(fmt.Errorf("writing the report: %v", writeErr)))
+	}
+	if err := commit(nil); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return failed(errors.New("interrupted: hosts not scanned are reported with error kind interrupted"))
+	}
+	if !run.Summary.AllHealthy() {
+		return &exitError{code: exitFindings}
+	}
+	return nil
+}
+
+func unwrap(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// progress prints "scanned N/M" on a terminal's stderr.
+type progress struct {
+	e     *env
+	total int
+	on    bool
+	n     atomic.Int64
+	last  time.Time
+}
+
+func newProgress(e *env, total int, on bool) *progress {
+	return &progress{e: e, total: total, on: on}
+}
+
+func (p *progress) step(h *result.Host) {
+	n := p.n.Add(1)
+	if !p.on || (time.Since(p.last) < 200*time.Millisecond && int(n) != p.total) {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.e.stderr, "\rscanned %d/%d hosts", n, p.total)
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprint(p.e.stderr, "\r\x1b[K")
+	}
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+func terminal(f *os.File) (bool, int) {
+	fd := int(f.Fd())
+	if !term.IsTerminal(fd) {
+		return false, 0
+	}
+	w, _, err := term.GetSize(fd)
+	if err != nil {
+		w = 120
+	}
+	return true, w
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}
+
+// parseManager splits HOST[:PORT] ([v6]:port too); the port defaults.
+func parseManager(s string, defPort int) (string, int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", 0, nil
+	}
+	for _, scheme := range []string{"https://", "dsm://"} {
+		s = strings.TrimPrefix(s, scheme)
+	}
+	s = strings.TrimSuffix(s, "/")
+	host, port := s, defPort
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		n, perr := strconv.Atoi(p)
+		if perr != nil || n < 1 || n > 65535 {
+			return "", 0, fmt.Errorf("--manager %q: port %q is not a number from 1 to 65535", s, p)
+		}
+		host, port = h, n
+	} else if strings.Count(s, ":") == 1 {
+		return "", 0, fmt.Errorf("--manager %q: give HOST or HOST:PORT", s)
+	}
+	host = strings.Trim(host, "[]")
+	if net.ParseIP(host) == nil {
+		for _, r := range host {
+			if !(r == '.' || r == '-' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')) {
+				return "", 0, fmt.Errorf("--manager %q: %q is not a host name or address", s, host)
+			}
+		}
+		if host == "" || strings.HasPrefix(host, "-") || len(host) > 253 {
+			return "", 0, fmt.Errorf("--manager %q is not a host name or address", s)
+		}
+	}
+	return host, port, nil
+}
+
+// atomicFile writes to a temporary file beside the target and renames it
+// into place on Commit, so a reader never sees half a report and a failed
+// run leaves the previous report untouched.
+type atomicFile struct {
+	*os.File
+	path string
+}
+
+func createAtomic(path string) (*atomicFile, error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	return &atomicFile{File: f, path: path}, nil
+}
+
+func (a *atomicFile) Commit() error {
+	if err := a.Sync(); err != nil {
+		a.Abort()
+		return err
+	}
+	if err := a.Close(); err != nil {
+		os.Remove(a.Name())
+		return err
+	}
+	if err := os.Chmod(a.Name(), 0o644); err != nil {
+		os.Remove(a.Name())
+		return err
+	}
+	return os.Rename(a.Name(), a.path)
+}
+
+func (a *atomicFile) Abort() {
+	a.Close()
+	os.Remove(a.Name())
+}
+
+func homeDir(getenv func(string) string) string {
+	if h := getenv("HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
+}

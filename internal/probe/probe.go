@@ -1,0 +1,153 @@
+// Package probe runs the checks that happen on the bastion itself: can the
+// bastion resolve and reach the manager, what addresses does it resolve the
+// manager's name to (to compare with each host's answer), and can the
+// manager side reach an agent's port.
+package probe
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/transport"
+)
+
+// Resolver resolves names once per run, however many hosts ask.
+type Resolver struct {
+	Timeout time.Duration
+	// Lookup overrides the system resolver (tests).
+	Lookup func(ctx context.Context, host string) ([]string, error)
+
+	mu    sync.Mutex
+	cache map[string]*lookup
+}
+
+type lookup struct {
+	done  chan struct{}
+	addrs []string
+	err   error
+}
+
+// Resolve returns the sorted, de-duplicated addresses of host.
+func (r *Resolver) Resolve(ctx context.Context, host string) ([]string, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return []string{ip.String()}, nil
+	}
+	r.mu.Lock()
+	if r.cache == nil {
+		r.cache = map[string]*lookup{}
+	}
+	l, ok := r.cache[host]
+	if !ok {
+		l = &lookup{done: make(chan struct{})}
+		r.cache[host] = l
+		r.mu.Unlock()
+		timeout := r.Timeout
+		if timeout <= 0 {
+			timeout = 5 * time.Second
+		}
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		l.addrs, l.err = r.lookup(lctx, host)
+		cancel()
+		close(l.done)
+	} else {
+		r.mu.Unlock()
+		select {
+		case <-l.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return l.addrs, l.err
+}
+
+func (r *Resolver) lookup(ctx context.Context, host string) ([]string, error) {
+	var addrs []string
+	var err error
+	if r.Lookup != nil {
+		addrs, err = r.Lookup(ctx, host)
+	} else {
+		addrs, err = net.DefaultResolver.LookupHost(ctx, host)
+	}
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip != nil {
+			a = ip.String()
+		}
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// PortState is the outcome of a TCP connect.
+type PortState string
+
+const (
+	Open         PortState = "open"
+	Refused      PortState = "refused"
+	TimedOut     PortState = "timeout"
+	NoRoute      PortState = "unreachable"
+	Unresolved   PortState = "dns"
+	NotAttempted PortState = ""
+)
+
+// Connect tries one TCP connection and says how it went.
+func Connect(ctx context.Context, host string, port int, timeout time.Duration) (PortState, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err == nil {
+		conn.Close()
+		return Open, nil
+	}
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		return Unresolved, err
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused, err
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return NoRoute, err
+	case transport.IsTimeout(err) || ctx.Err() != nil:
+		return TimedOut, err
+	}
+	return NoRoute, err
+}
+
+// Manager is what the bastion found out about the manager.
+type Manager struct {
+	Host       string
+	Port       int
+	Addresses  []string
+	ResolveErr error
+	Heartbeat  PortState // the heartbeat port as seen from the bastion
+	ConnectErr error
+}
+
+// Reachable reports whether the bastion resolved and connected.
+func (m *Manager) Reachable() bool { return m.ResolveErr == nil && m.Heartbeat == Open }
+
+// CheckManager resolves and connects to the manager from the bastion.
+func CheckManager(ctx context.Context, r *Resolver, host string, port int, timeout time.Duration) *Manager {
+	m := &Manager{Host: host, Port: port}
+	m.Addresses, m.ResolveErr = r.Resolve(ctx, host)
+	if m.ResolveErr != nil {
+		return m
+	}
+	m.Heartbeat, m.ConnectErr = Connect(ctx, host, port, timeout)
+	return m
+}

@@ -1,0 +1,169 @@
+// Package report renders results: a terminal table, the whyoffline/v1 JSON
+// document, JSON lines streamed as hosts finish, CSV for ops review and a
+// self-contained HTML page. Everything printed from a result is cleaned
+// again here, because a saved run handed to `whyoffline report` is input
+// like any other.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/whyoffline/whyoffline/internal/result"
+)
+
+// Formats.
+var Formats = []string{"table", "json", "jsonl", "csv", "html"}
+
+// Writer receives hosts as they finish and the whole run at the end.
+type Writer interface {
+	// Host is called once per host as it finishes (jsonl writes it now).
+	Host(h *result.Host) error
+	// End is called once with the complete run, hosts in inventory order.
+	End(run *result.Run) error
+}
+
+// Options for writers.
+type Options struct {
+	Color bool // ANSI colour in the table
+	Width int  // terminal width for the table (0: 120)
+}
+
+// New returns the writer for format.
+func New(format string, w io.Writer, o Options) (Writer, error) {
+	switch format {
+	case "table":
+		return &tableWriter{w: w, o: o}, nil
+	case "json":
+		return &jsonWriter{w: w}, nil
+	case "jsonl":
+		return &jsonlWriter{w: w, enc: json.NewEncoder(w)}, nil
+	case "csv":
+		return &csvWriter{w: w}, nil
+	case "html":
+		return &htmlWriter{w: w}, nil
+	}
+	return nil, fmt.Errorf("unknown output format %q: use %s", format, strings.Join(Formats, ", "))
+}
+
+// FormatForFile guesses a format from a file name ("" when unknown).
+func FormatForFile(name string) string {
+	lower := strings.ToLower(name)
+	for _, ext := range []struct{ suffix, format string }{
+		{".jsonl", "jsonl"}, {".ndjson", "jsonl"}, {".json", "json"}, {".csv", "csv"},
+		{".html", "html"}, {".htm", "html"}, {".txt", "table"},
+	} {
+		if strings.HasSuffix(lower, ext.suffix) {
+			return ext.format
+		}
+	}
+	return ""
+}
+
+type jsonWriter struct{ w io.Writer }
+
+func (j *jsonWriter) Host(*result.Host) error { return nil }
+
+func (j *jsonWriter) End(run *result.Run) error {
+	enc := json.NewEncoder(j.w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(run)
+}
+
+type jsonlWriter struct {
+	w   io.Writer
+	enc *json.Encoder
+}
+
+func (j *jsonlWriter) Host(h *result.Host) error { return j.enc.Encode(h) }
+
+func (j *jsonlWriter) End(run *result.Run) error {
+	return j.enc.Encode(struct {
+		Summary  result.Summary   `json:"summary"`
+		Fleet    []result.Finding `json:"fleet"`
+		Manager  *result.Manager  `json:"manager"`
+		Started  any              `json:"started"`
+		Finished any              `json:"finished"`
+	}{run.Summary, run.Fleet, run.Manager, run.Started, run.Finished})
+}
+
+// Read parses a saved run (-o json) for re-rendering.
+func Read(r io.Reader) (*result.Run, error) {
+	dec := json.NewDecoder(io.LimitReader(r, 1<<30))
+	var run result.Run
+	if err := dec.Decode(&run); err != nil {
+		return nil, fmt.Errorf("not a whyoffline JSON run (%v); save one with: whyoffline scan ... -o json --out run.json", err)
+	}
+	if run.Schema != result.Schema {
+		return nil, fmt.Errorf("schema %q is not %q: save the run with -o json (jsonl and csv cannot be re-rendered)", run.Schema, result.Schema)
+	}
+	if run.Fleet == nil {
+		run.Fleet = []result.Finding{}
+	}
+	return &run, nil
+}
+
+// causeGroups groups hosts by cause ID in contract order, for "what to do".
+type causeGroup struct {
+	ID     string
+	Hosts  []string
+	Remedy string
+}
+
+func groupCauses(run *result.Run) []causeGroup {
+	byID := map[string]*causeGroup{}
+	for i := range run.Hosts {
+		h := &run.Hosts[i]
+		for _, c := range h.Causes {
+			g := byID[c.ID]
+			if g == nil {
+				g = &causeGroup{ID: c.ID, Remedy: c.Remedy}
+				byID[c.ID] = g
+			}
+			g.Hosts = append(g.Hosts, h.Name)
+		}
+	}
+	rank := map[string]int{}
+	for i, id := range result.CauseOrder {
+		rank[id] = i
+	}
+	var out []causeGroup
+	for _, g := range byID {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, okI := rank[out[i].ID]
+		rj, okJ := rank[out[j].ID]
+		if okI != okJ {
+			return okI
+		}
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// causeIDs lists a host's cause IDs.
+func causeIDs(h *result.Host) []string {
+	ids := make([]string, 0, len(h.Causes))
+	for _, c := range h.Causes {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// primary returns the cause or error kind to show first.
+func primary(h *result.Host) (id, evidence, remedy string) {
+	if len(h.Causes) > 0 {
+		return h.Causes[0].ID, h.Causes[0].Evidence, h.Causes[0].Remedy
+	}
+	if h.Error != nil {
+		return string(h.Error.Kind), h.Error.Message, ""
+	}
+	return "", "", ""
+}

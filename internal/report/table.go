@@ -1,0 +1,128 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
+)
+
+type tableWriter struct {
+	w io.Writer
+	o Options
+}
+
+func (t *tableWriter) Host(*result.Host) error { return nil }
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiGrey   = "\x1b[90m"
+)
+
+func (t *tableWriter) paint(code, s string) string {
+	if !t.o.Color || s == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func statusColor(s result.Status) string {
+	switch s {
+	case result.Healthy:
+		return ansiGreen
+	case result.Diagnosed:
+		return ansiYellow
+	}
+	return ansiRed
+}
+
+func (t *tableWriter) End(run *result.Run) error {
+	width := t.o.Width
+	if width <= 0 {
+		width = 120
+	}
+	nameW, causeW := len("HOST"), len("CAUSE")
+	for i := range run.Hosts {
+		h := &run.Hosts[i]
+		nameW = max(nameW, min(utf8.RuneCountInString(clean(h.Name, 40)), 40))
+		for _, c := range h.Causes {
+			causeW = max(causeW, len(clean(c.ID, 30))+2)
+		}
+		if h.Error != nil {
+			causeW = max(causeW, len(clean(string(h.Error.Kind), 30)))
+		}
+	}
+	const statusW = len("unreachable")
+	evW := max(width-nameW-statusW-causeW-6, 30)
+	var b strings.Builder
+	row := func(name, status, statusCode, cause, ev string) {
+		fmt.Fprintf(&b, "%s  %s  %s  %s\n",
+			pad(name, nameW), t.paint(statusCode, pad(status, statusW)), pad(cause, causeW), clean(ev, evW))
+	}
+	b.WriteString(t.paint(ansiBold, fmt.Sprintf("%s  %s  %s  %s", pad("HOST", nameW), pad("STATUS", statusW), pad("CAUSE", causeW), "EVIDENCE")) + "\n")
+	for i := range run.Hosts {
+		h := &run.Hosts[i]
+		name := clean(h.Name, 40)
+		switch {
+		case h.Error != nil && len(h.Causes) == 0:
+			row(name, string(h.Status), statusColor(h.Status), clean(string(h.Error.Kind), 30), h.Error.Message)
+		case len(h.Causes) == 0:
+			row(name, string(h.Status), statusColor(h.Status), "-", "agent running, every check passed")
+		default:
+			for j, c := range h.Causes {
+				id := clean(c.ID, 30)
+				if j == 0 {
+					row(name, string(h.Status), statusColor(h.Status), id, "["+string(c.Confidence)+"] "+c.Evidence)
+				} else {
+					row("", "", "", "+ "+id, "["+string(c.Confidence)+"] "+c.Evidence)
+				}
+			}
+		}
+	}
+	if len(run.Fleet) > 0 {
+		b.WriteString("\n" + t.paint(ansiBold+ansiRed, "Fleet findings") + "\n")
+		for _, f := range run.Fleet {
+			fmt.Fprintf(&b, "  %s: %s\n    → %s\n", t.paint(ansiRed, clean(f.ID, 40)), clean(f.Evidence, 400), clean(f.Remedy, 600))
+		}
+	}
+	if groups := groupCauses(run); len(groups) > 0 {
+		b.WriteString("\n" + t.paint(ansiBold, "What to do") + "\n")
+		for _, g := range groups {
+			hosts := g.Hosts
+			more := ""
+			if len(hosts) > 8 {
+				more = fmt.Sprintf(" and %d more", len(hosts)-8)
+				hosts = hosts[:8]
+			}
+			for i := range hosts {
+				hosts[i] = clean(hosts[i], 40)
+			}
+			fmt.Fprintf(&b, "  %s (%d: %s%s)\n    → %s\n", t.paint(ansiYellow, clean(g.ID, 40)), len(g.Hosts), strings.Join(hosts, ", "), more, clean(g.Remedy, 800))
+		}
+	}
+	s := run.Summary
+	dur := run.Finished.Sub(run.Started).Round(100_000_000)
+	fmt.Fprintf(&b, "\n%d hosts: %s healthy, %s diagnosed, %s unreachable, %s error — %s\n", s.Hosts,
+		t.paint(ansiGreen, fmt.Sprint(s.Healthy)), t.paint(ansiYellow, fmt.Sprint(s.Diagnosed)),
+		t.paint(ansiRed, fmt.Sprint(s.Unreachable)), t.paint(ansiRed, fmt.Sprint(s.Error)), dur)
+	_, err := io.WriteString(t.w, b.String())
+	return err
+}
+
+// clean makes a result string safe for one table cell.
+func clean(s string, max int) string { return textsafe.Line(s, max) }
+
+func pad(s string, w int) string {
+	n := utf8.RuneCountInString(s)
+	if n >= w {
+		return s
+	}
+	return s + strings.Repeat(" ", w-n)
+}

@@ -1,0 +1,278 @@
+// Package scan orchestrates a run: a fixed pool of workers, a deadline per
+// host, exactly one result per host, streamed to one consumer as hosts
+// finish. It knows nothing of output formats.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/playbook"
+	"github.com/whyoffline/whyoffline/internal/probe"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
+	"github.com/whyoffline/whyoffline/internal/transport"
+)
+
+// Options for one run.
+type Options struct {
+	Forks     int
+	Timeout   time.Duration // per host, the whole scan of it
+	Playbooks *playbook.Set
+	Params    playbook.Params // manager, ports, mode, nonce
+	Diagnose  *diagnose.Options
+	// Runners by transport name (inventory.SSH, inventory.WinRM).
+	Runners  map[string]transport.Runner
+	Resolver *probe.Resolver
+	// ManagerReachable is the bastion's own view of the manager (nil when
+	// no manager was given or it was not probed).
+	ManagerReachable *bool
+	// ProbeTimeout bounds bastion-side TCP probes (agent port).
+	ProbeTimeout time.Duration
+	// Now is the clock (tests may fix it).
+	Now func() time.Time
+}
+
+// Result is one host's result with its position in the inventory.
+type Result struct {
+	Index int
+	Host  result.Host
+}
+
+// Run scans hosts and calls emit once per host, from one goroutine, in the
+// order hosts finish. When ctx is cancelled the hosts not yet done are
+// emitted as interrupted; Run returns after every host was emitted.
+func Run(ctx context.Context, hosts []*inventory.Host, opt Options, emit func(Result)) {
+	if opt.Forks < 1 {
+		opt.Forks = 1
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &scanner{opt: opt, scripts: map[string]*scriptEntry{}}
+	jobs := make(chan int)
+	results := make(chan Result, opt.Forks)
+	var wg sync.WaitGroup
+	for w := 0; w < min(opt.Forks, len(hosts)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results <- Result{Index: i, Host: s.one(ctx, hosts[i])}
+			}
+		}()
+	}
+	go func() {
+		for i := range hosts {
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+		close(results)
+	}()
+	for r := range results {
+		emit(r)
+	}
+}
+
+type scanner struct {
+	opt Options
+
+	mu      sync.Mutex
+	scripts map[string]*scriptEntry
+}
+
+type scriptEntry struct {
+	script *playbook.Script
+	err    error
+}
+
+// script renders (once per OS and become method) the script for h.
+func (s *scanner) script(h *inventory.Host) (*playbook.Script, error) {
+	become := ""
+	if h.Become {
+		become = h.BecomeMethod
+		if become == "" {
+			become = "sudo"
+		}
+	}
+	key := h.OS + "|" + become
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.scripts[key]; ok {
+		return e.script, e.err
+	}
+	sc, err := s.opt.Playbooks.RenderUnix(h.OS, become, s.opt.Params)
+	s.scripts[key] = &scriptEntry{sc, err}
+	return sc, err
+}
+
+func (s *scanner) timeout(h *inventory.Host) time.Duration {
+	if h.Timeout > 0 {
+		return h.Timeout
+	}
+	if s.opt.Timeout > 0 {
+		return s.opt.Timeout
+	}
+	return 60 * time.Second
+}
+
+// one scans one host; it always returns a result, whatever happens.
+func (s *scanner) one(ctx context.Context, h *inventory.Host) (res result.Host) {
+	start := s.opt.Now()
+	res = result.Host{
+		Name: h.Name, Address: h.Address, OS: h.OS, Transport: h.Transport, Role: h.Role,
+		Causes: []result.Cause{}, Checks: []result.Check{},
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// A bug must cost one host, not the sweep.
+			res.Status = result.Error
+			res.Error = &result.HostError{Kind: result.ProtocolError, Message: textsafe.Line(fmt.Sprintf("internal error scanning this host: %v (please report: %s)", p, firstFrame(debug.Stack())), 500)}
+		}
+		res.DurationMS = s.opt.Now().Sub(start).Milliseconds()
+	}()
+	if ctx.Err() != nil {
+		s.fail(&res, transport.Errorf(result.Interrupted, ctx.Err(), "scan interrupted before this host was reached"))
+		return res
+	}
+	hctx, cancel := context.WithTimeout(ctx, s.timeout(h))
+	defer cancel()
+	s.scanHost(hctx, h, &res)
+	return res
+}
+
+func firstFrame(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "panic(") && i+3 < len(lines) {
+			return strings.TrimSpace(lines[i+3])
+		}
+	}
+	return ""
+}
+
+func (s *scanner) fail(res *result.Host, err error) {
+	kind := transport.KindOf(err)
+	msg := textsafe.Line(err.Error(), 500)
+	if kind == transport.Unreachable {
+		res.Status = result.Unreachable
+		res.Causes = []result.Cause{diagnose.Unreachable(res.Name, msg, s.opt.Diagnose)}
+		res.Error = nil
+		return
+	}
+	res.Status = result.Error
+	res.Error = &result.HostError{Kind: kind, Message: msg}
+}
+
+func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.Host) {
+	runner := s.opt.Runners[h.Transport]
+	if runner == nil {
+		s.fail(res, transport.Errorf(result.UnsupportedOS, nil, "no %s transport in this build for %s", h.Transport, h.Name))
+		return
+	}
+	if h.OS == "windows" && s.opt.Playbooks.ForOS("windows") == nil {
+		s.fail(res, transport.Errorf(result.UnsupportedOS, nil, "no Windows playbook loaded"))
+		return
+	}
+	sc, err := s.script(h)
+	if err != nil {
+		s.fail(res, transport.Errorf(result.UnsupportedOS, err, "%v", err))
+		return
+	}
+	resp, err := runner.Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
+	if err != nil {
+		s.fail(res, err)
+		return
+	}
+	raw := playbook.Split(resp.Stdout, sc.Nonce)
+	if denied := s.privilegeDenied(h, raw, resp); denied != "" {
+		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused without a password: %s; allow NOPASSWD for the scan user, or scan without become", h.BecomeMethod, denied))
+		return
+	}
+	if raw.Unsupported {
+		s.fail(res, transport.Errorf(result.UnsupportedOS, nil, "no playbook for this OS (uname -s: %s)", textsafe.Line(raw.OS, 40)))
+		return
+	}
+	pb := s.opt.Playbooks.ForOS(raw.Playbook)
+	if pb == nil || len(raw.Sections) == 0 {
+		s.fail(res, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d%s)", resp.ExitCode, stderrHint(resp.Stderr)))
+		return
+	}
+	f, checks := pb.Evaluate(raw)
+	res.OS = pb.OS
+	res.Checks = checks
+
+	in := &diagnose.Input{Name: h.Name, OS: pb.OS, Facts: f, ManagerReachable: s.opt.ManagerReachable}
+	in.Window.Start, in.Window.End = resp.Started, resp.Finished
+	if m := f.Get("manager.host"); m != "" && s.opt.Resolver != nil {
+		addrs, err := s.opt.Resolver.Resolve(ctx, m)
+		if err != nil {
+			in.BastionResolveErr = err.Error()
+		} else {
+			in.BastionAddrs = addrs
+		}
+	}
+	if s.opt.Diagnose.Mode != "" && s.opt.Diagnose.Mode != "agent-initiated" {
+		timeout := s.opt.ProbeTimeout
+		if timeout <= 0 {
+			timeout = 5 * time.Second
+		}
+		state, _ := probe.Connect(ctx, h.Address, s.opt.Diagnose.AgentPort, timeout)
+		in.AgentPortFromManager = string(state)
+		in.AgentPortProbedFrom = "the bastion"
+	}
+	res.Causes = diagnose.Host(in, s.opt.Diagnose)
+	if res.Causes == nil {
+		res.Causes = []result.Cause{}
+	}
+	if !raw.Done && ctx.Err() != nil {
+		// the deadline cut the script short: what we have is partial
+		s.fail(res, transport.Errorf(result.Timeout, ctx.Err(), "the host's deadline passed before all checks finished"))
+		return
+	}
+	if len(res.Causes) > 0 {
+		res.Status = result.Diagnosed
+	} else {
+		res.Status = result.Healthy
+	}
+}
+
+func stderrHint(stderr []byte) string {
+	t := textsafe.Line(string(stderr), 200)
+	if t == "" {
+		return ""
+	}
+	return "; stderr: " + t
+}
+
+// privilegeDenied returns the refusal message when become failed.
+func (s *scanner) privilegeDenied(h *inventory.Host, raw *playbook.Raw, resp *transport.Response) string {
+	if !h.Become || len(raw.Sections) > 0 {
+		return ""
+	}
+	stderr := string(resp.Stderr)
+	for _, pb := range s.opt.Playbooks.Unix() {
+		for _, p := range pb.DeniedPatterns {
+			re, err := regexp.Compile(p)
+			if err != nil {
+				continue
+			}
+			if re.MatchString(stderr) {
+				return textsafe.Line(stderr, 200)
+			}
+		}
+	}
+	return ""
+}
+
+// ErrNoHosts is returned when the inventory (after --limit) is empty.
+var ErrNoHosts = errors.New("no hosts to scan")

@@ -1,0 +1,249 @@
+package ssh
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	xssh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+)
+
+// Environment variables that carry secrets. Secrets are never taken from
+// flags (they would show in ps).
+const (
+	EnvPassphrase     = "WHYOFFLINE_KEY_PASSPHRASE"
+	EnvPassphraseFile = "WHYOFFLINE_KEY_PASSPHRASE_FILE"
+	EnvPassword       = "WHYOFFLINE_SSH_PASSWORD"
+	EnvPasswordFile   = "WHYOFFLINE_SSH_PASSWORD_FILE"
+)
+
+// maxSecretFile bounds a password or passphrase file.
+const maxSecretFile = 4096
+
+// KeyError is an unusable private key named in the inventory or on the
+// command line: bad input, reported before anything is scanned.
+type KeyError struct {
+	Path string
+	Msg  string
+}
+
+func (e *KeyError) Error() string { return fmt.Sprintf("%s: %s", e.Path, e.Msg) }
+
+// keyring loads each private key once per run, however many hosts use it.
+type keyring struct {
+	getenv func(string) string
+	home   string
+
+	mu   sync.Mutex
+	keys map[string]keyEntry
+}
+
+type keyEntry struct {
+	signer xssh.Signer
+	err    error
+}
+
+func newKeyring(getenv func(string) string, home string) *keyring {
+	return &keyring{getenv: getenv, home: home, keys: map[string]keyEntry{}}
+}
+
+func (k *keyring) expand(path string) string {
+	if path == "~" {
+		return k.home
+	}
+	if strings.HasPrefix(path, "~/") {
+		return filepath.Join(k.home, path[2:])
+	}
+	return path
+}
+
+// load returns the signer for path, parsing it on first use.
+func (k *keyring) load(path string) (xssh.Signer, error) {
+	path = k.expand(path)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e, ok := k.keys[path]; ok {
+		return e.signer, e.err
+	}
+	s, err := k.parse(path)
+	k.keys[path] = keyEntry{s, err}
+	return s, err
+}
+
+func (k *keyring) parse(path string) (xssh.Signer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &KeyError{path, fmt.Sprintf("cannot read private key: %v", unwrapPath(err))}
+	}
+	defer f.Close()
+	pem, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, &KeyError{path, fmt.Sprintf("cannot read private key: %v", err)}
+	}
+	s, err := xssh.ParsePrivateKey(pem)
+	var missing *xssh.PassphraseMissingError
+	if errors.As(err, &missing) {
+		pass, perr := secretFromEnv(k.getenv, EnvPassphrase, EnvPassphraseFile)
+		if perr != nil {
+			return nil, &KeyError{path, perr.Error()}
+		}
+		if pass == "" {
+			return nil, &KeyError{path, fmt.Sprintf("private key is encrypted: set %s (or %s to a file holding the passphrase), or load the key into ssh-agent", EnvPassphrase, EnvPassphraseFile)}
+		}
+		s, err = xssh.ParsePrivateKeyWithPassphrase(pem, []byte(pass))
+		if err != nil {
+			return nil, &KeyError{path, "cannot decrypt private key with the passphrase given in " + EnvPassphrase + " (wrong passphrase?)"}
+		}
+	}
+	if err != nil {
+		return nil, &KeyError{path, fmt.Sprintf("not a usable private key (%v): give an OpenSSH, PEM or PKCS#8 private key", err)}
+	}
+	return s, nil
+}
+
+// defaultKeys are tried, like ssh(1) does, when a host names no key; an
+// unusable default key is skipped rather than fatal.
+var defaultKeys = []string{"~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"}
+
+func (k *keyring) defaults() []xssh.Signer {
+	var out []xssh.Signer
+	for _, p := range defaultKeys {
+		if _, err := os.Stat(k.expand(p)); err != nil {
+			continue
+		}
+		if s, err := k.load(p); err == nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// secretFromEnv reads a secret from env var name, or from the file named by
+// fileVar. Neither value is ever included in an error.
+func secretFromEnv(getenv func(string) string, name, fileVar string) (string, error) {
+	if v := getenv(name); v != "" {
+		return v, nil
+	}
+	if p := getenv(fileVar); p != "" {
+		return readSecretFile(p, fileVar)
+	}
+	return "", nil
+}
+
+func readSecretFile(path, what string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: cannot read %s: %v", what, path, unwrapPath(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", fmt.Errorf("%s: cannot read %s: %v", what, path, err)
+	}
+	if len(b) > maxSecretFile {
+		return "", fmt.Errorf("%s: %s is larger than %d bytes; it should hold only the secret", what, path, maxSecretFile)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// password returns the password for h: the host's password_env or
+// password_file, its inventory password, or the global environment.
+func password(getenv func(string) string, h *inventory.Host) (string, error) {
+	switch {
+	case h.PasswordEnv != "":
+		v := getenv(h.PasswordEnv)
+		if v == "" {
+			return "", fmt.Errorf("password_env %s is not set in the environment", h.PasswordEnv)
+		}
+		return v, nil
+	case h.PasswordFile != "":
+		return readSecretFile(h.PasswordFile, "password_file")
+	case h.Password.IsSet():
+		return h.Password.Reveal(), nil
+	}
+	return secretFromEnv(getenv, EnvPassword, EnvPasswordFile)
+}
+
+// agentSigners connects to ssh-agent when SSH_AUTH_SOCK is set. The
+// connection is shared by every host in the run.
+type agentConn struct {
+	once    sync.Once
+	sock    string
+	signers []xssh.Signer
+}
+
+func (a *agentConn) get() []xssh.Signer {
+	a.once.Do(func() {
+		if a.sock == "" {
+			return
+		}
+		conn, err := net.Dial("unix", a.sock)
+		if err != nil {
+			return
+		}
+		signers, err := agent.NewClient(conn).Signers()
+		if err != nil {
+			conn.Close()
+			return
+		}
+		// the agent connection stays open: signing needs it for the run.
+		a.signers = signers
+	})
+	return a.signers
+}
+
+// authMethods builds the methods for h in the order ssh(1) tries them: the
+// host's own keys, agent keys, default keys, then password and
+// keyboard-interactive (PAM-only hosts) when a password is available.
+func (c *Client) authMethods(h *inventory.Host, keyFiles []string) ([]xssh.AuthMethod, error) {
+	var signers []xssh.Signer
+	for _, kf := range keyFiles {
+		s, err := c.keys.load(kf)
+		if err != nil {
+			return nil, err
+		}
+		signers = append(signers, s)
+	}
+	signers = append(signers, c.agent.get()...)
+	if len(keyFiles) == 0 {
+		signers = append(signers, c.keys.defaults()...)
+	}
+	var methods []xssh.AuthMethod
+	if len(signers) > 0 {
+		methods = append(methods, xssh.PublicKeys(signers...))
+	}
+	pw, err := password(c.cfg.Getenv, h)
+	if err != nil {
+		return nil, err
+	}
+	if pw != "" {
+		methods = append(methods, xssh.Password(pw), xssh.KeyboardInteractive(func(_, _ string, questions []string, echos []bool) ([]string, error) {
+			answers := make([]string, len(questions))
+			for i, q := range questions {
+				// Answer only what looks like a password prompt; never send
+				// the password in reply to anything else.
+				if !echos[i] && strings.Contains(strings.ToLower(q), "password") {
+					answers[i] = pw
+				}
+			}
+			return answers, nil
+		}))
+	}
+	return methods, nil
+}

@@ -1,0 +1,349 @@
+// Package ssh is the SSH transport: keys (parsed once per run), ssh-agent,
+// passwords from the environment, ~/.ssh/config, ProxyJump chains, strict
+// host-key checking, and one session per host running one script.
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sshconfig "github.com/kevinburke/ssh_config"
+	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
+	"github.com/whyoffline/whyoffline/internal/transport"
+)
+
+// Config for the SSH transport.
+type Config struct {
+	KnownHosts     []string // known_hosts files; the first receives accept-new keys
+	HostKeyPolicy  string   // strict | accept-new
+	ConnectTimeout time.Duration
+	SSHConfigFile  string // "" = none
+	DefaultUser    string
+	Home           string
+	Getenv         func(string) string
+	// Dial overrides how TCP connections are made (tests, simulators).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Client is the SSH transport for one run.
+type Client struct {
+	cfg      Config
+	hostKeys *hostKeys
+	keys     *keyring
+	agent    *agentConn
+	sshcfg   *sshconfig.Config
+
+	jumpMu sync.Mutex
+	jumps  map[string]*jumpEntry
+}
+
+// New prepares the transport: reads known_hosts and ssh_config once.
+func New(cfg Config) (*Client, error) {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	if cfg.HostKeyPolicy == "" {
+		cfg.HostKeyPolicy = Strict
+	}
+	hk, err := newHostKeys(cfg.KnownHosts, cfg.HostKeyPolicy)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		cfg:      cfg,
+		hostKeys: hk,
+		keys:     newKeyring(cfg.Getenv, cfg.Home),
+		agent:    &agentConn{sock: cfg.Getenv("SSH_AUTH_SOCK")},
+		jumps:    map[string]*jumpEntry{},
+	}
+	if cfg.SSHConfigFile != "" {
+		f, err := os.Open(cfg.SSHConfigFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("ssh config %s: %v", cfg.SSHConfigFile, unwrapPath(err))
+		}
+		if err == nil {
+			c.sshcfg, err = sshconfig.Decode(io.LimitReader(f, 4<<20))
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("ssh config %s: %v", cfg.SSHConfigFile, err)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Close releases shared connections (jump hosts).
+func (c *Client) Close() {
+	c.jumpMu.Lock()
+	defer c.jumpMu.Unlock()
+	for _, j := range c.jumps {
+		if j.client != nil {
+			j.client.Close()
+		}
+	}
+	c.jumps = map[string]*jumpEntry{}
+}
+
+// target is where and how to log in, after ssh_config filled the gaps.
+type target struct {
+	alias    string
+	host     string
+	port     int
+	user     string
+	keyFiles []string
+	jump     string
+}
+
+func (t target) addr() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
+
+// resolve applies ~/.ssh/config to what the inventory left unset.
+func (c *Client) resolve(h *inventory.Host) target {
+	t := target{alias: h.Name, host: h.Address, port: h.EffectivePort(), user: h.User, jump: h.ProxyJump}
+	if h.KeyFile != "" {
+		t.keyFiles = []string{h.KeyFile}
+	}
+	if c.sshcfg != nil {
+		get := func(key string) string {
+			v, _ := c.sshcfg.Get(h.Name, key)
+			return strings.TrimSpace(v)
+		}
+		if !h.Explicit("address") {
+			if v := get("HostName"); v != "" {
+				t.host = strings.ReplaceAll(v, "%h", h.Name)
+			}
+		}
+		if !h.Explicit("user") && t.user == "" {
+			t.user = get("User")
+		}
+		if !h.Explicit("port") {
+			if p, err := strconv.Atoi(get("Port")); err == nil && p > 0 && p < 65536 {
+				t.port = p
+			}
+		}
+		if !h.Explicit("key_file") {
+			if files, _ := c.sshcfg.GetAll(h.Name, "IdentityFile"); len(files) > 0 {
+				t.keyFiles = files
+			}
+		}
+		if !h.Explicit("proxy_jump") && t.jump == "" {
+			if v := get("ProxyJump"); v != "" && !strings.EqualFold(v, "none") {
+				t.jump = v
+			}
+		}
+	}
+	if t.user == "" {
+		t.user = c.cfg.DefaultUser
+	}
+	return t
+}
+
+// Preflight loads every private key the hosts name, so an unreadable or
+// undecryptable key is a usage error before any host is contacted.
+func (c *Client) Preflight(hosts []*inventory.Host) error {
+	for _, h := range hosts {
+		if h.Transport != inventory.SSH {
+			continue
+		}
+		for _, kf := range c.resolve(h).keyFiles {
+			if _, err := c.keys.load(kf); err != nil {
+				return fmt.Errorf("host %s (%s): %w", h.Name, h.Source, err)
+			}
+		}
+		if _, err := password(c.cfg.Getenv, h); err != nil {
+			return fmt.Errorf("host %s (%s): %w", h.Name, h.Source, err)
+		}
+	}
+	return nil
+}
+
+// Run logs in to h, runs req once and returns its output.
+func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Request) (*transport.Response, error) {
+	t := c.resolve(h)
+	client, err := c.connect(ctx, h, t)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	return runSession(ctx, client, t.addr(), req)
+}
+
+func (c *Client) clientConfig(h *inventory.Host, t target, failure *result.ErrorKind) (*xssh.ClientConfig, error) {
+	methods, err := c.authMethods(h, t.keyFiles)
+	if err != nil {
+		return nil, transport.Errorf(result.AuthFailed, err, "%v", err)
+	}
+	if len(methods) == 0 {
+		return nil, transport.Errorf(result.AuthFailed, nil, "no credentials for %s: give key_file (ansible_ssh_private_key_file), run ssh-agent, or set %s", h.Name, EnvPassword)
+	}
+	algs := xssh.SupportedAlgorithms()
+	cfg := &xssh.ClientConfig{
+		User:              t.user,
+		Auth:              methods,
+		HostKeyCallback:   c.hostKeys.callback(failure),
+		HostKeyAlgorithms: c.hostKeys.algorithms(t.addr(), h.SSHLegacy),
+		Timeout:           c.cfg.ConnectTimeout,
+		ClientVersion:     "SSH-2.0-whyoffline",
+	}
+	cfg.KeyExchanges = algs.KeyExchanges
+	cfg.Ciphers = algs.Ciphers
+	cfg.MACs = algs.MACs
+	if h.SSHLegacy {
+		// Old Solaris 10 / AIX sshd: only for hosts the inventory opts in.
+		insecure := xssh.InsecureAlgorithms()
+		cfg.KeyExchanges = append(append([]string{}, algs.KeyExchanges...), insecure.KeyExchanges...)
+		cfg.Ciphers = append(append([]string{}, algs.Ciphers...), insecure.Ciphers...)
+		cfg.MACs = append(append([]string{}, algs.MACs...), insecure.MACs...)
+	}
+	return cfg, nil
+}
+
+// connect dials (directly or through jump hosts) and completes the SSH
+// handshake within ctx.
+func (c *Client) connect(ctx context.Context, h *inventory.Host, t target) (*xssh.Client, error) {
+	// Dial first: a host that is off is "unreachable" whatever the
+	// credentials situation.
+	conn, err := c.dialTarget(ctx, h, t)
+	if err != nil {
+		return nil, err
+	}
+	var failure result.ErrorKind
+	cfg, err := c.clientConfig(h, t, &failure)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return handshake(ctx, conn, t.addr(), cfg, &failure)
+}
+
+func (c *Client) dialTarget(ctx context.Context, h *inventory.Host, t target) (net.Conn, error) {
+	if t.jump != "" {
+		return c.dialViaJump(ctx, h, t)
+	}
+	return c.dialTCP(ctx, t.addr())
+}
+
+func (c *Client) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
+	defer cancel()
+	var conn net.Conn
+	var err error
+	if c.cfg.Dial != nil {
+		conn, err = c.cfg.Dial(dctx, "tcp", addr)
+	} else {
+		d := net.Dialer{}
+		conn, err = d.DialContext(dctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, transport.ClassifyDial(ctx, addr, c.cfg.ConnectTimeout, err)
+	}
+	return conn, nil
+}
+
+// handshake runs the SSH handshake bounded by ctx: a tarpit that accepts TCP
+// and never speaks costs at most the host's deadline.
+func handshake(ctx context.Context, conn net.Conn, addr string, cfg *xssh.ClientConfig, failure *result.ErrorKind) (*xssh.Client, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	sc, chans, reqs, err := xssh.NewClientConn(conn, addr, cfg)
+	stopped := stop()
+	if err != nil {
+		conn.Close()
+		return nil, classifyHandshake(ctx, addr, err, *failure, !stopped)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return xssh.NewClient(sc, chans, reqs), nil
+}
+
+func classifyHandshake(ctx context.Context, addr string, err error, failure result.ErrorKind, ctxFired bool) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te
+	}
+	if failure != "" {
+		return transport.Errorf(failure, err, "%s: host key rejected", addr)
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return transport.Errorf(result.Interrupted, err, "scan interrupted during the SSH handshake with %s", addr)
+	case ctxFired || transport.IsTimeout(err):
+		return transport.Errorf(result.Timeout, err, "%s accepted TCP but the SSH handshake did not finish in time (overloaded sshd, tarpit or a middlebox swallowing traffic)", addr)
+	case strings.Contains(msg, "unable to authenticate"):
+		return transport.Errorf(result.AuthFailed, err, "%s rejected every credential offered (%s): check the user, the key (ansible_ssh_private_key_file / key_file) and authorized_keys on the host", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200))
+	case strings.Contains(msg, "no common algorithm"):
+		return transport.Errorf(result.ProtocolError, err, "%s and whyoffline share no SSH algorithm (%s): for an old sshd set ssh_legacy: true (whyoffline_ssh_legacy) on that host or group", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200))
+	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset"):
+		return transport.Errorf(result.ProtocolError, err, "%s closed the connection during the SSH handshake (sshd MaxStartups, tcp_wrappers, or not an SSH server)", addr)
+	}
+	return transport.Errorf(result.ProtocolError, err, "SSH handshake with %s failed: %s", addr, textsafe.Line(msg, 300))
+}
+
+// runSession runs one command with the script on stdin, bounded by ctx.
+func runSession(ctx context.Context, client *xssh.Client, addr string, req transport.Request) (*transport.Response, error) {
+	sess, err := client.NewSession()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctxError(ctx, addr, "opening a session")
+		}
+		return nil, transport.Errorf(result.ProtocolError, err, "%s: cannot open an SSH session: %s", addr, textsafe.Line(err.Error(), 200))
+	}
+	defer sess.Close()
+	stdout := &textsafe.CappedBuffer{Limit: transport.MaxStdout}
+	stderr := &textsafe.CappedBuffer{Limit: transport.MaxStderr}
+	sess.Stdout = stdout
+	sess.Stderr = stderr
+	sess.Stdin = bytes.NewReader(req.Stdin)
+	resp := &transport.Response{Started: time.Now()}
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(req.Command) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = sess.Signal(xssh.SIGKILL)
+		client.Close() // unblocks Run
+		<-done
+		resp.Finished = time.Now()
+		resp.Stdout, resp.Stderr = stdout.Bytes(), stderr.Bytes()
+		return resp, ctxError(ctx, addr, "running the checks")
+	}
+	resp.Finished = time.Now()
+	resp.Stdout, resp.Stderr = stdout.Bytes(), stderr.Bytes()
+	resp.Truncated = stdout.Truncated || stderr.Truncated
+	var exitErr *xssh.ExitError
+	var missing *xssh.ExitMissingError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		resp.ExitCode = exitErr.ExitStatus()
+	case errors.As(err, &missing):
+		resp.ExitCode = -1
+	default:
+		return resp, transport.Errorf(result.ProtocolError, err, "%s: session failed: %s", addr, textsafe.Line(err.Error(), 200))
+	}
+	return resp, nil
+}
+
+func ctxError(ctx context.Context, addr, doing string) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return transport.Errorf(result.Interrupted, ctx.Err(), "scan interrupted while %s on %s", doing, addr)
+	}
+	return transport.Errorf(result.Timeout, ctx.Err(), "%s: the host's deadline passed while %s", addr, doing)
+}

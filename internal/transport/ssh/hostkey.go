@@ -1,0 +1,182 @@
+package ssh
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/skeema/knownhosts"
+	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/transport"
+)
+
+// Host-key policies.
+const (
+	Strict    = "strict"
+	AcceptNew = "accept-new"
+)
+
+// hostKeys verifies host keys against known_hosts files read once per run.
+// With accept-new, a host never seen before has its key appended to the
+// first file (and trusted from then on); a changed key is always refused.
+type hostKeys struct {
+	policy string
+	files  []string
+	db     *knownhosts.HostKeyDB // nil when no file exists yet
+
+	mu       sync.Mutex // serialises appends and the accepted map
+	accepted map[string]xssh.PublicKey
+}
+
+func newHostKeys(files []string, policy string) (*hostKeys, error) {
+	switch policy {
+	case Strict, AcceptNew:
+	default:
+		return nil, fmt.Errorf("--host-key-policy %q: use strict or accept-new", policy)
+	}
+	hk := &hostKeys{policy: policy, files: files, accepted: map[string]xssh.PublicKey{}}
+	var existing []string
+	for _, f := range files {
+		st, err := os.Stat(f)
+		switch {
+		case err == nil && st.IsDir():
+			return nil, fmt.Errorf("known_hosts file %s is a directory", f)
+		case err == nil:
+			existing = append(existing, f)
+		case errors.Is(err, os.ErrNotExist):
+			// a missing file is an empty one: every host is unknown
+		default:
+			return nil, fmt.Errorf("known_hosts file %s: %v", f, err)
+		}
+	}
+	if len(existing) > 0 {
+		db, err := knownhosts.NewDB(existing...)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read known_hosts: %v (fix or remove the bad line)", err)
+		}
+		hk.db = db
+	}
+	return hk, nil
+}
+
+// algorithms returns the host-key algorithms to offer for addr: the types of
+// the keys already known for it, so a server that prefers ed25519 while
+// known_hosts holds its RSA key is verified rather than called "changed".
+func (hk *hostKeys) algorithms(addr string, legacy bool) []string {
+	var known []string
+	if hk.db != nil {
+		known = hk.db.HostKeyAlgorithms(addr)
+	}
+	allowed := map[string]bool{}
+	for _, a := range xssh.SupportedAlgorithms().HostKeys {
+		allowed[a] = true
+	}
+	if legacy {
+		for _, a := range xssh.InsecureAlgorithms().HostKeys {
+			allowed[a] = true
+		}
+	}
+	var out []string
+	for _, a := range known {
+		if allowed[a] {
+			out = append(out, a)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	out = append(out, xssh.SupportedAlgorithms().HostKeys...)
+	if legacy {
+		out = append(out, xssh.InsecureAlgorithms().HostKeys...)
+	}
+	return out
+}
+
+// callback returns the verifier for one connection; *failure receives the
+// kind when it refuses, so the caller can classify the handshake error no
+// matter how the ssh package wraps it.
+func (hk *hostKeys) callback(failure *result.ErrorKind) xssh.HostKeyCallback {
+	return func(hostname string, remote net.Addr, key xssh.PublicKey) error {
+		var err error
+		if hk.db != nil {
+			err = hk.db.HostKeyCallback()(hostname, remote, key)
+		} else {
+			err = &knownhostsUnknown{}
+		}
+		if err == nil {
+			return nil
+		}
+		switch {
+		case knownhosts.IsHostKeyChanged(err):
+			*failure = result.HostKeyMismatch
+			return transport.Errorf(result.HostKeyMismatch, err,
+				"host key for %s does not match known_hosts (%s %s): the host was reinstalled or someone is intercepting; verify it out of band, then replace its line in %s",
+				hostname, key.Type(), xssh.FingerprintSHA256(key), hk.primaryFile())
+		case knownhosts.IsHostUnknown(err) || isUnknown(err):
+			if hk.policy == AcceptNew {
+				if aerr := hk.accept(hostname, remote, key); aerr != nil {
+					*failure = result.HostKeyUnknown
+					return aerr
+				}
+				return nil
+			}
+			*failure = result.HostKeyUnknown
+			return transport.Errorf(result.HostKeyUnknown, err,
+				"host key for %s is not in known_hosts (%s %s): verify it and add it (ssh-keyscan | ssh-keygen -lf -), or scan once with --host-key-policy accept-new",
+				hostname, key.Type(), xssh.FingerprintSHA256(key))
+		}
+		*failure = result.HostKeyMismatch
+		return transport.Errorf(result.HostKeyMismatch, err, "host key for %s rejected: %v", hostname, err)
+	}
+}
+
+// accept records a first-seen key. A second connection to the same host in
+// the same run must present the same key.
+func (hk *hostKeys) accept(hostname string, remote net.Addr, key xssh.PublicKey) error {
+	hk.mu.Lock()
+	defer hk.mu.Unlock()
+	norm := knownhosts.Normalize(hostname)
+	if prev, ok := hk.accepted[norm]; ok {
+		if string(prev.Marshal()) == string(key.Marshal()) {
+			return nil
+		}
+		return transport.Errorf(result.HostKeyMismatch, nil, "host %s presented two different keys in one run; refusing both", hostname)
+	}
+	file := hk.primaryFile()
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return transport.Errorf(result.HostKeyUnknown, err, "cannot record host key for %s: %v", hostname, err)
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return transport.Errorf(result.HostKeyUnknown, err, "cannot record host key for %s in %s: %v", hostname, file, err)
+	}
+	line := knownhosts.Line([]string{norm}, key) + "\n"
+	_, werr := f.WriteString(line)
+	cerr := f.Close()
+	if werr != nil || cerr != nil {
+		return transport.Errorf(result.HostKeyUnknown, errors.Join(werr, cerr), "cannot record host key for %s in %s", hostname, file)
+	}
+	hk.accepted[norm] = key
+	return nil
+}
+
+func (hk *hostKeys) primaryFile() string {
+	if len(hk.files) == 0 {
+		return "~/.ssh/known_hosts"
+	}
+	return hk.files[0]
+}
+
+type knownhostsUnknown struct{}
+
+func (*knownhostsUnknown) Error() string { return "no known_hosts file" }
+
+func isUnknown(err error) bool {
+	var u *knownhostsUnknown
+	return errors.As(err, &u)
+}

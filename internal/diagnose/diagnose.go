@@ -399,7 +399,7 @@ func clockSkew(in *Input, o *Options) *finding {
 	ev := fmt.Sprintf("host clock %s is %s %s the bastion's (%s; limit %s)",
 		host.Format(time.RFC3339), abs(skew).Round(time.Second), dir, in.Window.Start.UTC().Format(time.RFC3339), o.MaxClockSkew)
 	return &finding{id: result.ClockSkew, confidence: result.Confirmed, evidence: []string{ev},
-		detail: fmt.Sprintf("The host is %s %s.", abs(skew).Round(time.Second), dir)}
+		detail: fmt.Sprintf("The host is %s %s the bastion.", abs(skew).Round(time.Second), dir)}
 }
 
 func abs(d time.Duration) time.Duration {

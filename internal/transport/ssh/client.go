@@ -222,13 +222,17 @@ func (c *Client) connect(ctx context.Context, h *inventory.Host, t target) (*xss
 	if err != nil {
 		return nil, err
 	}
+	// Like OpenSSH's ConnectTimeout, the connect timeout also bounds the
+	// banner and key exchange: a tarpit costs that, not the host deadline.
+	hctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
+	defer cancel()
 	var failure result.ErrorKind
 	cfg, err := c.clientConfig(h, t, &failure)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	return handshake(ctx, conn, t.addr(), cfg, &failure)
+	return handshake(hctx, conn, t.addr(), cfg, &failure)
 }
 
 func (c *Client) dialTarget(ctx context.Context, h *inventory.Host, t target) (net.Conn, error) {

@@ -1,0 +1,194 @@
+package fleetsim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Profile is how one simulated host behaves.
+type Profile struct {
+	Name string
+	// Expect is the status and cause IDs (or error kind) a correct scan
+	// reports for this profile, primary first — what tests assert.
+	ExpectStatus string
+	Expect       []string
+	// Behaviour at the connection level.
+	Listen listenMode
+	Auth   bool // false: the server rejects every credential
+	// Outputs overrides the healthy output of individual checks.
+	Outputs map[string]func(c *Call) string
+	// Become is what a become (sudo -n) invocation answers: "" runs the
+	// script; otherwise this text goes to stderr with exit status 1.
+	BecomeDenied string
+	// OS is what uname -s reports ("" = Linux).
+	OS string
+}
+
+type listenMode int
+
+const (
+	listenSSH       listenMode = iota // a normal SSH server
+	listenNone                        // nothing listens: connection refused
+	listenTarpit                      // accepts TCP, never speaks
+	listenBlackhole                   // never completes TCP: SYNs dropped
+)
+
+// Call is one script execution as the simulated host sees it.
+type Call struct {
+	Host    *Host
+	Manager string
+	Port    string
+	Now     time.Time
+}
+
+// Profiles are the built-in behaviours, by name.
+var Profiles = map[string]*Profile{}
+
+func add(p *Profile) { Profiles[p.Name] = p }
+
+func kv(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
+
+func init() {
+	add(&Profile{Name: "healthy", ExpectStatus: "healthy", Auth: true})
+	add(&Profile{Name: "agent-stopped", ExpectStatus: "diagnosed", Expect: []string{"agent-not-running"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"agent.process": func(*Call) string { return kv("checked=ps") },
+			"agent.service": func(*Call) string {
+				return kv("tool=systemctl", "load=loaded", "active=failed", "SubState=failed", "Result=exit-code", "ExecMainStatus=1", "state=failed")
+			},
+			"agent.listen": func(*Call) string { return kv("checked=yes") },
+		}})
+	add(&Profile{Name: "agent-missing", ExpectStatus: "diagnosed", Expect: []string{"agent-not-installed"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"setup":            func(c *Call) string { return setupOut(c, false) },
+			"agent.installed":  func(*Call) string { return kv("installed=no") },
+			"agent.process":    func(*Call) string { return kv("checked=ps") },
+			"agent.service":    func(*Call) string { return kv("tool=systemctl", "load=not-found", "active=inactive", "state=absent") },
+			"agent.status":     func(*Call) string { return kv("dsa_query: not available") },
+			"fs.agent":         func(*Call) string { return kv("checked=df") },
+			"logs.tls":         func(*Call) string { return kv("logs=none") },
+			"logs.rule_update": func(*Call) string { return kv("state=unknown") },
+			"agent.listen":     func(*Call) string { return kv("checked=yes") },
+		}})
+	add(&Profile{Name: "dns-broken", ExpectStatus: "diagnosed", Expect: []string{"dns-unresolvable"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"dns.resolve": func(c *Call) string { return kv("name="+c.Manager, "tool=getent", "result=fail", "rc=2") },
+			"port.heartbeat": func(c *Call) string {
+				return kv("target="+c.Manager+":"+c.Port, "tool=bash", "bash: "+c.Manager+": Name or service not known", "result=dns")
+			},
+			"tls.handshake": func(*Call) string { return kv("tool=openssl", "result=noconnect") },
+		}})
+	add(&Profile{Name: "dns-mismatch", ExpectStatus: "diagnosed", Expect: []string{"dns-mismatch", "heartbeat-port-blocked"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"dns.resolve": func(c *Call) string {
+				return kv("name="+c.Manager, "tool=getent", "address=192.0.2.77", "result=ok", "rc=0")
+			},
+			"port.heartbeat": func(c *Call) string { return kv("target="+c.Manager+":"+c.Port, "tool=bash", "result=timeout") },
+			"tls.handshake":  func(*Call) string { return kv("tool=openssl", "result=timeout") },
+		}})
+	add(&Profile{Name: "port-dropped", ExpectStatus: "diagnosed", Expect: []string{"heartbeat-port-blocked"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"port.heartbeat": func(c *Call) string { return kv("target="+c.Manager+":"+c.Port, "tool=bash", "result=timeout") },
+			"tls.handshake":  func(*Call) string { return kv("tool=openssl", "result=timeout") },
+			"firewall": func(c *Call) string {
+				return kv("rule=-A OUTPUT -p tcp -m tcp --dport "+c.Port+" -j DROP", "result=read")
+			},
+		}})
+	add(&Profile{Name: "port-rejected", ExpectStatus: "diagnosed", Expect: []string{"heartbeat-port-blocked"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"port.heartbeat": func(c *Call) string {
+				return kv("target="+c.Manager+":"+c.Port, "tool=bash", "bash: connect: Connection refused", "result=refused")
+			},
+			"tls.handshake": func(*Call) string { return kv("tool=openssl", "connect: Connection refused", "result=noconnect") },
+		}})
+	add(&Profile{Name: "clock-ahead", ExpectStatus: "diagnosed", Expect: []string{"clock-skew"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"clock": func(c *Call) string { return kv(fmt.Sprintf("epoch=%d", c.Now.Add(3*time.Hour).Unix())) },
+		}})
+	add(&Profile{Name: "tls-errors", ExpectStatus: "diagnosed", Expect: []string{"tls-failure"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"logs.tls": func(c *Call) string {
+				return kv("line="+c.Now.Add(-5*time.Minute).Format("2006-01-02 15:04:05")+" [dsa.Heartbeat] SSL_connect failed: certificate verify failed (unable to get local issuer certificate)", "logs=read")
+			},
+		}})
+	add(&Profile{Name: "disk-full", ExpectStatus: "diagnosed", Expect: []string{"resource-pressure"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"fs.agent": func(*Call) string {
+				return kv("fs=41 /opt/ds_agent (/)", "fs=99 /var/opt/ds_agent (/var)", "checked=df")
+			},
+		}})
+	add(&Profile{Name: "overloaded", ExpectStatus: "diagnosed", Expect: []string{"resource-pressure"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"resources": func(*Call) string { return kv("cpus=2", "load1=11.30", "load5=9.80", "mem_available_pct=3.1") },
+		}})
+	add(&Profile{Name: "rule-update", ExpectStatus: "diagnosed", Expect: []string{"rule-update-in-progress"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"logs.rule_update": func(c *Call) string {
+				return kv("state=in-progress", "line="+c.Now.Add(-2*time.Minute).Format("2006-01-02 15:04:05")+" Security Update: rule update started")
+			},
+		}})
+	add(&Profile{Name: "pmtu", ExpectStatus: "diagnosed", Expect: []string{"pmtu-blackhole"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"tls.handshake": func(*Call) string { return kv("tool=openssl", "CONNECTED(00000003)", "result=timeout") },
+		}})
+	add(&Profile{Name: "sudo-denied", ExpectStatus: "error", Expect: []string{"privilege-denied"}, Auth: true,
+		BecomeDenied: "sudo: a password is required"})
+	add(&Profile{Name: "hpux", ExpectStatus: "error", Expect: []string{"unsupported-os"}, Auth: true, OS: "HP-UX"})
+	add(&Profile{Name: "bad-auth", ExpectStatus: "error", Expect: []string{"auth-failed"}})
+	add(&Profile{Name: "tarpit", ExpectStatus: "error", Expect: []string{"timeout"}, Listen: listenTarpit})
+	add(&Profile{Name: "refused", ExpectStatus: "error", Expect: []string{"connection-refused"}, Listen: listenNone})
+	add(&Profile{Name: "powered-off", ExpectStatus: "unreachable", Expect: []string{"host-unreachable"}, Listen: listenBlackhole})
+}
+
+// setupOut is the setup section: privileges, names, and the manager the
+// agent reports (its dsmUrl) when installed.
+func setupOut(c *Call, installed bool) string {
+	lines := []string{"root=yes", "hostname=" + c.Host.Name, "release=6.1.0-sim"}
+	if installed {
+		lines = append(lines, "dsm_url=https://"+c.Manager+":"+c.Port+"/")
+	}
+	lines = append(lines, "manager="+c.Manager, "port="+c.Port)
+	return kv(lines...)
+}
+
+// healthy is the output of every check on a healthy simulated host.
+var healthy = map[string]func(c *Call) string{
+	"setup": func(c *Call) string { return setupOut(c, true) },
+	"agent.installed": func(*Call) string {
+		return kv("path=/opt/ds_agent/ds_agent", "path=/opt/ds_agent/dsa_query", "installed=yes")
+	},
+	"agent.process": func(*Call) string { return kv("pid=812", "pid=840", "checked=ps") },
+	"agent.service": func(*Call) string {
+		return kv("tool=systemctl", "load=loaded", "active=active", "SubState=running", "state=running")
+	},
+	"agent.status": func(c *Call) string {
+		return kv("AgentStatus.agentState: green", "AgentStatus.dsmUrl: https://"+c.Manager+":"+c.Port+"/")
+	},
+	"dns.resolve": func(c *Call) string {
+		return kv("name="+c.Manager, "tool=getent", "address="+c.Host.managerAddr, "result=ok", "rc=0")
+	},
+	"port.heartbeat": func(c *Call) string { return kv("target="+c.Manager+":"+c.Port, "tool=bash", "result=open") },
+	"tls.handshake": func(*Call) string {
+		return kv("tool=openssl", "CONNECTED(00000003)", "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384", "result=ok")
+	},
+	"clock":            func(c *Call) string { return kv(fmt.Sprintf("epoch=%d", c.Now.Unix())) },
+	"resources":        func(*Call) string { return kv("cpus=4", "load1=0.42", "load5=0.37", "mem_available_pct=61.5") },
+	"fs.agent":         func(*Call) string { return kv("fs=41 /opt/ds_agent (/)", "fs=41 /var/opt/ds_agent (/)", "checked=df") },
+	"logs.tls":         func(*Call) string { return kv("logs=read") },
+	"logs.rule_update": func(*Call) string { return kv("state=finished", "line=Security Update: rule update completed") },
+	"firewall":         func(*Call) string { return kv("result=read") },
+	"net.addresses":    func(c *Call) string { return kv("addr=127.0.0.1/8", "addr="+c.Host.Addr+"/8") },
+	"agent.listen":     func(*Call) string { return kv("listen=0.0.0.0:4118", "checked=yes") },
+}
+
+// output returns what check id prints on a host of this profile.
+func (p *Profile) output(id string, c *Call) string {
+	if f, ok := p.Outputs[id]; ok {
+		return f(c)
+	}
+	if f, ok := healthy[id]; ok {
+		return f(c)
+	}
+	return "" // a check the simulator does not know: empty output
+}

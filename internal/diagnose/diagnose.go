@@ -262,7 +262,14 @@ func normIP(s string) string {
 	return s
 }
 
+// dnsFailed: the host could not resolve the manager, so its port and TLS
+// checks never had an address to try — they say nothing about the port.
+func dnsFailed(f facts.Facts) bool { return f.Is("dns.result", "fail", "timeout", "notfound") }
+
 func heartbeatPortBlocked(in *Input, o *Options) *finding {
+	if dnsFailed(in.Facts) {
+		return nil
+	}
 	r := in.Facts.Get("port.result")
 	var how string
 	switch r {
@@ -298,7 +305,7 @@ func heartbeatPortBlocked(in *Input, o *Options) *finding {
 }
 
 func pmtuBlackhole(in *Input, o *Options) *finding {
-	if !in.Facts.Is("port.result", "open") || !in.Facts.Is("tls.result", "timeout") {
+	if dnsFailed(in.Facts) || !in.Facts.Is("port.result", "open") || !in.Facts.Is("tls.result", "timeout") {
 		return nil
 	}
 	return &finding{id: result.PMTUBlackhole, confidence: result.Likely, evidence: []string{

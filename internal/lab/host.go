@@ -1,0 +1,263 @@
+package lab
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
+	h.dir = filepath.Join(l.Dir, "hosts", h.Name)
+	if err := os.MkdirAll(h.dir, 0o755); err != nil {
+		return err
+	}
+	if err := l.attach(ctx, h.ns, fmt.Sprintf("vh%d", i), h.IP); err != nil {
+		return err
+	}
+	b := &HostBuild{
+		Dir: h.dir, Agent: true, Install: true,
+		Resolv: "nameserver " + ManagerIP + "\noptions timeout:2 attempts:1\n",
+		Hosts:  "127.0.0.1 localhost\n" + h.IP + " " + h.Name + "\n",
+		DSMURL: "https://" + ManagerName + ":4120/",
+	}
+	for _, f := range h.Setup {
+		f(h, b)
+	}
+	for _, rule := range b.NetRules {
+		if _, err := Run(ctx, "ip", append([]string{"netns", "exec", h.ns}, strings.Fields(rule)...)...); err != nil {
+			return err
+		}
+	}
+	if h.Tarpit {
+		args := append([]string{"ip", "netns", "exec", h.ns}, l.helper...)
+		return l.spawn(ctx, append(args, "tarpit", h.IP+":22")...)
+	}
+	if h.NoSSHD {
+		return nil
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	h.HostKey, _ = ssh.NewSignerFromKey(priv)
+	block, err := ssh.MarshalPrivateKey(priv, h.Name)
+	if err != nil {
+		return err
+	}
+	write := func(name, body string, mode os.FileMode) error {
+		return os.WriteFile(filepath.Join(h.dir, name), []byte(body), mode)
+	}
+	cfg := []string{
+		"Port 22", "ListenAddress " + h.IP, "HostKey " + filepath.Join(h.dir, "host_key"),
+		"PidFile /run/sshd.pid", "AuthorizedKeysFile " + filepath.Join(l.Dir, "keys", "%u"),
+		"StrictModes no", "PermitRootLogin prohibit-password", "PasswordAuthentication no",
+		"KbdInteractiveAuthentication no", "UsePAM no", "UseDNS no", "MaxStartups 200", "MaxSessions 50",
+		"LogLevel ERROR",
+	}
+	cfg = append(cfg, h.SSHDConfig...)
+	files := []struct {
+		name, body string
+		mode       os.FileMode
+	}{
+		{"host_key", string(pem.EncodeToMemory(block)), 0o600},
+		{"sshd_config", strings.Join(cfg, "\n") + "\n", 0o644},
+		{"resolv.conf", b.Resolv, 0o644},
+		{"hosts", b.Hosts, 0o644},
+		{"ds_agent.log", strings.Join(b.LogLines, "\n") + "\n", 0o644},
+		{"dsa_query", dsaQuery(b.DSMURL), 0o755},
+		{"ds_agent.init", initScript, 0o755},
+		{"init.sh", initSh(h, b), 0o755},
+	}
+	for _, f := range files {
+		if err := write(f.name, f.body, f.mode); err != nil {
+			return err
+		}
+	}
+	if len(b.Users) > 0 {
+		if err := writeUsers(h.dir, b); err != nil {
+			return err
+		}
+	}
+	return l.spawn(ctx, "ip", "netns", "exec", h.ns, "unshare", "--pid", "--mount", "--uts", "--fork",
+		"--mount-proc", "--propagation", "private", "sh", filepath.Join(h.dir, "init.sh"))
+}
+
+// dsaQuery is a stand-in for /opt/ds_agent/dsa_query: like the real one it
+// answers only while the agent runs.
+func dsaQuery(url string) string {
+	return `#!/bin/sh
+[ "$1" = "-c" ] && [ "$2" = "GetAgentStatus" ] || { echo "usage: dsa_query -c GetAgentStatus" >&2; exit 1; }
+if ! pidof ds_agent >/dev/null 2>&1; then echo "Failed to communicate with the agent (is ds_agent running?)" >&2; exit 1; fi
+echo "AgentStatus.agentState: green"
+echo "AgentStatus.dsmUrl: ` + url + `"
+echo "AgentStatus.lastCommunication: ` + time.Now().UTC().Format(time.RFC3339) + `"
+`
+}
+
+// initScript is a read-only SysV init script: status only.
+const initScript = `#!/bin/sh
+case "$1" in
+  status)
+    if pidof ds_agent >/dev/null 2>&1; then echo "ds_agent is running"; exit 0; fi
+    echo "ds_agent is stopped"; exit 3 ;;
+  *) echo "lab: $1 not supported" >&2; exit 1 ;;
+esac
+`
+
+// initSh is run by unshare inside the host's own pid/mount/uts namespaces:
+// it gives the host private /run, /opt, /var/log, /var/opt, /etc/init.d and
+// its own resolv.conf and hosts, installs and starts the agent as asked,
+// then becomes sshd.
+func initSh(h *Host, b *HostBuild) string {
+	d := h.dir
+	var s []string
+	s = append(s, "set -e", "hostname "+h.Name,
+		"mount -t tmpfs -o size=16m tmpfs /run", "mkdir -p /run/sshd",
+		"mount -t tmpfs -o size=32m tmpfs /opt",
+		"mount -t tmpfs -o size=16m tmpfs /var/log", "mkdir -p /var/log/ds_agent",
+		"mount -t tmpfs -o size=16m tmpfs /var/opt",
+		"mount -t tmpfs -o size=1m tmpfs /etc/init.d",
+		"mount -t tmpfs -o size=1m tmpfs /home",
+		"mount --bind "+d+"/resolv.conf /etc/resolv.conf",
+		"mount --bind "+d+"/hosts /etc/hosts",
+	)
+	if b.Install {
+		s = append(s,
+			"mkdir -p /opt/ds_agent /var/opt/ds_agent/diag",
+			"cp /usr/bin/sleep /opt/ds_agent/ds_agent",
+			"cp "+d+"/dsa_query /opt/ds_agent/dsa_query",
+			"cp "+d+"/ds_agent.init /etc/init.d/ds_agent",
+			"cp "+d+"/ds_agent.log /var/log/ds_agent/ds_agent.log",
+		)
+	}
+	if len(b.Users) > 0 {
+		s = append(s,
+			"mount --bind "+d+"/passwd /etc/passwd", "mount --bind "+d+"/group /etc/group",
+			"mount --bind "+d+"/shadow /etc/shadow", "mount --bind "+d+"/sudoers /etc/sudoers",
+			"mount -t tmpfs -o size=1m tmpfs /etc/sudoers.d",
+		)
+		for _, u := range b.Users {
+			name := strings.SplitN(u, ":", 2)[0]
+			s = append(s, "mkdir -p /home/"+name)
+		}
+	}
+	s = append(s, b.Init...)
+	if b.Install && b.Agent {
+		// a real process named ds_agent (a copy of sleep), in this host's pid namespace
+		s = append(s, "/opt/ds_agent/ds_agent infinity &")
+	}
+	s = append(s, "exec /usr/sbin/sshd -D -e -f "+d+"/sshd_config")
+	return strings.Join(s, "\n") + "\n"
+}
+
+func writeUsers(dir string, b *HostBuild) error {
+	read := func(p string) string {
+		data, _ := os.ReadFile(p)
+		return string(data)
+	}
+	passwd, group, shadow := read("/etc/passwd"), read("/etc/group"), read("/etc/shadow")
+	for _, u := range b.Users {
+		f := strings.Split(u, ":")
+		passwd += u + "\n"
+		group += f[0] + ":x:" + f[3] + ":\n"
+		shadow += f[0] + ":*:19000:0:99999:7:::\n"
+	}
+	sudoers := "Defaults env_reset\nroot ALL=(ALL:ALL) ALL\n" + b.Sudoers
+	for name, body := range map[string]string{"passwd": passwd, "group": group, "shadow": shadow, "sudoers": sudoers} {
+		mode := os.FileMode(0o644)
+		if name == "shadow" || name == "sudoers" {
+			mode = 0o440
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Faults. Each is applied for real inside the host's namespaces.
+
+// AgentStopped: installed, process not running.
+func AgentStopped(_ *Host, b *HostBuild) { b.Agent = false }
+
+// AgentMissing: nothing of the agent on the host.
+func AgentMissing(_ *Host, b *HostBuild) { b.Install, b.Agent = false, false }
+
+// DNSServerDown: resolv.conf points at an address where no server answers.
+func DNSServerDown(_ *Host, b *HostBuild) {
+	b.Resolv = "nameserver 10.77.0.99\noptions timeout:2 attempts:1\n"
+}
+
+// StaleManagerName: the agent's own dsmUrl names a host DNS does not know.
+func StaleManagerName(_ *Host, b *HostBuild) { b.DSMURL = "https://dsm-old.lab.test:4120/" }
+
+// HostsOverride: /etc/hosts pins the manager's name to a dead address.
+func HostsOverride(_ *Host, b *HostBuild) { b.Hosts += "10.77.0.3 " + ManagerName + "\n" }
+
+// PortDropped: an iptables OUTPUT rule drops the heartbeat port.
+func PortDropped(_ *Host, b *HostBuild) {
+	b.NetRules = append(b.NetRules, "iptables -A OUTPUT -p tcp --dport 4120 -j DROP")
+}
+
+// PortRejected: an iptables OUTPUT rule rejects the heartbeat port.
+func PortRejected(_ *Host, b *HostBuild) {
+	b.NetRules = append(b.NetRules, "iptables -A OUTPUT -p tcp --dport 4120 -j REJECT --reject-with tcp-reset")
+}
+
+// SSHDropped: the host is up but drops SSH (looks powered off).
+func SSHDropped(_ *Host, b *HostBuild) {
+	b.NetRules = append(b.NetRules, "iptables -A INPUT -p tcp --dport 22 -j DROP")
+}
+
+// ClockAhead: libfaketime makes every login session's clock run 3h ahead.
+func ClockAhead(h *Host, _ *HostBuild) {
+	h.SSHDConfig = append(h.SSHDConfig, "SetEnv LD_PRELOAD="+FakeTimeLib+" FAKETIME=+3h")
+}
+
+// TLSErrorsInLog: the agent log shows certificate failures.
+func TLSErrorsInLog(_ *Host, b *HostBuild) {
+	now := time.Now().UTC().Add(-10 * time.Minute).Format("2006-01-02 15:04:05.000000")
+	b.LogLines = append(b.LogLines,
+		now+" [+0000]: [Warning/2] | [dsa.Heartbeat] Heartbeat started",
+		now+" [+0000]: [Error/1] | [SSL] SSL_connect failed: error:0A000086:SSL routines::certificate verify failed",
+		now+" [+0000]: [Error/1] | [dsa.Heartbeat] Heartbeat failed: TLS handshake error with manager")
+}
+
+// RuleUpdateStuck: the log shows a rule update started and never finished.
+func RuleUpdateStuck(_ *Host, b *HostBuild) {
+	now := time.Now().UTC().Add(-3 * time.Minute).Format("2006-01-02 15:04:05.000000")
+	b.LogLines = append(b.LogLines,
+		now+" [+0000]: [Info/3] | Security Update: rule update completed",
+		now+" [+0000]: [Info/3] | Security Update: rule update started")
+}
+
+// DiskFull: the agent's /var/opt/ds_agent is a tiny tmpfs, filled up.
+func DiskFull(_ *Host, b *HostBuild) {
+	b.Init = append(b.Init,
+		"mount -t tmpfs -o size=256k tmpfs /var/opt/ds_agent",
+		"dd if=/dev/zero of=/var/opt/ds_agent/fill bs=4k 2>/dev/null || true")
+}
+
+// FakeUname bind-mounts a uname that reports another OS.
+func FakeUname(sysname string) Fault {
+	return func(h *Host, b *HostBuild) {
+		body := "#!/bin/sh\ncase \"$1\" in -s|'') echo " + sysname + " ;; -r) echo 1.0 ;; -n) hostname ;; *) echo " + sysname + " ;; esac\n"
+		_ = os.WriteFile(filepath.Join(b.Dir, "uname"), []byte(body), 0o755)
+		b.Init = append(b.Init, "mount --bind "+b.Dir+"/uname /usr/bin/uname")
+	}
+}
+
+// User adds a login user; with nopasswd it may sudo without a password.
+func User(name string, nopasswd bool) Fault {
+	return func(_ *Host, b *HostBuild) {
+		b.Users = append(b.Users, name+":x:2001:2001::/home/"+name+":/bin/sh")
+		if nopasswd {
+			b.Sudoers += name + " ALL=(ALL) NOPASSWD: ALL\n"
+		}
+	}
+}

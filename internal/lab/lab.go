@@ -1,0 +1,363 @@
+// Package lab builds a fleet of real hosts on this machine for integration
+// tests: each host is a network namespace on a bridge with its own real
+// sshd, running under unshare --pid --mount --uts so it has its own
+// processes, files and hostname. Faults are injected for real (a stopped
+// agent process, a broken resolv.conf, iptables rules, libfaketime, a full
+// tmpfs, bind-mounted fake commands). A manager namespace serves DNS
+// (dnsmasq) and a TLS listener on 4120. Only addresses in 10.77.0.0/16,
+// inside namespaces the lab created, are ever used; everything is removed
+// on Close, and stale lab namespaces from a crashed run on the next Start.
+package lab
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Addresses. The whole lab lives in 10.77.0.0/16 inside its namespaces.
+const (
+	BastionIP   = "10.77.0.1"
+	ManagerIP   = "10.77.0.2"
+	ManagerName = "dsm.lab.test"
+	prefix      = "wol" // namespace name prefix, for stale cleanup
+)
+
+// Tools the lab needs, with the Debian package that provides each.
+var Tools = map[string]string{
+	"ip": "iproute2", "unshare": "util-linux", "sshd": "openssh-server", "iptables": "iptables",
+	"dnsmasq": "dnsmasq-base", "sudo": "sudo", "openssl": "openssl", "getent": "libc-bin",
+	"ps": "procps", "ss": "iproute2", "bash": "bash", "timeout": "coreutils",
+}
+
+// FakeTimeLib is libfaketime's preload library (Debian package faketime).
+const FakeTimeLib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+// Missing lists tools (and packages) the lab cannot find.
+func Missing() []string {
+	var out []string
+	for tool, pkg := range Tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if _, err2 := os.Stat("/usr/sbin/" + tool); err2 != nil {
+				out = append(out, fmt.Sprintf("%s (apt-get install %s)", tool, pkg))
+			}
+		}
+	}
+	if _, err := os.Stat(FakeTimeLib); err != nil {
+		out = append(out, "libfaketime (apt-get install faketime)")
+	}
+	return out
+}
+
+// Host is one lab host.
+type Host struct {
+	Name string
+	IP   string
+	// Faults to inject; see the Fault* functions.
+	Setup []Fault
+	// NoSSHD: do not start sshd (the namespace exists, port 22 refuses).
+	NoSSHD bool
+	// Tarpit: instead of sshd, something accepts on 22 and never speaks.
+	Tarpit bool
+	// SSHDConfig lines appended to this host's sshd_config.
+	SSHDConfig []string
+
+	ns      string
+	dir     string
+	HostKey ssh.Signer
+}
+
+// Fault prepares one fault; it may write files into the host's directory
+// and add lines to its init script (run inside the host's namespaces).
+type Fault func(h *Host, b *HostBuild)
+
+// HostBuild collects a host's init script while faults are applied.
+type HostBuild struct {
+	Dir      string
+	Init     []string // shell run in the host's namespaces before sshd
+	Agent    bool     // start the fake ds_agent process
+	Install  bool     // install the agent files
+	Resolv   string   // resolv.conf content
+	Hosts    string   // /etc/hosts content
+	DSMURL   string   // what dsa_query reports as AgentStatus.dsmUrl
+	LogLines []string // lines for /var/log/ds_agent/ds_agent.log
+	NetRules []string // iptables commands run in the host's netns
+	Users    []string // extra passwd lines (with sudoers in Sudoers)
+	Sudoers  string
+}
+
+// Lab is a running lab.
+type Lab struct {
+	ID      string
+	Dir     string
+	Hosts   []*Host
+	Bastion string // namespace the scanner runs in
+	manager string
+	// ClientKey authorises root (and lab users) on every host.
+	ClientKeyPath string
+	OtherKeyPath  string // a key no host accepts
+	helper        []string
+
+	mu       sync.Mutex
+	children []*exec.Cmd
+	logs     bytes.Buffer
+}
+
+// Run runs a command, returning combined output on failure.
+func Run(ctx context.Context, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+// CleanStale removes namespaces left behind by a crashed lab run.
+func CleanStale(ctx context.Context) {
+	out, _ := Run(ctx, "ip", "netns", "list")
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && strings.HasPrefix(f[0], prefix) {
+			killNetns(ctx, f[0])
+			_, _ = Run(ctx, "ip", "netns", "del", f[0])
+		}
+	}
+}
+
+func killNetns(ctx context.Context, ns string) {
+	out, _ := Run(ctx, "ip", "netns", "pids", ns)
+	for _, p := range strings.Fields(out) {
+		_, _ = Run(ctx, "kill", "-9", p)
+	}
+}
+
+// Start builds the lab. helper is the command (and args) that runs this
+// test binary as a helper process: the lab appends a mode and address.
+func Start(ctx context.Context, dir string, hosts []*Host, helper []string) (*Lab, error) {
+	CleanStale(ctx)
+	idb := make([]byte, 2)
+	_, _ = rand.Read(idb)
+	l := &Lab{ID: hex.EncodeToString(idb), Dir: dir, Hosts: hosts, helper: helper}
+	l.Bastion = prefix + l.ID + "b"
+	l.manager = prefix + l.ID + "m"
+	if err := l.start(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Lab) start(ctx context.Context) error {
+	// sshd reads a user's authorized keys with that user's rights: the lab
+	// directory (a 0700 temp dir) must be traversable by lab users.
+	for d := l.Dir; d != "/" && d != "." && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return err
+		}
+	}
+	var err error
+	if l.ClientKeyPath, err = writeClientKey(filepath.Join(l.Dir, "id_lab")); err != nil {
+		return err
+	}
+	if l.OtherKeyPath, err = writeClientKey(filepath.Join(l.Dir, "id_other")); err != nil {
+		return err
+	}
+	pub, err := os.ReadFile(l.ClientKeyPath + ".pub")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(l.Dir, "keys"), 0o755); err != nil {
+		return err
+	}
+	for _, u := range []string{"root", "ops", "ops2"} {
+		if err := os.WriteFile(filepath.Join(l.Dir, "keys", u), pub, 0o644); err != nil {
+			return err
+		}
+	}
+	sh := func(args ...string) error { _, err := Run(ctx, args[0], args[1:]...); return err }
+	// bastion namespace: the bridge every host hangs off
+	for _, c := range [][]string{
+		{"ip", "netns", "add", l.Bastion},
+		{"ip", "-n", l.Bastion, "link", "set", "lo", "up"},
+		{"ip", "-n", l.Bastion, "link", "add", "br0", "type", "bridge"},
+		{"ip", "-n", l.Bastion, "addr", "add", BastionIP + "/16", "dev", "br0"},
+		{"ip", "-n", l.Bastion, "link", "set", "br0", "up"},
+	} {
+		if err := sh(c...); err != nil {
+			return err
+		}
+	}
+	if err := l.attach(ctx, l.manager, "vm0", ManagerIP); err != nil {
+		return err
+	}
+	if err := l.startManager(ctx); err != nil {
+		return err
+	}
+	for i, h := range l.Hosts {
+		if h.IP == "" {
+			h.IP = fmt.Sprintf("10.77.1.%d", i+10)
+		}
+		h.ns = fmt.Sprintf("%s%sh%d", prefix, l.ID, i)
+		if err := l.startHost(ctx, h, i); err != nil {
+			return fmt.Errorf("host %s: %w", h.Name, err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, h := range l.Hosts {
+		if h.NoSSHD {
+			continue
+		}
+		for {
+			out, _ := Run(ctx, "ip", "netns", "exec", h.ns, "ss", "-Hltn", "sport = :22")
+			if strings.Contains(out, ":22") {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("host %s: nothing listens on port 22 after 20s; sshd log:\n%s", h.Name, l.Logs())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// attach creates namespace ns with eth0 on the bridge at ip.
+func (l *Lab) attach(ctx context.Context, ns, veth, ip string) error {
+	for _, c := range [][]string{
+		{"ip", "netns", "add", ns},
+		{"ip", "-n", ns, "link", "set", "lo", "up"},
+		{"ip", "link", "add", veth, "netns", l.Bastion, "type", "veth", "peer", "name", "eth0", "netns", ns},
+		{"ip", "-n", l.Bastion, "link", "set", veth, "master", "br0"},
+		{"ip", "-n", l.Bastion, "link", "set", veth, "up"},
+		{"ip", "-n", ns, "addr", "add", ip + "/16", "dev", "eth0"},
+		{"ip", "-n", ns, "link", "set", "eth0", "up"},
+		{"ip", "-n", ns, "route", "add", "default", "via", BastionIP},
+	} {
+		if _, err := Run(ctx, c[0], c[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Lab) spawn(ctx context.Context, args ...string) error {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout = &lockedWriter{l: l}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.children = append(l.children, cmd)
+	l.mu.Unlock()
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+type lockedWriter struct{ l *Lab }
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.l.mu.Lock()
+	defer w.l.mu.Unlock()
+	if w.l.logs.Len() < 1<<20 {
+		w.l.logs.Write(p)
+	}
+	return len(p), nil
+}
+
+// Logs returns what the lab's daemons printed.
+func (l *Lab) Logs() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.logs.String()
+}
+
+func (l *Lab) startManager(ctx context.Context) error {
+	pid := filepath.Join(l.Dir, "dnsmasq.pid")
+	if err := l.spawn(ctx, "ip", "netns", "exec", l.manager, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+		"--no-poll", "--listen-address="+ManagerIP, "--bind-interfaces", "--pid-file="+pid, "--user=root", "--group=root",
+		"--local=/lab.test/", "--address=/"+ManagerName+"/"+ManagerIP, "--log-facility=-"); err != nil {
+		return err
+	}
+	args := append([]string{"ip", "netns", "exec", l.manager}, l.helper...)
+	args = append(args, "tls", ManagerIP+":4120")
+	return l.spawn(ctx, args...)
+}
+
+func writeClientKey(path string) (string, error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "lab")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return "", err
+	}
+	sp, _ := ssh.NewPublicKey(pub)
+	return path, os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(sp), 0o644)
+}
+
+// KnownHostsLine is the known_hosts line for h's real key.
+func (h *Host) KnownHostsLine() string {
+	return h.IP + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(h.HostKey.PublicKey())))
+}
+
+// Exec runs a command inside a host's namespaces (for assertions).
+func (l *Lab) Exec(ctx context.Context, h *Host, args ...string) (string, error) {
+	return Run(ctx, "ip", append([]string{"netns", "exec", h.ns}, args...)...)
+}
+
+// BastionCommand wraps argv to run in the bastion namespace with the lab's
+// resolv.conf and hosts bind-mounted (so the scanner resolves the manager
+// through the lab's DNS, like a real bastion).
+func (l *Lab) BastionCommand(ctx context.Context, argv ...string) *exec.Cmd {
+	resolv := filepath.Join(l.Dir, "bastion-resolv.conf")
+	hosts := filepath.Join(l.Dir, "bastion-hosts")
+	_ = os.WriteFile(resolv, []byte("nameserver "+ManagerIP+"\noptions timeout:2 attempts:1\n"), 0o644)
+	_ = os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644)
+	script := `mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"`
+	args := append([]string{"netns", "exec", l.Bastion, "unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", resolv, hosts}, argv...)
+	return exec.CommandContext(ctx, "ip", args...)
+}
+
+// Close stops every process and removes every namespace the lab made.
+func (l *Lab) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nss := []string{l.manager}
+	for _, h := range l.Hosts {
+		if h.ns != "" {
+			nss = append(nss, h.ns)
+		}
+	}
+	nss = append(nss, l.Bastion)
+	for _, ns := range nss {
+		killNetns(ctx, ns)
+	}
+	l.mu.Lock()
+	for _, c := range l.children {
+		if c.Process != nil {
+			_ = c.Process.Kill()
+		}
+	}
+	l.mu.Unlock()
+	for _, ns := range nss {
+		_, _ = Run(ctx, "ip", "netns", "del", ns)
+	}
+}

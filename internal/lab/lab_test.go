@@ -1,0 +1,326 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/result"
+)
+
+var binary string // the whyoffline binary under test
+
+func TestMain(m *testing.M) {
+	if os.Getenv(HelperEnv) != "" {
+		RunHelper(os.Args[1:])
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// requireLab skips on a developer machine that did not ask for the lab,
+// and fails — never skips — when CI or WHYOFFLINE_LAB asks for it and the
+// machine cannot run it.
+func requireLab(t *testing.T) {
+	t.Helper()
+	wanted := os.Getenv("WHYOFFLINE_LAB") != "" || os.Getenv("CI") != ""
+	if !wanted {
+		t.Skip("lab not requested: run `make test` as root (it sets WHYOFFLINE_LAB=1)")
+	}
+	if os.Geteuid() != 0 {
+		t.Fatal("the lab needs root (network namespaces, iptables, mounts): run `make test` as root")
+	}
+	if miss := Missing(); len(miss) > 0 {
+		sort.Strings(miss)
+		t.Fatalf("the lab cannot run, missing: %s (make lab-deps installs them)", strings.Join(miss, ", "))
+	}
+	if binary == "" {
+		dir, err := os.MkdirTemp("", "whyoffline-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		binary = filepath.Join(dir, "whyoffline")
+		out, err := exec.Command("go", "build", "-o", binary, "github.com/whyoffline/whyoffline/cmd/whyoffline").CombinedOutput()
+		if err != nil {
+			t.Fatalf("building whyoffline: %v\n%s", err, out)
+		}
+	}
+}
+
+type scenario struct {
+	host   *Host
+	status result.Status
+	want   []string // cause IDs (primary first) or the error kind
+	// inventory overrides
+	address, user, keyFile string
+	become                 bool
+	knownHosts             string // "real" (default), "none", "wrong"
+}
+
+func startLab(t *testing.T, hosts []*Host) *Lab {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Start(ctx, t.TempDir(), hosts, []string{"env", HelperEnv + "=1", self})
+	if err != nil {
+		t.Fatalf("starting the lab: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("lab daemon output:\n%s", l.Logs())
+		}
+		l.Close()
+		out, _ := Run(context.Background(), "ip", "netns", "list")
+		if strings.Contains(out, prefix+l.ID) {
+			t.Errorf("namespaces left behind: %s", out)
+		}
+	})
+	return l
+}
+
+// writeInventory writes the own-format inventory and known_hosts for the
+// scenarios.
+func writeInventory(t *testing.T, l *Lab, sc []scenario) (inv, kh string) {
+	t.Helper()
+	var b, k strings.Builder
+	fmt.Fprintf(&b, "defaults:\n  user: root\n  key_file: %s\nhosts:\n", l.ClientKeyPath)
+	for _, s := range sc {
+		addr := s.address
+		if addr == "" {
+			addr = s.host.IP
+		}
+		fmt.Fprintf(&b, "  %s: {address: %s", s.host.Name, addr)
+		if s.user != "" {
+			fmt.Fprintf(&b, ", user: %s", s.user)
+		}
+		if s.keyFile != "" {
+			fmt.Fprintf(&b, ", key_file: %s", s.keyFile)
+		}
+		if s.become {
+			b.WriteString(", become: true")
+		}
+		b.WriteString("}\n")
+		if s.host.HostKey == nil {
+			continue
+		}
+		switch s.knownHosts {
+		case "none":
+		case "wrong":
+			other := &Host{IP: s.host.IP}
+			for _, o := range l.Hosts {
+				if o != s.host && o.HostKey != nil {
+					other.HostKey = o.HostKey
+					break
+				}
+			}
+			k.WriteString(other.KnownHostsLine() + "\n")
+		default:
+			k.WriteString(s.host.KnownHostsLine() + "\n")
+		}
+	}
+	inv = filepath.Join(l.Dir, "inventory.yaml")
+	kh = filepath.Join(l.Dir, "known_hosts")
+	if err := os.WriteFile(inv, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kh, []byte(k.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return inv, kh
+}
+
+// scan runs the real binary in the bastion namespace and decodes its JSON.
+func scan(t *testing.T, l *Lab, args ...string) (*result.Run, int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out := filepath.Join(l.Dir, fmt.Sprintf("run-%d.json", time.Now().UnixNano()))
+	argv := append([]string{binary, "scan", "-o", "json", "--out", out, "--ssh-config", "none"}, args...)
+	cmd := l.BastionCommand(ctx, argv...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(), "HOME="+l.Dir)
+	start := time.Now()
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	t.Logf("scan %v took %s, exit %d", args, time.Since(start).Round(time.Millisecond), code)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("scan wrote no report (exit %d): %v\nstderr: %s", code, err, stderr.String())
+	}
+	var run result.Run
+	if err := json.Unmarshal(data, &run); err != nil {
+		t.Fatalf("report is not JSON: %v", err)
+	}
+	return &run, code, out
+}
+
+func causeIDs(h *result.Host) []string {
+	var ids []string
+	for _, c := range h.Causes {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// TestLabFleet is the lab of issue 3: one injected fault per host, healthy
+// twins, every host's status and causes asserted from the real binary's
+// JSON.
+func TestLabFleet(t *testing.T) {
+	requireLab(t)
+	h := func(name string, faults ...Fault) *Host { return &Host{Name: name, Setup: faults} }
+	sc := []scenario{
+		{host: h("healthy-1"), status: result.Healthy},
+		{host: h("healthy-2"), status: result.Healthy},
+		{host: h("healthy-3"), status: result.Healthy},
+		{host: h("agent-stopped", AgentStopped), status: result.Diagnosed, want: []string{"agent-not-running"}},
+		{host: h("agent-missing", AgentMissing), status: result.Diagnosed, want: []string{"agent-not-installed"}},
+		{host: h("dns-down", DNSServerDown), status: result.Diagnosed, want: []string{"dns-unresolvable"}},
+		{host: h("stale-dsm-name", StaleManagerName), status: result.Diagnosed, want: []string{"dns-unresolvable"}},
+		{host: h("hosts-override", HostsOverride), status: result.Diagnosed, want: []string{"dns-mismatch", "heartbeat-port-blocked"}},
+		{host: h("port-dropped", PortDropped), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}},
+		{host: h("port-rejected", PortRejected), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}},
+		{host: h("clock-ahead", ClockAhead), status: result.Diagnosed, want: []string{"clock-skew"}},
+		{host: h("tls-errors", TLSErrorsInLog), status: result.Diagnosed, want: []string{"tls-failure"}},
+		{host: h("rule-update", RuleUpdateStuck), status: result.Diagnosed, want: []string{"rule-update-in-progress"}},
+		{host: h("disk-full", DiskFull), status: result.Diagnosed, want: []string{"resource-pressure"}},
+		{host: h("dns-and-clock", DNSServerDown, ClockAhead), status: result.Diagnosed, want: []string{"dns-unresolvable", "clock-skew"}},
+		{host: h("stopped-and-full", AgentStopped, DiskFull), status: result.Diagnosed, want: []string{"agent-not-running", "resource-pressure"}},
+		{host: h("hpux", FakeUname("HP-UX")), status: result.Error, want: []string{"unsupported-os"}},
+		{host: h("become-ok", User("ops", true)), status: result.Healthy, user: "ops", become: true},
+		{host: h("become-denied", User("ops", false)), status: result.Error, want: []string{"privilege-denied"}, user: "ops", become: true},
+		{host: h("ssh-dropped", SSHDropped), status: result.Unreachable, want: []string{"host-unreachable"}},
+		{host: &Host{Name: "host-down", NoSSHD: true}, status: result.Unreachable, want: []string{"host-unreachable"}, address: "10.77.9.9"},
+		{host: &Host{Name: "tarpit", Tarpit: true}, status: result.Error, want: []string{"timeout"}},
+		{host: &Host{Name: "refused", NoSSHD: true}, status: result.Error, want: []string{"connection-refused"}},
+		{host: h("wrong-key"), status: result.Error, want: []string{"auth-failed"}, keyFile: "OTHER"},
+		{host: h("changed-key"), status: result.Error, want: []string{"host-key-mismatch"}, knownHosts: "wrong"},
+		{host: h("unknown-key"), status: result.Error, want: []string{"host-key-unknown"}, knownHosts: "none"},
+	}
+	var hosts []*Host
+	for i := range sc {
+		if sc[i].address == "" {
+			hosts = append(hosts, sc[i].host)
+		}
+	}
+	l := startLab(t, hosts)
+	for i := range sc {
+		if sc[i].keyFile == "OTHER" {
+			sc[i].keyFile = l.OtherKeyPath
+		}
+	}
+	inv, kh := writeInventory(t, l, sc)
+
+	run, code, out := scan(t, l, "-i", inv, "--known-hosts", kh, "--manager", ManagerName,
+		"-f", "32", "--timeout", "45s", "--connect-timeout", "4s")
+	if code != 1 {
+		t.Errorf("exit code %d, want 1 (some hosts not healthy)", code)
+	}
+	if len(run.Hosts) != len(sc) || run.Summary.Hosts != len(sc) {
+		t.Fatalf("got %d host results (summary %d), want exactly one per host: %d", len(run.Hosts), run.Summary.Hosts, len(sc))
+	}
+	if len(run.Fleet) != 0 {
+		t.Errorf("fleet findings on a reachable manager: %+v", run.Fleet)
+	}
+	byName := map[string]*result.Host{}
+	for i := range run.Hosts {
+		byName[run.Hosts[i].Name] = &run.Hosts[i]
+	}
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n%-18s %-13s %-45s %s\n", "HOST", "STATUS", "EXPECTED", "GOT")
+	for _, s := range sc {
+		got := byName[s.host.Name]
+		if got == nil {
+			t.Errorf("%s: no result", s.host.Name)
+			continue
+		}
+		var ids []string
+		if got.Error != nil {
+			ids = []string{string(got.Error.Kind)}
+		} else {
+			ids = causeIDs(got)
+		}
+		fmt.Fprintf(&table, "%-18s %-13s %-45s %s\n", s.host.Name, got.Status, strings.Join(s.want, ","), strings.Join(ids, ","))
+		if got.Status != s.status || strings.Join(ids, ",") != strings.Join(s.want, ",") {
+			t.Errorf("%s: status %s causes %v, want %s %v\n  causes: %+v\n  error: %+v\n  checks: %s",
+				s.host.Name, got.Status, ids, s.status, s.want, got.Causes, got.Error, checkSummary(got))
+		}
+		for _, c := range got.Causes {
+			if c.Evidence == "" || c.Remedy == "" || c.Confidence == "" {
+				t.Errorf("%s: cause %s lacks evidence, remedy or confidence: %+v", s.host.Name, c.ID, c)
+			}
+		}
+		if got.DurationMS > 45_000+2_000 {
+			t.Errorf("%s took %d ms, over its 45s deadline", s.host.Name, got.DurationMS)
+		}
+	}
+	t.Log(table.String())
+
+	// The saved run re-renders as CSV with one row per host.
+	csvOut, err := exec.Command(binary, "report", out, "-o", "csv").Output()
+	if err != nil {
+		t.Fatalf("report -o csv: %v", err)
+	}
+	if lines := strings.Count(string(csvOut), "\n"); lines != len(sc)+1 {
+		t.Errorf("csv has %d lines, want %d", lines, len(sc)+1)
+	}
+
+	t.Run("manager-unreachable", func(t *testing.T) {
+		// The bastion cannot resolve the --manager given; the agents' own
+		// dsmUrl still points at the real manager, so they stay healthy.
+		run, _, _ := scan(t, l, "-i", inv, "--known-hosts", kh, "--manager", "dsm-gone.lab.test", "-l", "healthy-1,healthy-2", "--connect-timeout", "4s")
+		if len(run.Fleet) != 1 || run.Fleet[0].ID != "manager-unreachable" {
+			t.Errorf("fleet = %+v, want manager-unreachable", run.Fleet)
+		}
+		for _, hst := range run.Hosts {
+			if hst.Status != result.Healthy {
+				t.Errorf("%s: %s %v, want healthy (dsmUrl overrides --manager)", hst.Name, hst.Status, causeIDs(&hst))
+			}
+		}
+	})
+
+	t.Run("accept-new", func(t *testing.T) {
+		kh2 := filepath.Join(l.Dir, "known_hosts_new")
+		if err := os.WriteFile(kh2, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		run, _, _ := scan(t, l, "-i", inv, "--known-hosts", kh2, "--manager", ManagerName, "-l", "unknown-key", "--host-key-policy", "accept-new")
+		if run.Hosts[0].Status != result.Healthy {
+			t.Fatalf("accept-new: %s %+v", run.Hosts[0].Status, run.Hosts[0].Error)
+		}
+		data, _ := os.ReadFile(kh2)
+		if !strings.Contains(string(data), "10.77.") || !strings.Contains(string(data), "ssh-ed25519") {
+			t.Fatalf("accept-new recorded nothing: %q", data)
+		}
+		// the recorded key is now trusted under the strict policy
+		run, _, _ = scan(t, l, "-i", inv, "--known-hosts", kh2, "--manager", ManagerName, "-l", "unknown-key")
+		if run.Hosts[0].Status != result.Healthy {
+			t.Fatalf("strict after accept-new: %s %+v", run.Hosts[0].Status, run.Hosts[0].Error)
+		}
+	})
+}
+
+func checkSummary(h *result.Host) string {
+	var parts []string
+	for _, c := range h.Checks {
+		parts = append(parts, fmt.Sprintf("\n    %s=%s %q", c.ID, c.Result, c.Output))
+	}
+	return strings.Join(parts, "")
+}

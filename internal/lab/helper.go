@@ -33,13 +33,17 @@ func RunHelper(args []string) {
 	}
 	switch args[0] {
 	case "tarpit":
-		var held []net.Conn
+		held := make(chan net.Conn, 1024) // keeps accepted connections open
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				os.Exit(0)
 			}
-			held = append(held, c) // keep it open, say nothing
+			select {
+			case held <- c: // hold it open, say nothing
+			default:
+				c.Close()
+			}
 		}
 	case "tls":
 		cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned()}}

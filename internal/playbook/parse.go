@@ -59,10 +59,7 @@ func Split(stdout []byte, nonce string) *Raw {
 			return raw
 		}
 		tag := rest[:j]
-		text = rest[j+2:]
-		if strings.HasPrefix(text, "\n") {
-			text = text[1:]
-		}
+		text = strings.TrimPrefix(rest[j+2:], "\n")
 		kind, arg, _ := strings.Cut(tag, ":")
 		switch kind {
 		case "os":

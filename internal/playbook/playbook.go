@@ -253,7 +253,7 @@ func (r *FactRule) compile() error {
 	switch r.From {
 	case "kv":
 		if r.Key == "" {
-			return fmt.Errorf("from: kv needs key:")
+			return fmt.Errorf("from: kv needs a key")
 		}
 	case "regex":
 		re, err := regexp.Compile(r.Pattern)

@@ -15,7 +15,7 @@ func (h *htmlWriter) Host(*result.Host) error { return nil }
 // The page is self-contained: inline CSS, no scripts, no external fetches.
 // html/template escapes every value; clean() also strips control text.
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"clean": func(s string) string { return textsafe.Line(s, 2000) },
+	"clean":     func(s string) string { return textsafe.Line(s, 2000) },
 	"multiline": func(s string) string { return textsafe.Block(s, 4000) },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -83,10 +84,22 @@ func run(ctx context.Context, e *env, args []string) int {
 	if errors.As(err, &xe) {
 		code = xe.code
 	}
-	if msg := err.Error(); msg != "" {
+	if msg := oneLine(err.Error()); msg != "" {
 		fmt.Fprintf(e.stderr, "whyoffline: %s\n", msg)
 	}
 	return code
+}
+
+// oneLine folds a multi-line message (cobra's "Did you mean this?") into
+// the one line every error gets.
+func oneLine(msg string) string {
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func newRoot(e *env) *cobra.Command {

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/fleetsim"
+	"github.com/whyoffline/whyoffline/internal/result"
+)
+
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, stdin string, vars map[string]string, args ...string) runResult {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{
+		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
+		getenv: func(k string) string { return vars[k] },
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := run(ctx, e, args)
+	return runResult{code, out.String(), errb.String()}
+}
+
+// startFleet runs one simulated host per profile.
+func startFleet(t *testing.T, profiles []string, specs ...fleetsim.Spec) (*fleetsim.Fleet, string, string) {
+	t.Helper()
+	for _, p := range profiles {
+		specs = append(specs, fleetsim.Spec{Profile: p, Count: 1})
+	}
+	f, err := fleetsim.Start(specs, fleetsim.Options{Port: 2200 + int(time.Now().UnixNano()%500), Base: [4]byte{127, 78, byte(time.Now().UnixNano() % 200), 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	dir := t.TempDir()
+	inv, err := f.WriteFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, inv, filepath.Join(dir, "known_hosts")
+}
+
+// TestScanEveryProfile scans one simulated host per built-in profile
+// through the real CLI and checks each host's status and causes against
+// what the profile says a correct scan reports.
+func TestScanEveryProfile(t *testing.T) {
+	var names []string
+	for n := range fleetsim.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	f, inv, kh := startFleet(t, names)
+	r := runCLI(t, "", map[string]string{"HOME": t.TempDir()}, "scan", "-i", inv, "--known-hosts", kh,
+		"--ssh-config", "none", "--connect-timeout", "2s", "--timeout", "10s", "-o", "json")
+	if r.code != exitFindings {
+		t.Fatalf("exit %d, want 1; stderr: %s", r.code, r.stderr)
+	}
+	var run result.Run
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, r.stdout)
+	}
+	if run.Schema != result.Schema || run.Manager == nil || run.Manager.Port != f.ManagerPort() {
+		t.Errorf("schema/manager wrong: %q %+v", run.Schema, run.Manager)
+	}
+	if len(run.Hosts) != len(f.Hosts) {
+		t.Fatalf("%d results for %d hosts", len(run.Hosts), len(f.Hosts))
+	}
+	for i, h := range run.Hosts {
+		p := f.Hosts[i].Profile
+		var got []string
+		if h.Error != nil {
+			got = []string{string(h.Error.Kind)}
+		} else {
+			for _, c := range h.Causes {
+				got = append(got, c.ID)
+			}
+		}
+		if string(h.Status) != p.ExpectStatus || strings.Join(got, ",") != strings.Join(p.Expect, ",") {
+			t.Errorf("%s: %s %v, want %s %v (causes %+v, error %+v)", h.Name, h.Status, got, p.ExpectStatus, p.Expect, h.Causes, h.Error)
+		}
+		if h.Status == result.Healthy && (len(h.Causes) != 0 || h.Error != nil) {
+			t.Errorf("%s: healthy but with causes or error", h.Name)
+		}
+	}
+}
+
+func TestScanOutputsAndAtomicOut(t *testing.T) {
+	_, inv, kh := startFleet(t, []string{"healthy", "agent-stopped"})
+	home := map[string]string{"HOME": t.TempDir()}
+	base := []string{"scan", "-i", inv, "--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s"}
+
+	// jsonl: one host per line, then the summary line
+	r := runCLI(t, "", home, append(base, "-o", "jsonl")...)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != exitFindings || len(lines) != 3 || !strings.HasPrefix(lines[2], `{"summary":`) {
+		t.Fatalf("jsonl: exit %d, %d lines:\n%s", r.code, len(lines), r.stdout)
+	}
+
+	// csv to a file, format from the extension, written atomically
+	out := filepath.Join(t.TempDir(), "sweep.csv")
+	r = runCLI(t, "", home, append(base, "--out", out)...)
+	if r.code != exitFindings || r.stdout != "" {
+		t.Fatalf("--out: exit %d stdout %q", r.code, r.stdout)
+	}
+	rows, err := csv.NewReader(mustOpen(t, out)).ReadAll()
+	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "host,address,os,status,primary_cause,causes,evidence,remedy" {
+		t.Fatalf("csv: %v %v", err, rows)
+	}
+	if rows[2][4] != "agent-not-running" || rows[1][3] != "healthy" {
+		t.Errorf("csv rows: %v", rows[1:])
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".sweep.csv.tmp-*"))
+	if len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+
+	// only healthy hosts: exit 0; html is one self-contained page
+	r = runCLI(t, "", home, append(base, "-l", "healthy-*", "-o", "html")...)
+	if r.code != exitHealthy || !strings.Contains(r.stdout, "<!DOCTYPE html>") || strings.Contains(r.stdout, "<script") {
+		t.Errorf("html: exit %d, %.200s", r.code, r.stdout)
+	}
+}
+
+func mustOpen(t *testing.T, p string) *os.File {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// TestBadInputExit2 covers the contract's exit code 2: one clear line that
+// names what to fix, and no report file written.
+func TestBadInputExit2(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "hosts.txt")
+	os.WriteFile(good, []byte("web01\n"), 0o600)
+	broken := filepath.Join(dir, "inv.yaml")
+	os.WriteFile(broken, []byte("hosts:\n  web01:\n    adress: 10.0.0.1\n"), 0o600)
+	enc := filepath.Join(dir, "enc_key")
+	os.WriteFile(enc, []byte("not a key"), 0o600)
+	keyed := filepath.Join(dir, "keyed.yaml")
+	os.WriteFile(keyed, []byte("hosts:\n  web01: {key_file: "+enc+"}\n"), 0o600)
+	out := filepath.Join(dir, "out.json")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"scan", "-i", good, "--frobnicate"}, "unknown flag: --frobnicate"},
+		{"no inventory", []string{"scan"}, "no inventory"},
+		{"broken inventory", []string{"scan", "-i", broken}, broken + ":3: unknown setting \"adress\""},
+		{"missing inventory", []string{"scan", "-i", filepath.Join(dir, "nope.yaml")}, "nope.yaml: cannot read inventory"},
+		{"unreadable key", []string{"scan", "-i", keyed}, enc + ": not a usable private key"},
+		{"bad mode", []string{"scan", "-i", good, "--manager-mode", "sideways"}, "--manager-mode"},
+		{"bad output", []string{"scan", "-i", good, "-o", "xml"}, "-o \"xml\""},
+		{"bad cidr", []string{"scan", "-i", good, "--corporate-networks", "10.0.0.0/33"}, "--corporate-networks"},
+		{"bad manager", []string{"scan", "-i", good, "--manager", "dsm;rm -rf /"}, "--manager"},
+		{"limit matches nothing", []string{"scan", "-i", good, "-l", "db*"}, "matches none"},
+		{"unknown command", []string{"scna"}, "unknown command"},
+		{"report not json", []string{"report", good}, "not a whyoffline JSON run"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append(append([]string{}, c.args...), "--out", out)
+			if c.name == "unknown command" || c.name == "report not json" {
+				args = c.args
+			}
+			r := runCLI(t, "", map[string]string{"HOME": dir}, args...)
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want 2; stderr %q", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, c.want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Errorf("stderr %q, want one line containing %q", r.stderr, c.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was written despite bad input", out)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "hosts")
+	os.WriteFile(inv, []byte("web01 ansible_host=127.0.0.1 ansible_port=1 ansible_password=Hunter2Secret\n"), 0o600)
+	for _, args := range [][]string{
+		{"inventory", "-i", inv}, {"inventory", "-i", inv, "-o", "json"},
+		{"scan", "-i", inv, "--connect-timeout", "1s", "-o", "json"},
+	} {
+		r := runCLI(t, "", map[string]string{"HOME": dir, "WHYOFFLINE_SSH_PASSWORD": "EnvSecret99"}, args...)
+		if strings.Contains(r.stdout+r.stderr, "Hunter2Secret") || strings.Contains(r.stdout+r.stderr, "EnvSecret99") {
+			t.Errorf("%v printed a secret:\n%s%s", args, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestDiff(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, hosts ...result.Host) string {
+		run := result.Run{Schema: result.Schema, Hosts: hosts}
+		b, _ := json.Marshal(run)
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o600)
+		return p
+	}
+	c := func(id string) []result.Cause { return []result.Cause{{ID: id}} }
+	old := write("old.json",
+		result.Host{Name: "a", Status: result.Diagnosed, Causes: c("agent-not-running")},
+		result.Host{Name: "b", Status: result.Healthy},
+		result.Host{Name: "gone", Status: result.Healthy})
+	cur := write("new.json",
+		result.Host{Name: "a", Status: result.Healthy},
+		result.Host{Name: "b", Status: result.Diagnosed, Causes: c("clock-skew")},
+		result.Host{Name: "fresh", Status: result.Healthy})
+	r := runCLI(t, "", nil, "diff", old, cur, "-o", "json")
+	if r.code != exitFindings {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var diffs []hostDiff
+	if err := json.Unmarshal([]byte(r.stdout), &diffs); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]hostDiff{}
+	for _, d := range diffs {
+		got[d.Host] = d
+	}
+	if d := got["a"]; strings.Join(d.Fixed, ",") != "agent-not-running" || len(d.Appeared) != 0 {
+		t.Errorf("a: %+v", d)
+	}
+	if d := got["b"]; strings.Join(d.Appeared, ",") != "clock-skew" {
+		t.Errorf("b: %+v", d)
+	}
+	if got["gone"].Change != "gone" || got["fresh"].Change != "new-host" {
+		t.Errorf("gone/fresh: %+v", diffs)
+	}
+	if r := runCLI(t, "", nil, "diff", old, old); r.code != exitHealthy || !strings.Contains(r.stdout, "no change") {
+		t.Errorf("same run: exit %d %q", r.code, r.stdout)
+	}
+}

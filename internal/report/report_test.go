@@ -1,0 +1,128 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/result"
+)
+
+func sampleRun() *result.Run {
+	t0 := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	return &result.Run{
+		Schema: result.Schema, Started: t0, Finished: t0.Add(41 * time.Second),
+		Manager: &result.Manager{Host: "dsm.example.com", Port: 4120, Mode: "agent-initiated"},
+		Fleet:   []result.Finding{},
+		Summary: result.Summary{Hosts: 3, Healthy: 1, Diagnosed: 1, Unreachable: 1},
+		Hosts: []result.Host{
+			{Name: "web01", Address: "10.0.0.5", OS: "linux", Transport: "ssh", Status: result.Healthy, Causes: []result.Cause{}, Checks: []result.Check{}},
+			{Name: "=cmd|' /C calc'!A0", Address: "10.0.0.6", OS: "linux", Transport: "ssh", Status: result.Diagnosed,
+				Causes: []result.Cause{{ID: "agent-not-running", Confidence: result.Confirmed, Evidence: "-2+3 \x1b[31mred\x1b[0m\nnext", Remedy: "@SUM(1)"}},
+				Checks: []result.Check{{ID: "agent.process", Result: "fail", Output: "x\x1b]0;pwned\x07y"}}},
+			{Name: "db01", Address: "10.0.0.7", Transport: "ssh", Status: result.Unreachable,
+				Causes: []result.Cause{{ID: "host-unreachable", Confidence: result.Confirmed, Evidence: "timed out"}}},
+		},
+	}
+}
+
+func render(t *testing.T, format string) string {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := New(format, &b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := sampleRun()
+	for i := range run.Hosts {
+		if err := w.Host(&run.Hosts[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.End(run); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestCSVIsFormulaSafe(t *testing.T) {
+	rows, err := csv.NewReader(strings.NewReader(render(t, "csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rows[0], ",") != strings.Join(CSVHeader, ",") || len(rows) != 4 {
+		t.Fatalf("rows: %v", rows)
+	}
+	for _, row := range rows[1:] {
+		for _, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(strings.TrimSpace(cell)[0])) {
+				t.Errorf("cell %q can start a formula", cell)
+			}
+			if strings.ContainsAny(cell, "\x1b\n") {
+				t.Errorf("cell %q has control characters", cell)
+			}
+		}
+	}
+	if rows[2][5] != "agent-not-running" || rows[3][4] != "host-unreachable" {
+		t.Errorf("rows: %v", rows[1:])
+	}
+}
+
+func TestTableStripsEscapes(t *testing.T) {
+	out := render(t, "table")
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("table carries escape sequences: %q", out)
+	}
+	for _, want := range []string{"web01", "agent-not-running", "host-unreachable", "What to do", "3 hosts: 1 healthy, 1 diagnosed, 1 unreachable, 0 error"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestJSONSchemaAndRoundTrip(t *testing.T) {
+	out := render(t, "json")
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "started", "finished", "manager", "fleet", "summary", "hosts"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("missing %q", k)
+		}
+	}
+	host := doc["hosts"].([]any)[1].(map[string]any)
+	for _, k := range []string{"name", "address", "os", "transport", "status", "duration_ms", "causes", "checks", "error"} {
+		if _, ok := host[k]; !ok {
+			t.Errorf("host lacks %q", k)
+		}
+	}
+	run, err := Read(strings.NewReader(out))
+	if err != nil || len(run.Hosts) != 3 || run.Hosts[1].Causes[0].ID != "agent-not-running" {
+		t.Fatalf("round trip: %v %+v", err, run)
+	}
+	if _, err := Read(strings.NewReader(`{"schema":"other/v9"}`)); err == nil {
+		t.Error("foreign schema accepted")
+	}
+}
+
+func TestJSONLStreams(t *testing.T) {
+	lines := strings.Split(strings.TrimSpace(render(t, "jsonl")), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[3], `{"summary":`) {
+		t.Fatalf("jsonl lines: %v", lines)
+	}
+	var h result.Host
+	if err := json.Unmarshal([]byte(lines[0]), &h); err != nil || h.Name != "web01" {
+		t.Errorf("first line: %v %+v", err, h)
+	}
+}
+
+func TestHTMLEscapes(t *testing.T) {
+	out := render(t, "html")
+	if strings.Contains(out, "<script") || strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "agent-not-running") {
+		t.Errorf("html: %s", out)
+	}
+}

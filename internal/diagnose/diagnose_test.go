@@ -45,7 +45,10 @@ func TestRules(t *testing.T) {
 		conf   result.Confidence
 	}{
 		{"healthy", func(facts.Facts, *Input, *Options) {}, "", ""},
-		{"agent stopped", func(f facts.Facts, _ *Input, _ *Options) { f.Set("agent.process", "false"); f.Set("agent.service", "failed") }, "agent-not-running", result.Confirmed},
+		{"agent stopped", func(f facts.Facts, _ *Input, _ *Options) {
+			f.Set("agent.process", "false")
+			f.Set("agent.service", "failed")
+		}, "agent-not-running", result.Confirmed},
 		{"agent missing", func(f facts.Facts, _ *Input, _ *Options) {
 			f.Set("agent.installed", "false")
 			f.Set("agent.process", "false")

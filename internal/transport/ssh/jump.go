@@ -56,6 +56,9 @@ func (c *Client) dialViaJump(ctx context.Context, h *inventory.Host, t target) (
 			return nil, transport.Errorf(result.ProtocolError, err, "host %s: %v", h.Name, err)
 		}
 		key += "," + spec
+		// A jump host without keys of its own (inventory or ssh_config)
+		// uses the target's, as most fleets use one key for both.
+		jh.KeyFile = h.KeyFile
 		prev, err = c.jumpClient(ctx, key, jh, prev)
 		if err != nil {
 			return nil, err

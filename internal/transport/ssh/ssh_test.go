@@ -1,0 +1,398 @@
+package ssh
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/transport"
+)
+
+// testServer is a real SSH server (x/crypto/ssh) on loopback.
+type testServer struct {
+	ln       net.Listener
+	hostKeys []xssh.Signer
+	// exec answers a command; it gets the script on stdin.
+	exec func(cmd string, stdin []byte, ch xssh.Channel) uint32
+	// jump: accept direct-tcpip forwards (a ProxyJump host).
+	jump bool
+	wg   sync.WaitGroup
+}
+
+func newSigner(t *testing.T, kind string) xssh.Signer {
+	t.Helper()
+	var key any
+	switch kind {
+	case "rsa":
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key = k
+	default:
+		_, k, _ := ed25519.GenerateKey(rand.Reader)
+		key = k
+	}
+	s, err := xssh.NewSignerFromKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func startServer(t *testing.T, clientKey xssh.PublicKey, hostKeys ...xssh.Signer) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{ln: ln, hostKeys: hostKeys, exec: func(cmd string, stdin []byte, ch xssh.Channel) uint32 {
+		_, _ = ch.Write([]byte("ran:" + cmd + "\n"))
+		_, _ = ch.Write(stdin)
+		return 0
+	}}
+	cfg := &xssh.ServerConfig{PublicKeyCallback: func(_ xssh.ConnMetadata, k xssh.PublicKey) (*xssh.Permissions, error) {
+		if string(k.Marshal()) == string(clientKey.Marshal()) {
+			return nil, nil
+		}
+		return nil, errors.New("no")
+	}}
+	for _, hk := range hostKeys {
+		cfg.AddHostKey(hk)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.handle(c, cfg)
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	return s
+}
+
+func (s *testServer) handle(c net.Conn, cfg *xssh.ServerConfig) {
+	defer c.Close()
+	sc, chans, reqs, err := xssh.NewServerConn(c, cfg)
+	if err != nil {
+		return
+	}
+	defer sc.Close()
+	go xssh.DiscardRequests(reqs)
+	for nc := range chans {
+		switch nc.ChannelType() {
+		case "direct-tcpip":
+			if !s.jump {
+				_ = nc.Reject(xssh.Prohibited, "no")
+				continue
+			}
+			var p struct {
+				Host     string
+				Port     uint32
+				OrigHost string
+				OrigPort uint32
+			}
+			_ = xssh.Unmarshal(nc.ExtraData(), &p)
+			up, err := net.Dial("tcp", net.JoinHostPort(p.Host, strconv.Itoa(int(p.Port))))
+			if err != nil {
+				_ = nc.Reject(xssh.ConnectionFailed, err.Error())
+				continue
+			}
+			ch, r, _ := nc.Accept()
+			go xssh.DiscardRequests(r)
+			go func() { _, _ = io.Copy(ch, up); ch.Close() }()
+			go func() { _, _ = io.Copy(up, ch); up.Close() }()
+		case "session":
+			ch, r, err := nc.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer ch.Close()
+				for req := range r {
+					if req.Type != "exec" {
+						_ = req.Reply(false, nil)
+						continue
+					}
+					var p struct{ Command string }
+					_ = xssh.Unmarshal(req.Payload, &p)
+					_ = req.Reply(true, nil)
+					in, _ := io.ReadAll(ch)
+					code := s.exec(p.Command, in, ch)
+					_, _ = ch.SendRequest("exit-status", false, xssh.Marshal(struct{ Status uint32 }{code}))
+					return
+				}
+			}()
+		default:
+			_ = nc.Reject(xssh.UnknownChannelType, "no")
+		}
+	}
+}
+
+func (s *testServer) hostPort() (string, int) {
+	a := s.ln.Addr().(*net.TCPAddr)
+	return a.IP.String(), a.Port
+}
+
+type fixture struct {
+	dir     string
+	keyPath string
+	signer  xssh.Signer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, _ := xssh.MarshalPrivateKey(priv, "")
+	p := filepath.Join(dir, "id")
+	if err := os.WriteFile(p, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := xssh.NewSignerFromKey(priv)
+	return &fixture{dir: dir, keyPath: p, signer: s}
+}
+
+func (f *fixture) knownHosts(t *testing.T, lines ...string) string {
+	t.Helper()
+	p := filepath.Join(f.dir, "known_hosts")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func khLine(host string, port int, key xssh.PublicKey) string {
+	return "[" + host + "]:" + strconv.Itoa(port) + " " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(key)))
+}
+
+func (f *fixture) client(t *testing.T, kh, policy string) *Client {
+	t.Helper()
+	c, err := New(Config{KnownHosts: []string{kh}, HostKeyPolicy: policy, ConnectTimeout: 2 * time.Second,
+		DefaultUser: "u", Home: f.dir, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func (f *fixture) host(addr string, port int) *inventory.Host {
+	return &inventory.Host{Name: "h", Address: addr, Port: port, Transport: inventory.SSH, KeyFile: f.keyPath}
+}
+
+func run(t *testing.T, c *Client, h *inventory.Host, timeout time.Duration) (*transport.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return c.Run(ctx, h, transport.Request{Command: "sh -s", Stdin: []byte("echo hi\n")})
+}
+
+func TestRunAndHostKeys(t *testing.T) {
+	f := newFixture(t)
+	ed, rsaKey, other := newSigner(t, "ed25519"), newSigner(t, "rsa"), newSigner(t, "ed25519")
+	// The server offers both key types, preferring ed25519.
+	srv := startServer(t, f.signer.PublicKey(), ed, rsaKey)
+	addr, port := srv.hostPort()
+	cases := []struct {
+		name   string
+		known  []string
+		policy string
+		kind   result.ErrorKind // "" = success
+	}{
+		{"known ed25519", []string{khLine(addr, port, ed.PublicKey())}, Strict, ""},
+		// known_hosts holds only the RSA key: the client must ask for RSA,
+		// not call the server's ed25519 key "changed".
+		{"known rsa only", []string{khLine(addr, port, rsaKey.PublicKey())}, Strict, ""},
+		{"unknown", nil, Strict, result.HostKeyUnknown},
+		{"changed", []string{khLine(addr, port, other.PublicKey())}, Strict, result.HostKeyMismatch},
+		{"changed, accept-new still refuses", []string{khLine(addr, port, other.PublicKey())}, AcceptNew, result.HostKeyMismatch},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			kh := f.knownHosts(t, c.known...)
+			resp, err := run(t, f.client(t, kh, c.policy), f.host(addr, port), 5*time.Second)
+			if c.kind == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if string(resp.Stdout) != "ran:sh -s\necho hi\n" || resp.ExitCode != 0 {
+					t.Fatalf("output %q exit %d", resp.Stdout, resp.ExitCode)
+				}
+				return
+			}
+			if got := transport.KindOf(err); got != c.kind {
+				t.Fatalf("kind %s (%v), want %s", got, err, c.kind)
+			}
+		})
+	}
+}
+
+func TestAcceptNewRecordsKey(t *testing.T) {
+	f := newFixture(t)
+	hk := newSigner(t, "ed25519")
+	srv := startServer(t, f.signer.PublicKey(), hk)
+	addr, port := srv.hostPort()
+	kh := filepath.Join(f.dir, "sub", "known_hosts") // directory does not exist yet
+	if _, err := run(t, f.client(t, kh, AcceptNew), f.host(addr, port), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(kh)
+	if err != nil || !strings.Contains(string(data), xssh.FingerprintSHA256(hk.PublicKey())[:0]+"ssh-ed25519") {
+		t.Fatalf("known_hosts: %q %v", data, err)
+	}
+	if _, err := run(t, f.client(t, kh, Strict), f.host(addr, port), 5*time.Second); err != nil {
+		t.Fatalf("strict after accept-new: %v", err)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	f := newFixture(t)
+	hk := newSigner(t, "ed25519")
+	srv := startServer(t, newSigner(t, "ed25519").PublicKey(), hk) // accepts another client key
+	addr, port := srv.hostPort()
+	kh := f.knownHosts(t, khLine(addr, port, hk.PublicKey()))
+	if _, err := run(t, f.client(t, kh, Strict), f.host(addr, port), 5*time.Second); transport.KindOf(err) != result.AuthFailed {
+		t.Errorf("wrong key: %v", err)
+	}
+
+	// refused: a port nothing listens on
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	if _, err := run(t, f.client(t, kh, Strict), f.host("127.0.0.1", closedPort), 5*time.Second); transport.KindOf(err) != result.ConnectionRefused {
+		t.Errorf("refused: %v", err)
+	}
+
+	// tarpit: accepts, never speaks; bounded by the connect timeout
+	tp, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer tp.Close()
+	go func() {
+		for {
+			c, err := tp.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start := time.Now()
+	_, err := run(t, f.client(t, kh, Strict), f.host("127.0.0.1", tp.Addr().(*net.TCPAddr).Port), 30*time.Second)
+	if transport.KindOf(err) != result.Timeout || time.Since(start) > 5*time.Second {
+		t.Errorf("tarpit: %v after %s", err, time.Since(start))
+	}
+}
+
+func TestOutputCappedAndDeadline(t *testing.T) {
+	f := newFixture(t)
+	hk := newSigner(t, "ed25519")
+	srv := startServer(t, f.signer.PublicKey(), hk)
+	addr, port := srv.hostPort()
+	kh := f.knownHosts(t, khLine(addr, port, hk.PublicKey()))
+	srv.exec = func(cmd string, _ []byte, ch xssh.Channel) uint32 {
+		chunk := []byte(strings.Repeat("A", 64<<10))
+		for i := 0; i < 64; i++ { // 4 MiB: more than the cap
+			if _, err := ch.Write(chunk); err != nil {
+				return 1
+			}
+		}
+		return 0
+	}
+	resp, err := run(t, f.client(t, kh, Strict), f.host(addr, port), 20*time.Second)
+	if err != nil || len(resp.Stdout) != transport.MaxStdout || !resp.Truncated {
+		t.Fatalf("flood: err %v, %d bytes, truncated %v", err, len(resp.Stdout), resp.Truncated)
+	}
+
+	srv.exec = func(string, []byte, xssh.Channel) uint32 { time.Sleep(10 * time.Second); return 0 }
+	start := time.Now()
+	_, err = run(t, f.client(t, kh, Strict), f.host(addr, port), 1500*time.Millisecond)
+	if transport.KindOf(err) != result.Timeout || time.Since(start) > 4*time.Second {
+		t.Errorf("stall: %v after %s", err, time.Since(start))
+	}
+}
+
+func TestProxyJump(t *testing.T) {
+	f := newFixture(t)
+	jk, tk := newSigner(t, "ed25519"), newSigner(t, "ed25519")
+	jump := startServer(t, f.signer.PublicKey(), jk)
+	jump.jump = true
+	target := startServer(t, f.signer.PublicKey(), tk)
+	ja, jp := jump.hostPort()
+	ta, tp := target.hostPort()
+	kh := f.knownHosts(t, khLine(ja, jp, jk.PublicKey()), khLine(ta, tp, tk.PublicKey()))
+	c := f.client(t, kh, Strict)
+	h := f.host(ta, tp)
+	h.ProxyJump = "u@" + net.JoinHostPort(ja, strconv.Itoa(jp))
+	for i := 0; i < 3; i++ { // the jump connection is shared
+		resp, err := run(t, c, h, 5*time.Second)
+		if err != nil || !strings.HasPrefix(string(resp.Stdout), "ran:") {
+			t.Fatalf("via jump: %v %+v", err, resp)
+		}
+	}
+	if len(c.jumps) != 1 {
+		t.Errorf("%d jump connections, want 1 shared", len(c.jumps))
+	}
+}
+
+func TestKeyErrors(t *testing.T) {
+	f := newFixture(t)
+	bad := filepath.Join(f.dir, "bad")
+	os.WriteFile(bad, []byte("garbage"), 0o600)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, _ := xssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("pw"))
+	enc := filepath.Join(f.dir, "enc")
+	os.WriteFile(enc, pem.EncodeToMemory(block), 0o600)
+	cases := []struct {
+		key, env, want string
+	}{
+		{filepath.Join(f.dir, "missing"), "", "no such file"},
+		{bad, "", "not a usable private key"},
+		{enc, "", EnvPassphrase},
+		{enc, "Zq9-not-it", "wrong passphrase"},
+		{enc, "pw", ""},
+	}
+	for _, c := range cases {
+		cl, err := New(Config{Home: f.dir, Getenv: func(k string) string {
+			if k == EnvPassphrase {
+				return c.env
+			}
+			return ""
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = cl.Preflight([]*inventory.Host{{Name: "h", Address: "h", Transport: inventory.SSH, KeyFile: c.key, Source: "inv:1"}})
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.key, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%s (%q): %v, want %q", c.key, c.env, err, c.want)
+		}
+		if c.env != "" && err != nil && strings.Contains(err.Error(), c.env) {
+			t.Errorf("passphrase leaked into %v", err)
+		}
+	}
+}

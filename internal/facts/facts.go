@@ -15,9 +15,6 @@ type Facts map[string][]string
 // Set records a scalar fact.
 func (f Facts) Set(name, value string) { f[name] = []string{value} }
 
-// Add appends a value to a list fact.
-func (f Facts) Add(name, value string) { f[name] = append(f[name], value) }
-
 // Has reports whether the fact was extracted at all.
 func (f Facts) Has(name string) bool { _, ok := f[name]; return ok }
 

@@ -33,7 +33,18 @@ type Playbook struct {
 	// DeniedPatterns in stderr mean become was refused (privilege-denied).
 	DeniedPatterns []string `yaml:"denied_patterns"`
 
-	file string
+	file   string
+	denied []*regexp.Regexp
+}
+
+// BecomeDenied reports whether stderr says become was refused.
+func (p *Playbook) BecomeDenied(stderr string) bool {
+	for _, re := range p.denied {
+		if re.MatchString(stderr) {
+			return true
+		}
+	}
+	return false
 }
 
 // Check is one named check: a shell snippet and how to read its output.
@@ -214,6 +225,13 @@ func parsePlaybook(file string, data []byte) (*Playbook, error) {
 	}
 	if p.Exec == "" {
 		return nil, fmt.Errorf("%s: exec: (the command that runs the script) is required", file)
+	}
+	for _, pat := range p.DeniedPatterns {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return nil, fmt.Errorf("%s: denied_patterns %q: %v", file, pat, err)
+		}
+		p.denied = append(p.denied, re)
 	}
 	seen := map[string]bool{}
 	for i := range p.Checks {

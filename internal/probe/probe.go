@@ -96,12 +96,11 @@ func (r *Resolver) lookup(ctx context.Context, host string) ([]string, error) {
 type PortState string
 
 const (
-	Open         PortState = "open"
-	Refused      PortState = "refused"
-	TimedOut     PortState = "timeout"
-	NoRoute      PortState = "unreachable"
-	Unresolved   PortState = "dns"
-	NotAttempted PortState = ""
+	Open       PortState = "open"
+	Refused    PortState = "refused"
+	TimedOut   PortState = "timeout"
+	NoRoute    PortState = "unreachable"
+	Unresolved PortState = "dns"
 )
 
 // Connect tries one TCP connection and says how it went.

@@ -5,9 +5,7 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -261,18 +259,9 @@ func (s *scanner) privilegeDenied(h *inventory.Host, raw *playbook.Raw, resp *tr
 	}
 	stderr := string(resp.Stderr)
 	for _, pb := range s.opt.Playbooks.Unix() {
-		for _, p := range pb.DeniedPatterns {
-			re, err := regexp.Compile(p)
-			if err != nil {
-				continue
-			}
-			if re.MatchString(stderr) {
-				return textsafe.Line(stderr, 200)
-			}
+		if pb.BecomeDenied(stderr) {
+			return textsafe.Line(stderr, 200)
 		}
 	}
 	return ""
 }
-
-// ErrNoHosts is returned when the inventory (after --limit) is empty.
-var ErrNoHosts = errors.New("no hosts to scan")

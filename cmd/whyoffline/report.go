@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -48,36 +47,23 @@ func newReportCmd(e *env) *cobra.Command {
 			if output == "" && out == "" {
 				format = "table" // re-rendering a JSON run as JSON is rarely what is meant
 			}
-			var w io.Writer = e.stdout
-			var file *atomicFile
-			if out != "" {
-				if file, err = createAtomic(out); err != nil {
-					return usageErr("--out %s: %v", out, unwrap(err))
-				}
-				w = file
-			}
-			writer, err := report.New(format, w, report.Options{Color: file == nil && format == "table" && e.stdoutTTY && e.getenv("NO_COLOR") == "", Width: e.width})
-			if err == nil {
-				for i := range run.Hosts {
-					if err = writer.Host(&run.Hosts[i]); err != nil {
-						break
-					}
-				}
-			}
-			if err == nil {
-				err = writer.End(run)
-			}
-			if file != nil {
-				if err != nil {
-					file.Abort()
-				} else if err = file.Commit(); err != nil {
-					return failed(fmt.Errorf("--out %s: %v", out, err))
-				}
-			}
+			dest, err := openOutput(e, out)
 			if err != nil {
-				return failed(err)
+				return err
 			}
-			return nil
+			writer, err := dest.writer(e, format)
+			if err != nil {
+				return dest.finish(usageWrap(err))
+			}
+			for i := range run.Hosts {
+				if err := writer.Host(&run.Hosts[i]); err != nil {
+					return dest.finish(failed(err))
+				}
+			}
+			if err := writer.End(run); err != nil {
+				return dest.finish(failed(err))
+			}
+			return dest.finish(nil)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "table, json, jsonl, csv or html (default table)")

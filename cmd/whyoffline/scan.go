@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -259,32 +258,13 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	defer s.ssh.Close()
 
 	// Open the destination only now: bad input above writes nothing.
-	var w io.Writer = e.stdout
-	var file *atomicFile
-	if f.out != "" {
-		file, err = createAtomic(f.out)
-		if err != nil {
-			return usageErr("--out %s: %v", f.out, unwrap(err))
-		}
-		w = file
-	}
-	commit := func(err error) error {
-		if file == nil {
-			return err
-		}
-		if err != nil {
-			file.Abort()
-			return err
-		}
-		if cerr := file.Commit(); cerr != nil {
-			return failed(fmt.Errorf("--out %s: %v", f.out, cerr))
-		}
-		return nil
-	}
-	color := s.format == "table" && file == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
-	writer, err := report.New(s.format, w, report.Options{Color: color, Width: e.width})
+	out, err := openOutput(e, f.out)
 	if err != nil {
-		return commit(usageWrap(err))
+		return err
+	}
+	writer, err := out.writer(e, s.format)
+	if err != nil {
+		return out.finish(usageWrap(err))
 	}
 
 	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: s.manager, Fleet: []result.Finding{}}
@@ -325,9 +305,9 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		writeErr = writer.End(run)
 	}
 	if writeErr != nil {
-		return commit(failed(fmt.Errorf("writing the report: %v", writeErr)))
+		return out.finish(failed(fmt.Errorf("writing the report: %v", writeErr)))
 	}
-	if err := commit(nil); err != nil {
+	if err := out.finish(nil); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {

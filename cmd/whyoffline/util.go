@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/whyoffline/whyoffline/internal/report"
 )
 
 func terminal(f *os.File) (bool, int) {
@@ -104,6 +107,49 @@ func (a *atomicFile) Commit() error {
 func (a *atomicFile) Abort() {
 	a.Close()
 	os.Remove(a.Name())
+}
+
+// output is where a report goes: stdout, or a file written atomically.
+type output struct {
+	w    io.Writer
+	file *atomicFile // nil for stdout
+	path string
+}
+
+// openOutput opens path atomically, or stdout when path is "". Commands
+// call it only after validating their input, so bad input writes nothing.
+func openOutput(e *env, path string) (*output, error) {
+	if path == "" {
+		return &output{w: e.stdout}, nil
+	}
+	f, err := createAtomic(path)
+	if err != nil {
+		return nil, usageErr("--out %s: %v", path, unwrap(err))
+	}
+	return &output{w: f, file: f, path: path}, nil
+}
+
+// writer returns the report writer for format: colour only for a table on
+// a terminal, and never when NO_COLOR is set.
+func (o *output) writer(e *env, format string) (report.Writer, error) {
+	color := format == "table" && o.file == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
+	return report.New(format, o.w, report.Options{Color: color, Width: e.width})
+}
+
+// finish puts the file in place when err is nil and discards it otherwise;
+// it returns err, or the failure to put the file in place.
+func (o *output) finish(err error) error {
+	if o.file == nil {
+		return err
+	}
+	if err != nil {
+		o.file.Abort()
+		return err
+	}
+	if cerr := o.file.Commit(); cerr != nil {
+		return failed(fmt.Errorf("--out %s: %v", o.path, cerr))
+	}
+	return nil
 }
 
 func homeDir(getenv func(string) string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -110,6 +111,7 @@ type scanSetup struct {
 	ssh     *sshtransport.Client
 	format  string
 	manager *result.Manager
+	via     *probe.Via // where agent ports are tested from (nil: the bastion)
 }
 
 func prepareScan(e *env, f *scanFlags) (*scanSetup, error) {
@@ -219,6 +221,19 @@ func prepareScan(e *env, f *scanFlags) (*scanSetup, error) {
 	}
 
 	s := &scanSetup{hosts: hosts, set: set, ssh: client, format: format}
+	if mode != "agent-initiated" {
+		// "log in there and connect back": the first role: manager host in
+		// the whole inventory (scanned or not) tests each agent's port
+		for _, h := range inv.Hosts {
+			if h.Role == "manager" && h.Transport == inventory.SSH {
+				mh := h
+				s.via = &probe.Via{Name: "manager host " + mh.Name, Dial: func(ctx context.Context, addr string) (net.Conn, error) {
+					return client.DialFrom(ctx, mh, addr)
+				}}
+				break
+			}
+		}
+	}
 	s.params = playbook.Params{Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, Nonce: playbook.NewNonce()}
 	s.diag = &diagnose.Options{
 		Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, MaxClockSkew: f.maxSkew,
@@ -279,12 +294,17 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		}
 		ok := mp.Reachable()
 		reachable = &ok
+		if len(mp.Addresses) > 0 {
+			if a, err := netip.ParseAddr(mp.Addresses[0]); err == nil {
+				s.params.ManagerAddr = a.Unmap().String()
+			}
+		}
 	}
 
 	opt := scan.Options{
 		Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
 		Runners:  map[string]transport.Runner{inventory.SSH: s.ssh},
-		Resolver: resolver, ManagerReachable: reachable, ProbeTimeout: f.connectTimeout,
+		Resolver: resolver, ManagerReachable: reachable, ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
 	}
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
 	hosts := make([]result.Host, len(s.hosts))

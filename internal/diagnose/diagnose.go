@@ -193,8 +193,13 @@ func agentNotRunning(in *Input, o *Options) *finding {
 		ev = append(ev, strings.Join(d, " "))
 	}
 	detail := ""
-	if svc == "disabled" {
+	switch svc {
+	case "disabled":
 		detail = "The service is disabled: enable it so it starts at boot."
+	case "offline":
+		detail = "SMF holds it offline while it waits for a dependency: svcs -x names the one that is not online."
+	case "maintenance":
+		detail = "SMF put it in maintenance after its start method failed: read the service log svcs -x points to, fix the cause, then svcadm clear."
 	}
 	return &finding{id: result.AgentNotRunning, confidence: result.Confirmed, evidence: ev, detail: detail}
 }
@@ -216,7 +221,15 @@ func dnsUnresolvable(in *Input, o *Options) *finding {
 		how = "returned no such name"
 	}
 	ev := []string{fmt.Sprintf("%s %s on the host %s", tool, name, how)}
+	if servers := in.Facts.List("dns.servers"); len(servers) > 0 {
+		ev = append(ev, "its resolv.conf servers: "+strings.Join(servers, ", "))
+	}
 	conf := result.Confirmed
+	detail := ""
+	if dhcp, _ := in.Facts.Bool("net.dhcp"); dhcp {
+		ev = append(ev, "the host is configured by DHCP")
+		detail = "This host takes its address (and DNS servers) from DHCP: if its policy's firewall is on, enable \"Force Allow DHCP DNS\" so DNS and DHCP replies are not blocked."
+	}
 	if len(in.BastionAddrs) > 0 {
 		ev = append(ev, "the bastion resolves it to "+strings.Join(in.BastionAddrs, ", "))
 	} else if in.BastionResolveErr != "" {
@@ -225,7 +238,7 @@ func dnsUnresolvable(in *Input, o *Options) *finding {
 		ev = append(ev, "the bastion cannot resolve it either")
 		conf = result.Likely
 	}
-	return &finding{id: result.DNSUnresolvable, confidence: conf, evidence: ev}
+	return &finding{id: result.DNSUnresolvable, confidence: conf, evidence: ev, detail: detail}
 }
 
 func dnsMismatch(in *Input, o *Options) *finding {
@@ -267,7 +280,8 @@ func normIP(s string) string {
 func dnsFailed(f facts.Facts) bool { return f.Is("dns.result", "fail", "timeout", "notfound") }
 
 func heartbeatPortBlocked(in *Input, o *Options) *finding {
-	if dnsFailed(in.Facts) {
+	viaAddr := in.Facts.Is("port.via", "address")
+	if dnsFailed(in.Facts) && !viaAddr {
 		return nil
 	}
 	r := in.Facts.Get("port.result")
@@ -286,6 +300,11 @@ func heartbeatPortBlocked(in *Input, o *Options) *finding {
 	if target == "" {
 		target = fmt.Sprintf("%s:%d", managerOf(in, o), portOf(in, o))
 	}
+	if t := in.Facts.Get("port.address_target"); viaAddr && t != "" {
+		// the host could not resolve the name; the script tried the
+		// address the bastion resolved it to
+		target = t + " (the bastion's address for " + managerOf(in, o) + ")"
+	}
 	ev := []string{fmt.Sprintf("TCP from the host to %s %s", target, how)}
 	conf := result.Confirmed
 	rules := in.Facts.List("fw.rules")
@@ -293,6 +312,16 @@ func heartbeatPortBlocked(in *Input, o *Options) *finding {
 	if len(rules) > 0 {
 		ev = append(ev, "host firewall: "+strings.Join(rules, " | "))
 		detail = "Host firewall rule(s) that match: " + strings.Join(rules, " | ") + "."
+	}
+	if hop, addr, ok := lastHop(in.Facts.List("path.hops")); ok && r != "refused" {
+		where := fmt.Sprintf("traceroute from the host: last answering hop %s (%s)", hop, addr)
+		if containsAddr(in.Facts.List("dns.addresses"), addr) || addr == managerOf(in, o) {
+			where += ", the manager itself: the route is fine, so the port is filtered on the host, by the policy or at the manager"
+		} else {
+			where += "; the path stops after it"
+		}
+		ev = append(ev, where)
+		detail = strings.TrimSpace(detail + " " + strings.ToUpper(where[:1]) + where[1:] + ".")
 	}
 	if in.ManagerReachable != nil && !*in.ManagerReachable {
 		// the manager may simply be down: see the fleet finding
@@ -302,6 +331,26 @@ func heartbeatPortBlocked(in *Input, o *Options) *finding {
 		conf = result.Likely // a REJECT somewhere on the path, or the manager's listener
 	}
 	return &finding{id: result.HeartbeatPortBlocked, confidence: conf, evidence: ev, detail: detail}
+}
+
+// lastHop is the last hop that answered a traceroute ("N address" facts).
+func lastHop(hops []string) (string, string, bool) {
+	for i := len(hops) - 1; i >= 0; i-- {
+		n, addr, ok := strings.Cut(hops[i], " ")
+		if ok && addr != "" && addr != "*" {
+			return n, addr, true
+		}
+	}
+	return "", "", false
+}
+
+func containsAddr(list []string, a string) bool {
+	for _, x := range list {
+		if normIP(x) == normIP(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func pmtuBlackhole(in *Input, o *Options) *finding {

@@ -174,3 +174,59 @@ func TestFleet(t *testing.T) {
 		t.Errorf("overloaded manager: %+v", f)
 	}
 }
+
+// TestEvidenceHints: the hints that point at the fix where the guide has
+// one — the traceroute hop where the path stops, "Force Allow DHCP DNS"
+// for DHCP hosts, the SMF reason.
+func TestEvidenceHints(t *testing.T) {
+	now := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	causes, err := playbook.Load(playbooksFS(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name         string
+		mutate       func(f facts.Facts, in *Input)
+		id, evidence string
+		remedy       string
+	}{
+		{"path stops at a router", func(f facts.Facts, _ *Input) {
+			f.Set("port.result", "timeout")
+			f["path.hops"] = []string{"1 10.1.2.1", "2 10.9.0.1"}
+		}, "heartbeat-port-blocked", "last answering hop 2 (10.9.0.1); the path stops after it", "hop 2"},
+		{"path reaches the manager", func(f facts.Facts, _ *Input) {
+			f.Set("port.result", "timeout")
+			f["path.hops"] = []string{"1 10.0.0.2"}
+		}, "heartbeat-port-blocked", "the manager itself", "port is filtered"},
+		{"dhcp host cannot resolve", func(f facts.Facts, _ *Input) {
+			f.Set("dns.result", "timeout")
+			f.Set("net.dhcp", "true")
+		}, "dns-unresolvable", "configured by DHCP", `"Force Allow DHCP DNS"`},
+		{"smf maintenance", func(f facts.Facts, in *Input) {
+			in.OS = "solaris"
+			f.Set("agent.process", "false")
+			f.Set("agent.service", "maintenance")
+			f.Set("agent.service.tool", "svcs")
+			f["agent.service.detail"] = []string{"Reason: Start method failed repeatedly, last exited with status 1."}
+		}, "agent-not-running", "service ds_agent: maintenance (svcs); Reason: Start method failed", "svcadm clear"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := healthyFacts(now)
+			in := &Input{Name: "h", OS: "linux", Facts: f, BastionAddrs: []string{"10.0.0.2"}}
+			in.Window.Start, in.Window.End = now, now.Add(time.Second)
+			c.mutate(f, in)
+			got := Host(in, &Options{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Remedies: causes.Causes,
+				Thresholds: playbook.Thresholds{LoadPerCPU: 4, MemAvailablePct: 5, FSUsedPct: 98}})
+			if len(got) == 0 || got[0].ID != c.id {
+				t.Fatalf("causes %+v, want %s first", got, c.id)
+			}
+			if !strings.Contains(got[0].Evidence, c.evidence) {
+				t.Errorf("evidence %q lacks %q", got[0].Evidence, c.evidence)
+			}
+			if !strings.Contains(got[0].Remedy, c.remedy) {
+				t.Errorf("remedy %q lacks %q", got[0].Remedy, c.remedy)
+			}
+		})
+	}
+}

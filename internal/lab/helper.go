@@ -45,6 +45,15 @@ func RunHelper(args []string) {
 				c.Close()
 			}
 		}
+	case "listen":
+		// a port that is open: accept, then hang up
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				os.Exit(0)
+			}
+			c.Close()
+		}
 	case "tls":
 		cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned()}}
 		for {

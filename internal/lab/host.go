@@ -2,11 +2,14 @@ package lab
 
 import (
 	"context"
+	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/pem"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,7 +22,16 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 	if err := os.MkdirAll(h.dir, 0o755); err != nil {
 		return err
 	}
-	if err := l.attach(ctx, h.ns, fmt.Sprintf("vh%d", i), h.IP); err != nil {
+	var err error
+	switch {
+	case h.ns == l.manager:
+		// the manager's own namespace is already on the bridge
+	case h.Router != nil:
+		err = l.attachBehindRouter(ctx, h, i)
+	default:
+		err = l.attach(ctx, h.ns, fmt.Sprintf("vh%d", i), h.IP)
+	}
+	if err != nil {
 		return err
 	}
 	b := &HostBuild{
@@ -31,8 +43,17 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 	for _, f := range h.Setup {
 		f(h, b)
 	}
+	if len(b.Errs) > 0 {
+		return b.Errs[0]
+	}
 	for _, rule := range b.NetRules {
 		if _, err := Run(ctx, "ip", append([]string{"netns", "exec", h.ns}, strings.Fields(rule)...)...); err != nil {
+			return err
+		}
+	}
+	for _, addr := range b.Listen {
+		args := append([]string{"ip", "netns", "exec", h.ns}, l.helper...)
+		if err := l.spawn(ctx, append(args, "listen", addr)...); err != nil {
 			return err
 		}
 	}
@@ -43,7 +64,15 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 	if h.NoSSHD {
 		return nil
 	}
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	var priv crypto.PrivateKey
+	if h.RSAHostKey {
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	} else {
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		return err
+	}
 	h.HostKey, _ = ssh.NewSignerFromKey(priv)
 	block, err := ssh.MarshalPrivateKey(priv, h.Name)
 	if err != nil {
@@ -59,7 +88,7 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 		"KbdInteractiveAuthentication no", "UsePAM no", "UseDNS no", "MaxStartups 200", "MaxSessions 50",
 		"LogLevel ERROR",
 	}
-	cfg = append(cfg, h.SSHDConfig...)
+	cfg = append(append([]string{}, h.SSHDConfig...), cfg...)
 	files := []struct {
 		name, body string
 		mode       os.FileMode
@@ -75,6 +104,11 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 	}
 	for _, f := range files {
 		if err := write(f.name, f.body, f.mode); err != nil {
+			return err
+		}
+	}
+	if len(b.Passwords) > 0 {
+		if err := write("pam-sshd", pamSSHD, 0o644); err != nil {
 			return err
 		}
 	}
@@ -146,7 +180,18 @@ func initSh(h *Host, b *HostBuild) string {
 			s = append(s, "mkdir -p /home/"+name)
 		}
 	}
+	if len(b.Passwords) > 0 {
+		s = append(s, "mount --bind "+d+"/pam-sshd /etc/pam.d/sshd")
+	}
 	s = append(s, b.Init...)
+	if len(b.Shims) > 0 {
+		// the fakes: over the real command where the machine has one, and
+		// on /usr/local/bin, which every PATH the scripts use contains
+		for _, n := range b.Shims {
+			s = append(s, "for p in /usr/bin/"+n+" /usr/sbin/"+n+"; do if [ -f \"$p\" ]; then mount --bind "+d+"/shims/"+n+" \"$p\"; fi; done")
+		}
+		s = append(s, "mount --bind "+d+"/shims /usr/local/bin")
+	}
 	if b.Install && b.Agent {
 		// a real process named ds_agent (a copy of sleep), in this host's pid namespace
 		s = append(s, "/opt/ds_agent/ds_agent infinity &")
@@ -165,7 +210,11 @@ func writeUsers(dir string, b *HostBuild) error {
 		f := strings.Split(u, ":")
 		passwd += u + "\n"
 		group += f[0] + ":x:" + f[3] + ":\n"
-		shadow += f[0] + ":*:19000:0:99999:7:::\n"
+		hash := b.Passwords[f[0]]
+		if hash == "" {
+			hash = "*"
+		}
+		shadow += f[0] + ":" + hash + ":19000:0:99999:7:::\n"
 	}
 	sudoers := "Defaults env_reset\nroot ALL=(ALL:ALL) ALL\n" + b.Sudoers
 	for name, body := range map[string]string{"passwd": passwd, "group": group, "shadow": shadow, "sudoers": sudoers} {
@@ -179,6 +228,14 @@ func writeUsers(dir string, b *HostBuild) error {
 	}
 	return nil
 }
+
+// pamSSHD is a minimal real PAM stack for sshd: password checks against
+// the host's /etc/shadow (no loginuid, which a namespace cannot set).
+const pamSSHD = `auth     required pam_unix.so
+account  required pam_unix.so
+session  required pam_unix.so
+password required pam_unix.so
+`
 
 // Faults. Each is applied for real inside the host's namespaces.
 
@@ -260,4 +317,44 @@ func User(name string, nopasswd bool) Fault {
 			b.Sudoers += name + " ALL=(ALL) NOPASSWD: ALL\n"
 		}
 	}
+}
+
+// PasswordUser adds a login user whose password (hashed into the host's
+// shadow file) is the only way in: sshd offers keyboard-interactive
+// through PAM and nothing else, like a PAM-only Solaris or AIX host.
+func PasswordUser(name, password string) Fault {
+	return func(h *Host, b *HostBuild) {
+		cmd := exec.Command("openssl", "passwd", "-6", "-stdin")
+		cmd.Stdin = strings.NewReader(password + "\n")
+		hash, err := cmd.Output()
+		if err != nil {
+			b.Errs = append(b.Errs, fmt.Errorf("openssl passwd: %v", err))
+			return
+		}
+		b.Users = append(b.Users, name+":x:2002:2002::/home/"+name+":/bin/sh")
+		if b.Passwords == nil {
+			b.Passwords = map[string]string{}
+		}
+		b.Passwords[name] = strings.TrimSpace(string(hash))
+		h.SSHDConfig = append(h.SSHDConfig, "UsePAM yes", "KbdInteractiveAuthentication yes",
+			"PasswordAuthentication no", "PubkeyAuthentication no", "AuthenticationMethods keyboard-interactive")
+	}
+}
+
+// LegacySSHD: an old sshd that speaks only SHA-1 key exchange, an
+// ssh-rsa host key and CBC ciphers (Solaris 10 / old AIX vintage).
+func LegacySSHD(h *Host, _ *HostBuild) {
+	h.RSAHostKey = true
+	h.SSHDConfig = append(h.SSHDConfig,
+		"KexAlgorithms diffie-hellman-group14-sha1,diffie-hellman-group1-sha1",
+		"HostKeyAlgorithms ssh-rsa", "Ciphers aes128-cbc,3des-cbc", "MACs hmac-sha1")
+}
+
+// AgentListening: the agent listens on 4118 (manager-initiated mode).
+func AgentListening(h *Host, b *HostBuild) { b.Listen = append(b.Listen, h.IP+":4118") }
+
+// InboundFromManagerDropped: the host drops the manager's connections to
+// the agent port; everyone else (the bastion) still gets through.
+func InboundFromManagerDropped(_ *Host, b *HostBuild) {
+	b.NetRules = append(b.NetRules, "iptables -A INPUT -p tcp -s "+ManagerIP+" --dport 4118 -j DROP")
 }

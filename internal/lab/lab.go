@@ -40,6 +40,7 @@ var Tools = map[string]string{
 	"ip": "iproute2", "unshare": "util-linux", "sshd": "openssh-server", "iptables": "iptables",
 	"dnsmasq": "dnsmasq-base", "sudo": "sudo", "openssl": "openssl", "getent": "libc-bin",
 	"ps": "procps", "ss": "iproute2", "bash": "bash", "timeout": "coreutils",
+	"traceroute": "traceroute", "perl": "perl-base", "pidof": "procps",
 }
 
 // FakeTimeLib is libfaketime's preload library (Debian package faketime).
@@ -71,8 +72,13 @@ type Host struct {
 	NoSSHD bool
 	// Tarpit: instead of sshd, something accepts on 22 and never speaks.
 	Tarpit bool
-	// SSHDConfig lines appended to this host's sshd_config.
+	// SSHDConfig lines for this host's sshd_config; they come before the
+	// lab's defaults, and sshd keeps the first value of each keyword.
 	SSHDConfig []string
+	// RSAHostKey: an RSA host key (old sshd) instead of ed25519.
+	RSAHostKey bool
+	// Router puts the host behind its own router namespace; see Router.
+	Router *Router
 
 	ns      string
 	dir     string
@@ -96,6 +102,14 @@ type HostBuild struct {
 	NetRules []string // iptables commands run in the host's netns
 	Users    []string // extra passwd lines (with sudoers in Sudoers)
 	Sudoers  string
+	// Passwords: user -> crypt(3) hash for /etc/shadow (PAM logins).
+	Passwords map[string]string
+	// Shims: fake commands in Dir/shims, mounted in the host's namespace.
+	Shims []string
+	// Listen: TCP addresses something listens on (the agent's 4118).
+	Listen []string
+	// Errs: a fault that could not be prepared.
+	Errs []error
 }
 
 // Lab is a running lab.
@@ -110,6 +124,12 @@ type Lab struct {
 	OtherKeyPath  string // a key no host accepts
 	helper        []string
 
+	// ManagerHost, when set before Start, is a host (sshd, agent files)
+	// in the manager's own namespace, at ManagerIP: the "role: manager"
+	// host that probes agents from the manager's side.
+	ManagerHost *Host
+
+	routers  []string // router namespaces
 	mu       sync.Mutex
 	children []*exec.Cmd
 	logs     bytes.Buffer
@@ -147,10 +167,15 @@ func killNetns(ctx context.Context, ns string) {
 // Start builds the lab. helper is the command (and args) that runs this
 // test binary as a helper process: the lab appends a mode and address.
 func Start(ctx context.Context, dir string, hosts []*Host, helper []string) (*Lab, error) {
+	return StartWithManager(ctx, dir, hosts, nil, helper)
+}
+
+// StartWithManager is Start with a scannable manager host (see ManagerHost).
+func StartWithManager(ctx context.Context, dir string, hosts []*Host, manager *Host, helper []string) (*Lab, error) {
 	CleanStale(ctx)
 	idb := make([]byte, 2)
 	_, _ = rand.Read(idb)
-	l := &Lab{ID: hex.EncodeToString(idb), Dir: dir, Hosts: hosts, helper: helper}
+	l := &Lab{ID: hex.EncodeToString(idb), Dir: dir, Hosts: hosts, helper: helper, ManagerHost: manager}
 	l.Bastion = prefix + l.ID + "b"
 	l.manager = prefix + l.ID + "m"
 	if err := l.start(ctx); err != nil {
@@ -206,9 +231,17 @@ func (l *Lab) start(ctx context.Context) error {
 	if err := l.startManager(ctx); err != nil {
 		return err
 	}
+	all := l.Hosts
+	if m := l.ManagerHost; m != nil {
+		m.ns, m.IP = l.manager, ManagerIP
+		if err := l.startHost(ctx, m, len(l.Hosts)); err != nil {
+			return fmt.Errorf("manager host %s: %w", m.Name, err)
+		}
+		all = append(append([]*Host{}, l.Hosts...), m)
+	}
 	for i, h := range l.Hosts {
 		if h.IP == "" {
-			h.IP = fmt.Sprintf("10.77.1.%d", i+10)
+			h.IP = fmt.Sprintf("10.77.%d.%d", 1+i/200, 10+i%200)
 		}
 		h.ns = fmt.Sprintf("%s%sh%d", prefix, l.ID, i)
 		if err := l.startHost(ctx, h, i); err != nil {
@@ -216,7 +249,7 @@ func (l *Lab) start(ctx context.Context) error {
 		}
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for _, h := range l.Hosts {
+	for _, h := range all {
 		if h.NoSSHD {
 			continue
 		}
@@ -229,6 +262,62 @@ func (l *Lab) start(ctx context.Context) error {
 				return fmt.Errorf("host %s: nothing listens on port 22 after 20s; sshd log:\n%s", h.Name, l.Logs())
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// Router puts a host behind a router namespace of its own. The router's
+// route to the host carries a smaller MTU, so a large packet towards the
+// host needs ICMP "fragmentation needed" sent back to its sender.
+type Router struct {
+	MTU int
+	// BlockFragNeeded: the router never sends that ICMP to the manager
+	// (others still get it): the manager's large packets vanish.
+	BlockFragNeeded bool
+}
+
+// attachBehindRouter: bridge — router (10.77.0.200+k) — host (10.77.200+k.2/24).
+func (l *Lab) attachBehindRouter(ctx context.Context, h *Host, i int) error {
+	k := len(l.routers)
+	if k >= 50 {
+		return fmt.Errorf("at most 50 routed hosts")
+	}
+	rns := fmt.Sprintf("%s%sr%d", prefix, l.ID, k)
+	l.routers = append(l.routers, rns)
+	bridgeIP := fmt.Sprintf("10.77.0.%d", 200+k)
+	subnet := fmt.Sprintf("10.77.%d.0/24", 200+k)
+	gw := fmt.Sprintf("10.77.%d.1", 200+k)
+	h.IP = fmt.Sprintf("10.77.%d.2", 200+k)
+	cmds := [][]string{
+		{"ip", "netns", "add", rns},
+		{"ip", "-n", rns, "link", "set", "lo", "up"},
+		{"ip", "link", "add", fmt.Sprintf("vr%d", k), "netns", l.Bastion, "type", "veth", "peer", "name", "eth0", "netns", rns},
+		{"ip", "-n", l.Bastion, "link", "set", fmt.Sprintf("vr%d", k), "master", "br0"},
+		{"ip", "-n", l.Bastion, "link", "set", fmt.Sprintf("vr%d", k), "up"},
+		{"ip", "-n", rns, "addr", "add", bridgeIP + "/16", "dev", "eth0"},
+		{"ip", "-n", rns, "link", "set", "eth0", "up"},
+		{"ip", "netns", "add", h.ns},
+		{"ip", "-n", h.ns, "link", "set", "lo", "up"},
+		{"ip", "link", "add", "eth1", "netns", rns, "type", "veth", "peer", "name", "eth0", "netns", h.ns},
+		{"ip", "-n", rns, "addr", "add", gw + "/24", "dev", "eth1"},
+		{"ip", "-n", rns, "link", "set", "eth1", "up"},
+		{"ip", "-n", h.ns, "addr", "add", h.IP + "/24", "dev", "eth0"},
+		{"ip", "-n", h.ns, "link", "set", "eth0", "up"},
+		{"ip", "-n", h.ns, "route", "add", "default", "via", gw},
+		{"ip", "netns", "exec", rns, "sysctl", "-qw", "net.ipv4.ip_forward=1"},
+		{"ip", "-n", l.Bastion, "route", "add", subnet, "via", bridgeIP},
+		{"ip", "-n", l.manager, "route", "add", subnet, "via", bridgeIP},
+	}
+	if h.Router.MTU > 0 {
+		cmds = append(cmds, []string{"ip", "-n", rns, "route", "replace", subnet, "dev", "eth1", "src", gw, "mtu", "lock", fmt.Sprint(h.Router.MTU)})
+	}
+	if h.Router.BlockFragNeeded {
+		cmds = append(cmds, []string{"ip", "netns", "exec", rns, "iptables", "-A", "OUTPUT", "-p", "icmp", "--icmp-type", "fragmentation-needed", "-d", ManagerIP, "-j", "DROP"})
+	}
+	for _, c := range cmds {
+		if _, err := Run(ctx, c[0], c[1:]...); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -346,6 +435,7 @@ func (l *Lab) Close() {
 			nss = append(nss, h.ns)
 		}
 	}
+	nss = append(nss, l.routers...)
 	nss = append(nss, l.Bastion)
 	for _, ns := range nss {
 		killNetns(ctx, ns)

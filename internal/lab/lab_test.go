@@ -63,9 +63,10 @@ type scenario struct {
 	address, user, keyFile string
 	become                 bool
 	knownHosts             string // "real" (default), "none", "wrong"
+	extra                  string // more inventory keys, "k: v, k: v"
 }
 
-func startLab(t *testing.T, hosts []*Host) *Lab {
+func startLab(t *testing.T, hosts []*Host, manager *Host) *Lab {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -73,7 +74,7 @@ func startLab(t *testing.T, hosts []*Host) *Lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := Start(ctx, t.TempDir(), hosts, []string{"env", HelperEnv + "=1", self})
+	l, err := StartWithManager(ctx, t.TempDir(), hosts, manager, []string{"env", HelperEnv + "=1", self})
 	if err != nil {
 		t.Fatalf("starting the lab: %v", err)
 	}
@@ -110,6 +111,9 @@ func writeInventory(t *testing.T, l *Lab, sc []scenario) (inv, kh string) {
 		}
 		if s.become {
 			b.WriteString(", become: true")
+		}
+		if s.extra != "" {
+			b.WriteString(", " + s.extra)
 		}
 		b.WriteString("}\n")
 		if s.host.HostKey == nil {
@@ -220,7 +224,7 @@ func TestLabFleet(t *testing.T) {
 			hosts = append(hosts, sc[i].host)
 		}
 	}
-	l := startLab(t, hosts)
+	l := startLab(t, hosts, nil)
 	for i := range sc {
 		if sc[i].keyFile == "OTHER" {
 			sc[i].keyFile = l.OtherKeyPath

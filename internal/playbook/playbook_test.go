@@ -63,3 +63,78 @@ func TestLinuxScriptRunsUnderRealShells(t *testing.T) {
 		}
 	}
 }
+
+// TestUnixPlaybooksParseUnderRealShells runs the Solaris and AIX scripts
+// (chosen by os:, as an inventory would) under this machine's POSIX
+// shells. Their OS commands are absent here, so this proves syntax and
+// that every section ends and falls back cleanly; the lab proves the rest.
+func TestUnixPlaybooksParseUnderRealShells(t *testing.T) {
+	set := loadEmbedded(t)
+	params := Params{Manager: "manager.invalid", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: NewNonce(), ManagerAddr: "127.0.0.1"}
+	for _, os := range []string{"solaris", "aix"} {
+		script, err := set.RenderUnix(os, "", params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, shell := range []string{"/bin/dash", "/bin/bash"} {
+			if _, err := exec.LookPath(shell); err != nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			cmd := exec.CommandContext(ctx, shell, "-s")
+			cmd.Stdin = strings.NewReader(string(script.Body))
+			out, _ := cmd.Output()
+			cancel()
+			raw := Split(out, params.Nonce)
+			// os: given, so the case statement has only this playbook and
+			// this Linux machine falls through to "unsupported" — unless
+			// the script is run with its uname answer forced below.
+			if !raw.Unsupported || !raw.Done {
+				t.Fatalf("%s/%s: want unsupported on Linux: %s", os, shell, out)
+			}
+			// run the same body with the OS name swapped in for Linux
+			body := strings.Replace(string(script.Body), "'"+set.ForOS(os).Uname+"')", "'Linux')", 1)
+			ctx, cancel = context.WithTimeout(context.Background(), 90*time.Second)
+			cmd = exec.CommandContext(ctx, shell, "-s")
+			cmd.Stdin = strings.NewReader(body)
+			out, err = cmd.Output()
+			cancel()
+			if err != nil {
+				t.Fatalf("%s/%s: %v", os, shell, err)
+			}
+			raw = Split(out, params.Nonce)
+			if !raw.Done || raw.Playbook != os {
+				t.Fatalf("%s/%s: done=%v playbook=%q\n%s", os, shell, raw.Done, raw.Playbook, out)
+			}
+			f, checks := set.ForOS(os).Evaluate(raw)
+			for _, c := range checks {
+				if c.Result == "error" {
+					t.Errorf("%s/%s: check %s did not complete: %s", os, shell, c.ID, c.Output)
+				}
+			}
+			for _, name := range []string{"agent.installed", "agent.process", "agent.service", "clock.epoch", "dns.result", "port.result"} {
+				if !f.Has(name) {
+					t.Errorf("%s/%s: fact %s missing; facts = %v", os, shell, name, f)
+				}
+			}
+		}
+	}
+}
+
+// TestPOSIXPlaybooksShareTheirCommand: a script for a host of unknown OS
+// holds every POSIX playbook and runs under the first one's exec and
+// become commands, so they must all agree.
+func TestPOSIXPlaybooksShareTheirCommand(t *testing.T) {
+	set := loadEmbedded(t)
+	books := set.Unix()
+	for _, b := range books[1:] {
+		if b.Exec != books[0].Exec {
+			t.Errorf("%s exec differs from %s's", b.ID, books[0].ID)
+		}
+		for m, c := range books[0].Become {
+			if b.Become[m] != c {
+				t.Errorf("%s become %s differs from %s's", b.ID, m, books[0].ID)
+			}
+		}
+	}
+}

@@ -15,7 +15,11 @@ type Params struct {
 	Port      int    // heartbeat port
 	AgentPort int    // agent's listening port (manager-initiated mode)
 	Mode      string // manager mode
-	Nonce     string // marks section boundaries; see NewNonce
+	// ManagerAddr is the bastion's address for Manager ("" when it did
+	// not resolve): a host that cannot resolve the name still gets its
+	// port tested against it.
+	ManagerAddr string
+	Nonce       string // marks section boundaries; see NewNonce
 }
 
 // NewNonce returns a random marker for one run. Section markers carry it so
@@ -81,6 +85,8 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 	fmt.Fprintf(&w, "WO_PORT=%s\n", ShellQuote(strconv.Itoa(p.Port)))
 	fmt.Fprintf(&w, "WO_AGENT_PORT=%s\n", ShellQuote(strconv.Itoa(p.AgentPort)))
 	fmt.Fprintf(&w, "WO_MODE=%s\n", ShellQuote(p.Mode))
+	fmt.Fprintf(&w, "WO_BASTION_NAME=%s\n", ShellQuote(p.Manager))
+	fmt.Fprintf(&w, "WO_BASTION_ADDR=%s\n", ShellQuote(p.ManagerAddr))
 	w.WriteString("LC_ALL=C; LANG=C; export LC_ALL LANG\n")
 	w.WriteString("PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin:/usr/xpg4/bin:$PATH; export PATH\n")
 	w.WriteString("wo_os=`uname -s 2>/dev/null`\n")

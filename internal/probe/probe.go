@@ -7,9 +7,11 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -149,4 +151,40 @@ func CheckManager(ctx context.Context, r *Resolver, host string, port int, timeo
 	}
 	m.Heartbeat, m.ConnectErr = Connect(ctx, host, port, timeout)
 	return m
+}
+
+// Via is a place other than the bastion to open TCP from: Dial starts the
+// connection there (the manager host, over SSH).
+type Via struct {
+	Name string // for evidence: "manager host dsm01"
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
+}
+
+// ErrViaUnusable: the probe could not be run from there at all (login
+// failed, forwarding refused by the SSH server); try elsewhere.
+var ErrViaUnusable = errors.New("probe host unusable")
+
+// ConnectVia is Connect, started from v. A refusal, silence or no route on
+// the far side is a port state; failing to use v is ErrViaUnusable.
+func ConnectVia(ctx context.Context, v *Via, host string, port int, timeout time.Duration) (PortState, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := v.Dial(ctx, net.JoinHostPort(host, strconv.Itoa(port)))
+	if err == nil {
+		conn.Close()
+		return Open, nil
+	}
+	// OpenSSH answers a failed forward with "connect failed (<strerror>)"
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "connect failed") && strings.Contains(msg, "refused"):
+		return Refused, err
+	case strings.Contains(msg, "connect failed") && (strings.Contains(msg, "No route") || strings.Contains(msg, "unreachable")):
+		return NoRoute, err
+	case strings.Contains(msg, "connect failed") && strings.Contains(msg, "timed out"):
+		return TimedOut, err
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		return TimedOut, err
+	}
+	return "", fmt.Errorf("%w: %s: %v", ErrViaUnusable, v.Name, err)
 }

@@ -5,6 +5,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -35,6 +36,9 @@ type Options struct {
 	ManagerReachable *bool
 	// ProbeTimeout bounds bastion-side TCP probes (agent port).
 	ProbeTimeout time.Duration
+	// AgentPortVia, when set, tests each host's agent port from the
+	// manager's side (a role: manager host) instead of the bastion.
+	AgentPortVia *probe.Via
 	// Now is the clock (tests may fix it).
 	Now func() time.Time
 }
@@ -193,7 +197,7 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	}
 	raw := playbook.Split(resp.Stdout, sc.Nonce)
 	if denied := s.privilegeDenied(h, raw, resp); denied != "" {
-		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused without a password: %s; allow NOPASSWD for the scan user, or scan without become", h.BecomeMethod, denied))
+		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused without a password: %s; allow NOPASSWD for the scan user, or scan without become", becomeMethod(h), denied))
 		return
 	}
 	if raw.Unsupported {
@@ -224,9 +228,13 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		if timeout <= 0 {
 			timeout = 5 * time.Second
 		}
-		state, _ := probe.Connect(ctx, h.Address, s.opt.Diagnose.AgentPort, timeout)
-		in.AgentPortFromManager = string(state)
-		in.AgentPortProbedFrom = "the bastion"
+		in.AgentPortFromManager, in.AgentPortProbedFrom = s.agentPort(ctx, h, timeout)
+	}
+	if h.Become && f.Is("priv.root", "false") {
+		// pfexec without a profile that grants root runs the script
+		// silently as the login user: the checks that need root are blind
+		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) ran the checks without root: give the scan user a profile or sudoers entry that grants it, or scan without become", becomeMethod(h)))
+		return
 	}
 	res.Causes = diagnose.Host(in, s.opt.Diagnose)
 	if res.Causes == nil {
@@ -242,6 +250,27 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	} else {
 		res.Status = result.Healthy
 	}
+}
+
+// agentPort tests h's agent port from the manager's side when a manager
+// host is known, else (or when that host cannot be used) from the bastion.
+func (s *scanner) agentPort(ctx context.Context, h *inventory.Host, timeout time.Duration) (state, from string) {
+	port := s.opt.Diagnose.AgentPort
+	if v := s.opt.AgentPortVia; v != nil {
+		st, err := probe.ConnectVia(ctx, v, h.Address, port, timeout)
+		if err == nil || !errors.Is(err, probe.ErrViaUnusable) {
+			return string(st), v.Name
+		}
+	}
+	st, _ := probe.Connect(ctx, h.Address, port, timeout)
+	return string(st), "the bastion"
+}
+
+func becomeMethod(h *inventory.Host) string {
+	if h.BecomeMethod == "" {
+		return "sudo"
+	}
+	return h.BecomeMethod
 }
 
 func stderrHint(stderr []byte) string {

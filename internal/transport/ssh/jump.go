@@ -140,3 +140,15 @@ func (c *Client) connectJump(ctx context.Context, jh *inventory.Host, via *xssh.
 	}
 	return handshake(hctx, conn, t.addr(), cfg, &failure)
 }
+
+// DialFrom opens a TCP connection to addr from host via (a forward over one
+// shared SSH connection to it), the way `ssh -W` would: the connection
+// starts on that host, so what it reaches is what that host reaches. The
+// scan uses it to test the agent port from the manager's side.
+func (c *Client) DialFrom(ctx context.Context, via *inventory.Host, addr string) (net.Conn, error) {
+	client, err := c.jumpClient(ctx, "from:"+via.Name+"@"+via.Address, via, nil)
+	if err != nil {
+		return nil, err
+	}
+	return client.DialContext(ctx, "tcp", addr)
+}

@@ -300,6 +300,50 @@ func TestLabFleet(t *testing.T) {
 		}
 	})
 
+	t.Run("interrupted", func(t *testing.T) {
+		// SIGINT mid-sweep: the run still writes its report, the host in
+		// flight and those never reached are "interrupted", exit code 3.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out := filepath.Join(l.Dir, "interrupted.json")
+		cmd := l.BastionCommand(ctx, binary, "scan", "-o", "json", "--out", out, "--ssh-config", "none", "-i", inv, "--known-hosts", kh,
+			"--manager", ManagerName, "-l", "healthy-1,tarpit,refused,wrong-key", "-f", "1", "--timeout", "40s", "--connect-timeout", "30s")
+		cmd.Env = append(os.Environ(), "HOME="+l.Dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// inventory order: healthy-1 is done within a second, then the tarpit
+		// holds the only fork; refused and wrong-key are never reached
+		time.Sleep(3 * time.Second)
+		_ = cmd.Process.Signal(os.Interrupt)
+		err := cmd.Wait()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 3 {
+			t.Fatalf("exit %v, want 3", err)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatalf("no report after SIGINT: %v", err)
+		}
+		var run result.Run
+		if err := json.Unmarshal(data, &run); err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]string{}
+		for _, hst := range run.Hosts {
+			kinds[hst.Name] = string(hst.Status)
+			if hst.Error != nil {
+				kinds[hst.Name] += "/" + string(hst.Error.Kind)
+			}
+		}
+		want := map[string]string{"healthy-1": "healthy", "tarpit": "error/interrupted", "refused": "error/interrupted", "wrong-key": "error/interrupted"}
+		for n, w := range want {
+			if kinds[n] != w {
+				t.Errorf("%s: %s, want %s", n, kinds[n], w)
+			}
+		}
+	})
+
 	t.Run("accept-new", func(t *testing.T) {
 		kh2 := filepath.Join(l.Dir, "known_hosts_new")
 		if err := os.WriteFile(kh2, nil, 0o600); err != nil {

@@ -20,8 +20,10 @@ import (
 	"github.com/whyoffline/whyoffline/internal/report"
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/scan"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
+	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 
@@ -109,6 +111,7 @@ type scanSetup struct {
 	diag    *diagnose.Options
 	params  playbook.Params
 	ssh     *sshtransport.Client
+	winrm   *winrmtransport.Client
 	format  string
 	manager *result.Manager
 	via     *probe.Via // where agent ports are tested from (nil: the bastion)
@@ -219,8 +222,17 @@ func prepareScan(e *env, f *scanFlags) (*scanSetup, error) {
 		client.Close()
 		return nil, usageWrap(err)
 	}
+	wclient := winrmtransport.New(winrmtransport.Config{ConnectTimeout: f.connectTimeout, Getenv: e.getenv, DefaultUser: f.user})
+	if err := wclient.Preflight(hosts); err != nil {
+		client.Close()
+		return nil, usageWrap(err)
+	}
+	if names := winrmtransport.InsecureHosts(hosts); len(names) > 0 {
+		fmt.Fprintf(e.stderr, "whyoffline: WARNING: WinRM certificates NOT verified (insecure_skip_verify) for %d host(s): %s\n",
+			len(names), textsafe.Line(strings.Join(names, ", "), 300))
+	}
 
-	s := &scanSetup{hosts: hosts, set: set, ssh: client, format: format}
+	s := &scanSetup{hosts: hosts, set: set, ssh: client, winrm: wclient, format: format}
 	if mode != "agent-initiated" {
 		// "log in there and connect back": the first role: manager host in
 		// the whole inventory (scanned or not) tests each agent's port
@@ -303,7 +315,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 
 	opt := scan.Options{
 		Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
-		Runners:  map[string]transport.Runner{inventory.SSH: s.ssh},
+		Runners:  map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},
 		Resolver: resolver, ManagerReachable: reachable, ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
 	}
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)

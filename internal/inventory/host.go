@@ -56,6 +56,12 @@ type Host struct {
 	WinRMScheme    string `json:"winrm_scheme,omitempty"`    // http | https
 	CAFile         string `json:"ca_file,omitempty"`
 	Insecure       bool   `json:"insecure_skip_verify,omitempty"`
+	// Kerberos (winrm_transport: kerberos): the realm (default: the part
+	// of user after @), and a keytab or credential cache (default
+	// $KRB5CCNAME) instead of a password.
+	KrbRealm  string `json:"kerberos_realm,omitempty"`
+	KrbKeytab string `json:"kerberos_keytab,omitempty"`
+	KrbCCache string `json:"kerberos_ccache,omitempty"`
 
 	Timeout time.Duration `json:"timeout,omitempty"` // overrides --timeout for this host
 
@@ -238,6 +244,15 @@ func (h *Host) apply(key string, v varValue, file string) error {
 		}
 	case "ca_file":
 		h.CAFile = val
+	case "kerberos_realm":
+		if strings.ContainsAny(val, " \t'\"`$;&|/") {
+			return bad("a Kerberos realm like CORP.EXAMPLE.COM")
+		}
+		h.KrbRealm = strings.ToUpper(val)
+	case "kerberos_keytab":
+		h.KrbKeytab = val
+	case "kerberos_ccache":
+		h.KrbCCache = strings.TrimPrefix(val, "FILE:")
 	case "insecure_skip_verify":
 		b, ok := parseBool(val)
 		if !ok {
@@ -263,7 +278,8 @@ func (h *Host) apply(key string, v varValue, file string) error {
 // ownKeys are the settings of whyoffline's own format, for suggestions.
 var ownKeys = []string{"address", "port", "user", "transport", "os", "role", "key_file",
 	"password_env", "password_file", "become", "become_method", "proxy_jump", "ssh_legacy",
-	"winrm_transport", "winrm_scheme", "ca_file", "insecure_skip_verify", "timeout"}
+	"winrm_transport", "winrm_scheme", "ca_file", "insecure_skip_verify", "timeout",
+	"kerberos_realm", "kerberos_keytab", "kerberos_ccache"}
 
 // ansibleKeys maps Ansible connection variables to whyoffline settings.
 var ansibleKeys = map[string]string{
@@ -279,6 +295,9 @@ var ansibleKeys = map[string]string{
 	"ansible_winrm_transport":              "winrm_transport",
 	"ansible_winrm_scheme":                 "winrm_scheme",
 	"ansible_winrm_ca_trust_path":          "ca_file",
+	"ansible_winrm_realm":                  "kerberos_realm",
+	"whyoffline_kerberos_keytab":           "kerberos_keytab",
+	"whyoffline_kerberos_ccache":           "kerberos_ccache",
 	"ansible_become":                       "become",
 	"ansible_become_method":                "become_method",
 	"ansible_password":                     "password",

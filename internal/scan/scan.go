@@ -112,7 +112,14 @@ func (s *scanner) script(h *inventory.Host) (*playbook.Script, error) {
 	if e, ok := s.scripts[key]; ok {
 		return e.script, e.err
 	}
-	sc, err := s.opt.Playbooks.RenderUnix(h.OS, become, s.opt.Params)
+	var sc *playbook.Script
+	var err error
+	if h.OS == "windows" {
+		// WinRM, or OpenSSH whatever its default shell: one PowerShell run
+		sc, err = s.opt.Playbooks.RenderPowerShell(s.opt.Params)
+	} else {
+		sc, err = s.opt.Playbooks.RenderUnix(h.OS, become, s.opt.Params)
+	}
 	s.scripts[key] = &scriptEntry{sc, err}
 	return sc, err
 }
@@ -195,7 +202,12 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		s.fail(res, err)
 		return
 	}
-	raw := playbook.Split(resp.Stdout, sc.Nonce)
+	var raw *playbook.Raw
+	if h.OS == "windows" {
+		raw = playbook.SplitJSON(resp.Stdout, sc.Nonce)
+	} else {
+		raw = playbook.Split(resp.Stdout, sc.Nonce)
+	}
 	if denied := s.privilegeDenied(h, raw, resp); denied != "" {
 		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused without a password: %s; allow NOPASSWD for the scan user, or scan without become", becomeMethod(h), denied))
 		return
@@ -206,7 +218,11 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	}
 	pb := s.opt.Playbooks.ForOS(raw.Playbook)
 	if pb == nil || len(raw.Sections) == 0 {
-		s.fail(res, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d%s)", resp.ExitCode, stderrHint(resp.Stderr)))
+		hint := ""
+		if h.OS != "windows" && strings.Contains(string(resp.Stderr), "is not recognized as an internal or external command") {
+			hint = "; this looks like a Windows host: set os: windows for it"
+		}
+		s.fail(res, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d%s)%s", resp.ExitCode, stderrHint(resp.Stderr), hint))
 		return
 	}
 	f, checks := pb.Evaluate(raw)
@@ -283,7 +299,7 @@ func stderrHint(stderr []byte) string {
 
 // privilegeDenied returns the refusal message when become failed.
 func (s *scanner) privilegeDenied(h *inventory.Host, raw *playbook.Raw, resp *transport.Response) string {
-	if !h.Become || len(raw.Sections) > 0 {
+	if !h.Become || len(raw.Sections) > 0 || h.OS == "windows" {
 		return ""
 	}
 	stderr := string(resp.Stderr)

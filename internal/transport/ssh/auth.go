@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/transport"
 )
 
 // Environment variables that carry secrets. Secrets are never taken from
@@ -24,9 +25,6 @@ const (
 	EnvPassword       = "WHYOFFLINE_SSH_PASSWORD"
 	EnvPasswordFile   = "WHYOFFLINE_SSH_PASSWORD_FILE"
 )
-
-// maxSecretFile bounds a password or passphrase file.
-const maxSecretFile = 4096
 
 // KeyError is an unusable private key named in the inventory or on the
 // command line: bad input, reported before anything is scanned.
@@ -91,7 +89,7 @@ func (k *keyring) parse(path string) (xssh.Signer, error) {
 	s, err := xssh.ParsePrivateKey(pem)
 	var missing *xssh.PassphraseMissingError
 	if errors.As(err, &missing) {
-		pass, perr := secretFromEnv(k.getenv, EnvPassphrase, EnvPassphraseFile)
+		pass, perr := transport.SecretFromEnv(k.getenv, EnvPassphrase, EnvPassphraseFile)
 		if perr != nil {
 			return nil, &KeyError{path, perr.Error()}
 		}
@@ -126,58 +124,11 @@ func (k *keyring) defaults() []xssh.Signer {
 	return out
 }
 
-// secretFromEnv reads a secret from env var name, or from the file named by
-// fileVar. Neither value is ever included in an error.
-func secretFromEnv(getenv func(string) string, name, fileVar string) (string, error) {
-	if v := getenv(name); v != "" {
-		return v, nil
-	}
-	if p := getenv(fileVar); p != "" {
-		return readSecretFile(p, fileVar)
-	}
-	return "", nil
-}
+func unwrapPath(err error) error { return transport.UnwrapPath(err) }
 
-func readSecretFile(path, what string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("%s: cannot read %s: %v", what, path, unwrapPath(err))
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return "", fmt.Errorf("%s: cannot read %s: %v", what, path, err)
-	}
-	if len(b) > maxSecretFile {
-		return "", fmt.Errorf("%s: %s is larger than %d bytes; it should hold only the secret", what, path, maxSecretFile)
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// password returns the password for h: the host's password_env or
-// password_file, its inventory password, or the global environment.
+// password returns the password for h (see transport.Password).
 func password(getenv func(string) string, h *inventory.Host) (string, error) {
-	switch {
-	case h.PasswordEnv != "":
-		v := getenv(h.PasswordEnv)
-		if v == "" {
-			return "", fmt.Errorf("password_env %s is not set in the environment", h.PasswordEnv)
-		}
-		return v, nil
-	case h.PasswordFile != "":
-		return readSecretFile(h.PasswordFile, "password_file")
-	case h.Password.IsSet():
-		return h.Password.Reveal(), nil
-	}
-	return secretFromEnv(getenv, EnvPassword, EnvPasswordFile)
+	return transport.Password(getenv, h, EnvPassword, EnvPasswordFile)
 }
 
 // agentSigners connects to ssh-agent when SSH_AUTH_SOCK is set. The

@@ -1,0 +1,128 @@
+package playbook
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+)
+
+// PSQuote quotes s as one PowerShell single-quoted string: nothing inside
+// is expanded; a quote (any of the Unicode single quotes PowerShell
+// accepts) is doubled.
+func PSQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch r {
+		case '\'', '\u2018', '\u2019', '\u201a', '\u201b':
+			b.WriteRune(r)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// psBootstrap is what the command line carries (-EncodedCommand): it reads
+// the script from standard input and runs it, the way Ansible's WinRM
+// plugin does — a command line through the cmd shell is capped at 8191
+// characters, stdin is not.
+const psBootstrap = `$ErrorActionPreference = 'Stop'; $wo_script = @($input) -join "` + "`n" + `"; & ([ScriptBlock]::Create($wo_script))`
+
+// EncodeCommand is PowerShell's -EncodedCommand form: base64 of UTF-16LE.
+func EncodeCommand(script string) string {
+	u := utf16.Encode([]rune(script))
+	b := make([]byte, 2*len(u))
+	for i, c := range u {
+		binary.LittleEndian.PutUint16(b[2*i:], c)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// RenderPowerShell builds the Windows script: every check of the windows
+// playbook in one PowerShell run that prints one JSON document, framed by
+// the run's nonce, with each check's output and status.
+func (s *Set) RenderPowerShell(p Params) (*Script, error) {
+	b := s.ForOS("windows")
+	if b == nil {
+		return nil, fmt.Errorf("no windows playbook loaded")
+	}
+	if b.Shell != "powershell" {
+		return nil, fmt.Errorf("playbook %s is not a PowerShell playbook", b.ID)
+	}
+	if !isHex(p.Nonce) {
+		return nil, fmt.Errorf("nonce must be hex")
+	}
+	var w strings.Builder
+	w.WriteString("# whyoffline read-only checks\n")
+	w.WriteString("$ErrorActionPreference = 'Continue'; $ProgressPreference = 'SilentlyContinue'\n")
+	for _, v := range []struct{ name, val string }{
+		{"WO_NONCE", p.Nonce}, {"WO_MANAGER", p.Manager}, {"WO_PORT", strconv.Itoa(p.Port)},
+		{"WO_AGENT_PORT", strconv.Itoa(p.AgentPort)}, {"WO_MODE", p.Mode},
+		{"WO_BASTION_NAME", p.Manager}, {"WO_BASTION_ADDR", p.ManagerAddr},
+	} {
+		fmt.Fprintf(&w, "$%s = %s\n", v.name, PSQuote(v.val))
+	}
+	w.WriteString("$wo_sections = [ordered]@{}\n")
+	for _, c := range b.Checks {
+		// a check runs in a child scope (&) unless in_shell (dot-sourced,
+		// so what it sets reaches the checks after it); an exception costs
+		// that check, not the run
+		call := "&"
+		if c.InShell {
+			call = "."
+		}
+		fmt.Fprintf(&w, "$wo_x = 0\ntry { $wo_o = %s {\n%s\n} 2>&1 | Out-String -Width 4096 } catch { $wo_x = 1; $wo_o = 'exception=' + $_.Exception.Message }\n",
+			call, strings.TrimRight(c.Run, "\n"))
+		fmt.Fprintf(&w, "$wo_sections[%s] = @{ o = [string]$wo_o; x = $wo_x }\n", PSQuote(c.ID))
+	}
+	fmt.Fprintf(&w, "$wo_doc = @{ os = 'Windows'; playbook = %s; sections = $wo_sections }\n", PSQuote(b.OS))
+	fmt.Fprintf(&w, "[Console]::Out.Write('<<WO:%s:json>>' + (ConvertTo-Json -InputObject $wo_doc -Compress -Depth 4) + '<<WO:%s:done>>' + [Environment]::NewLine)\n", p.Nonce, p.Nonce)
+	if !strings.Contains(b.Exec, "{bootstrap}") {
+		return nil, fmt.Errorf("playbook %s: exec must contain {bootstrap} (where the encoded stdin reader goes)", b.ID)
+	}
+	cmd := strings.ReplaceAll(b.Exec, "{bootstrap}", EncodeCommand(psBootstrap))
+	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce}, nil
+}
+
+// SplitJSON reads a PowerShell run's output: the JSON document between
+// the nonce markers. Text around it (a banner, warnings) is ignored.
+func SplitJSON(stdout []byte, nonce string) *Raw {
+	raw := &Raw{Sections: map[string]*Section{}}
+	text := string(stdout)
+	begin := "<<WO:" + nonce + ":json>>"
+	i := strings.Index(text, begin)
+	if i < 0 {
+		return raw
+	}
+	text = text[i+len(begin):]
+	end := strings.Index(text, "<<WO:"+nonce+":done>>")
+	if end < 0 {
+		return raw // cut short: no complete document
+	}
+	var doc struct {
+		OS       string `json:"os"`
+		Playbook string `json:"playbook"`
+		Sections map[string]struct {
+			O string `json:"o"`
+			X int    `json:"x"`
+		} `json:"sections"`
+	}
+	if err := json.Unmarshal([]byte(text[:end]), &doc); err != nil {
+		return raw
+	}
+	raw.OS, raw.Playbook, raw.Done = doc.OS, doc.Playbook, true
+	for id, s := range doc.Sections {
+		if len(raw.Sections) >= 200 {
+			break
+		}
+		sec := &Section{Exit: s.X, Complete: true}
+		appendCapped(sec, s.O)
+		raw.Sections[id] = sec
+	}
+	return raw
+}

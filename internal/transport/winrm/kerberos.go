@@ -1,0 +1,108 @@
+package winrm
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	krbclient "github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/credentials"
+	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/jcmturner/gokrb5/v8/spnego"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/transport"
+)
+
+// krbSettings signs a host's requests with SPNEGO (Kerberos) tokens.
+type krbSettings struct {
+	client *krbclient.Client
+	spn    string
+	mu     *sync.Mutex // a gokrb5 client is shared by every host with the same principal
+}
+
+func (k *krbSettings) sign(req *http.Request) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return spnego.SetSPNEGOHeader(k.client, req, k.spn)
+}
+
+// kerberos builds the Kerberos settings for h: a keytab, a credential
+// cache ($KRB5CCNAME by default) or a password, in that order; the realm
+// from user@REALM, kerberos_realm or krb5.conf's default_realm.
+func (c *Client) kerberos(h *inventory.Host, s *settings) (*krbSettings, error) {
+	confPath := c.cfg.Getenv("KRB5_CONFIG")
+	if confPath == "" {
+		confPath = "/etc/krb5.conf"
+	}
+	cfg, err := config.Load(confPath)
+	if err != nil {
+		return nil, fmt.Errorf("kerberos: cannot load %s (set KRB5_CONFIG): %v", confPath, transport.UnwrapPath(err))
+	}
+	user, realm := s.user, h.KrbRealm
+	if u, r, ok := strings.Cut(user, "@"); ok {
+		user, realm = u, strings.ToUpper(r)
+	}
+	if realm == "" {
+		realm = cfg.LibDefaults.DefaultRealm
+	}
+	spn := "HTTP/" + h.Address
+	key := user + "@" + realm + "|" + h.KrbKeytab + "|" + h.KrbCCache
+	c.krbMu.Lock()
+	defer c.krbMu.Unlock()
+	if k, ok := c.krb[key]; ok {
+		return &krbSettings{client: k.client, spn: spn, mu: k.mu}, nil
+	}
+	var cl *krbclient.Client
+	switch ccache := c.ccachePath(h); {
+	case h.KrbKeytab != "":
+		if user == "" || realm == "" {
+			return nil, fmt.Errorf("kerberos_keytab needs user and a realm (user@REALM or kerberos_realm)")
+		}
+		kt, err := keytab.Load(h.KrbKeytab)
+		if err != nil {
+			return nil, fmt.Errorf("kerberos_keytab %s: %v", h.KrbKeytab, transport.UnwrapPath(err))
+		}
+		cl = krbclient.NewWithKeytab(user, realm, kt, cfg, krbclient.DisablePAFXFAST(true))
+	case ccache != "":
+		cc, err := credentials.LoadCCache(ccache)
+		if err != nil {
+			return nil, fmt.Errorf("kerberos credential cache %s: %v (run kinit, or give kerberos_keytab)", ccache, transport.UnwrapPath(err))
+		}
+		cl, err = krbclient.NewFromCCache(cc, cfg, krbclient.DisablePAFXFAST(true))
+		if err != nil {
+			return nil, fmt.Errorf("kerberos credential cache %s: %v", ccache, err)
+		}
+	default:
+		pw, err := transport.Password(c.cfg.Getenv, h, EnvPassword, EnvPasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		if pw == "" || user == "" || realm == "" {
+			return nil, fmt.Errorf("kerberos needs a keytab (kerberos_keytab), a credential cache (KRB5CCNAME) or user@REALM with a password")
+		}
+		cl = krbclient.NewWithPassword(user, realm, pw, cfg, krbclient.DisablePAFXFAST(true))
+	}
+	k := &krbSettings{client: cl, spn: spn, mu: &sync.Mutex{}}
+	if c.krb == nil {
+		c.krb = map[string]*krbSettings{}
+	}
+	c.krb[key] = k
+	return &krbSettings{client: cl, spn: spn, mu: k.mu}, nil
+}
+
+func (c *Client) ccachePath(h *inventory.Host) string {
+	p := h.KrbCCache
+	if p == "" {
+		p = c.cfg.Getenv("KRB5CCNAME")
+	}
+	if strings.HasPrefix(p, "FILE:") {
+		p = strings.TrimPrefix(p, "FILE:")
+	}
+	if strings.Contains(p, ":") {
+		return "" // KEYRING:, KCM:, DIR: caches are not files gokrb5 can read
+	}
+	return p
+}

@@ -1,0 +1,422 @@
+// Package winrm runs one command on a Windows host over WS-Management
+// (WinRM), HTTP 5985 or HTTPS 5986, with NTLM, Basic (HTTPS only) or
+// Kerberos authentication. The SOAP shell protocol (Create, Command,
+// Receive, Signal, Delete) comes from github.com/masterzen/winrm; the HTTP
+// exchange under it is ours, so that every request carries the host's
+// deadline, responses are size-capped, certificates are verified, and a
+// password is never sent where it was not meant to go.
+package winrm
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/go-ntlmssp"
+	mz "github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
+	"github.com/whyoffline/whyoffline/internal/transport"
+)
+
+// Environment variables for the WinRM password when the host names none.
+const (
+	EnvPassword     = "WHYOFFLINE_WINRM_PASSWORD"
+	EnvPasswordFile = "WHYOFFLINE_WINRM_PASSWORD_FILE"
+)
+
+// maxEnvelope caps one HTTP response body: a Receive answer is at most the
+// negotiated envelope size (150 KiB), so anything much larger is hostile.
+const maxEnvelope = 4 << 20
+
+// Config is the run-wide WinRM configuration.
+type Config struct {
+	ConnectTimeout time.Duration
+	Getenv         func(string) string
+	// DefaultUser is used when the host names none.
+	DefaultUser string
+}
+
+// Client runs commands over WinRM. It holds no connections between hosts.
+type Client struct {
+	cfg Config
+
+	krbMu sync.Mutex
+	krb   map[string]*krbSettings // Kerberos clients by principal: log in once
+}
+
+// New returns a client.
+func New(cfg Config) *Client {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	return &Client{cfg: cfg}
+}
+
+// settings are one host's resolved WinRM settings.
+type settings struct {
+	addr     string // host:port
+	url      string
+	https    bool
+	auth     string // ntlm | basic | kerberos
+	user     string
+	password string
+	tls      *tls.Config
+	krb      *krbSettings
+}
+
+// Preflight checks every WinRM host's settings before anything is
+// scanned: bad input is reported once, as a usage error, not per host.
+func (c *Client) Preflight(hosts []*inventory.Host) error {
+	for _, h := range hosts {
+		if h.Transport != inventory.WinRM {
+			continue
+		}
+		if _, err := c.settings(h); err != nil {
+			return fmt.Errorf("%s (%s): %v", h.Name, h.Source, err)
+		}
+	}
+	return nil
+}
+
+// InsecureHosts names the hosts whose certificate will not be verified.
+func InsecureHosts(hosts []*inventory.Host) []string {
+	var out []string
+	for _, h := range hosts {
+		if h.Transport == inventory.WinRM && h.Insecure {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
+func (c *Client) settings(h *inventory.Host) (*settings, error) {
+	s := &settings{https: h.WinRMScheme == "https", auth: h.WinRMTransport}
+	switch s.auth {
+	case "", "ntlm":
+		s.auth = "ntlm"
+	case "ssl":
+		// Ansible's "ssl" is Basic over HTTPS
+		s.auth, s.https = "basic", true
+	case "plaintext":
+		s.auth = "basic"
+	}
+	if h.Port == 5986 && h.WinRMScheme == "" {
+		s.https = true
+	}
+	port := h.Port
+	if port == 0 {
+		port = 5985
+		if s.https {
+			port = 5986
+		}
+	}
+	if s.auth == "basic" && !s.https {
+		return nil, fmt.Errorf("winrm_transport basic over http would send the password in clear text: use winrm_scheme https (port 5986) or ntlm/kerberos")
+	}
+	s.addr = net.JoinHostPort(h.Address, strconv.Itoa(port))
+	scheme := "http"
+	if s.https {
+		scheme = "https"
+	}
+	s.url = scheme + "://" + s.addr + "/wsman"
+	s.user = h.User
+	if s.user == "" {
+		s.user = c.cfg.DefaultUser
+	}
+	if s.https {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if h.CAFile != "" {
+			pem, err := os.ReadFile(h.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("ca_file: cannot read %s: %v", h.CAFile, transport.UnwrapPath(err))
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("ca_file %s holds no PEM certificate", h.CAFile)
+			}
+			cfg.RootCAs = pool
+		}
+		if net.ParseIP(h.Address) == nil {
+			cfg.ServerName = h.Address
+		}
+		cfg.InsecureSkipVerify = h.Insecure
+		s.tls = cfg
+	}
+	if s.auth == "kerberos" {
+		k, err := c.kerberos(h, s)
+		if err != nil {
+			return nil, err
+		}
+		s.krb = k
+		return s, nil
+	}
+	pw, err := transport.Password(c.cfg.Getenv, h, EnvPassword, EnvPasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	if pw == "" {
+		return nil, fmt.Errorf("no WinRM password: set password_env or password_file on the host, or %s / %s", EnvPassword, EnvPasswordFile)
+	}
+	if s.user == "" {
+		return nil, fmt.Errorf("no WinRM user: set user (ansible_user) on the host")
+	}
+	s.password = pw
+	return s, nil
+}
+
+// Run executes req.Command with req.Stdin as its standard input and
+// returns its output.
+func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Request) (*transport.Response, error) {
+	s, err := c.settings(h)
+	if err != nil {
+		return nil, transport.Errorf(result.AuthFailed, err, "%s: %v", h.Name, err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := c.newHTTP(rctx, s)
+	defer t.close()
+
+	params := mz.NewParameters("PT20S", "en-US", 153600)
+	params.TransportDecorator = func() mz.Transporter { return t }
+	endpoint := mz.NewEndpoint(h.Address, 0, s.https, false, nil, nil, nil, 0)
+	client, err := mz.NewClientWithParameters(endpoint, s.user, "", params)
+	if err != nil {
+		return nil, transport.Errorf(result.ProtocolError, err, "%s: %v", h.Name, err)
+	}
+	stdout := &cappedBuffer{max: transport.MaxStdout, full: cancel}
+	stderr := &cappedBuffer{max: transport.MaxStderr}
+	resp := &transport.Response{Started: time.Now()}
+	type outcome struct {
+		code int
+		err  error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var code int
+		var err error
+		if len(req.Stdin) > 0 {
+			// the script travels on stdin (WS-Management Send): a command
+			// line through the cmd shell is capped at 8191 characters
+			code, err = client.RunWithInput(req.Command, stdout, stderr, bytes.NewReader(req.Stdin))
+		} else {
+			t.noStdin()
+			code, err = client.Run(req.Command, stdout, stderr)
+		}
+		done <- outcome{code, err}
+	}()
+	var out outcome
+	select {
+	case out = <-done:
+	case <-rctx.Done():
+		// every request carries rctx, so the library's loop ends soon; do
+		// not wait for its goodbye (Signal, Delete) on a dead host
+		out = outcome{code: -1, err: rctx.Err()}
+	}
+	resp.Finished = time.Now()
+	resp.Stdout, resp.Stderr, resp.ExitCode = stdout.Bytes(), stderr.Bytes(), out.code
+	resp.Truncated = stdout.truncated()
+	if resp.Truncated {
+		return resp, transport.Errorf(result.ProtocolError, nil, "%s sent more than %d bytes of output: stopped reading (a broken or hostile host)", h.Name, transport.MaxStdout)
+	}
+	if out.err != nil {
+		return nil, c.classify(ctx, h, s, out.err)
+	}
+	return resp, nil
+}
+
+// classify turns an error into the contract's kinds.
+func (c *Client) classify(ctx context.Context, h *inventory.Host, s *settings, err error) error {
+	var ae *authError
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var opErr *net.OpError
+	switch {
+	case ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
+		return transport.Errorf(result.Interrupted, err, "scan interrupted while talking to %s", h.Name)
+	case ctx.Err() != nil:
+		return transport.Errorf(result.Timeout, err, "%s did not finish within its deadline (WinRM over %s)", h.Name, s.url)
+	case errors.As(err, &ae):
+		hint := ""
+		if s.auth == "ntlm" && !s.https {
+			hint = "; a server that refuses unencrypted NTLM over HTTP (AllowUnencrypted=false) also answers 401: try winrm_scheme https"
+		}
+		return transport.Errorf(result.AuthFailed, err, "%s refused the %s credentials of %s (HTTP %d)%s", h.Name, s.auth, s.user, ae.status, hint)
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid):
+		return transport.Errorf(result.CertificateInvalid, err, "%s: the WinRM HTTPS certificate does not verify: %s; give the issuing CA as ca_file, fix the certificate's name, or (at your own risk) set insecure_skip_verify",
+			h.Name, textsafe.Line(err.Error(), 200))
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return transport.ClassifyDial(ctx, s.addr, c.cfg.ConnectTimeout, err)
+	case transport.IsTimeout(err):
+		return transport.Errorf(result.Timeout, err, "%s stopped answering (WinRM over %s)", h.Name, s.url)
+	}
+	return transport.Errorf(result.ProtocolError, err, "%s: WinRM exchange failed: %s", h.Name, textsafe.Line(err.Error(), 300))
+}
+
+// authError is a 401 after authentication was attempted.
+type authError struct{ status int }
+
+func (e *authError) Error() string { return fmt.Sprintf("HTTP %d: authentication refused", e.status) }
+
+// httpTransport is the masterzen/winrm Transporter for one host's run.
+type httpTransport struct {
+	ctx    context.Context
+	s      *settings
+	client *http.Client
+	conns  *http.Transport
+	// stdinSent is closed once the last stdin Send was answered. The
+	// library starts receiving while it still sends stdin; a host holds
+	// that Receive for up to its OperationTimeout and, on the one
+	// connection NTLM authenticates, the Send would wait behind it. So a
+	// Receive waits here for stdin instead, as pywinrm orders them.
+	stdinSent chan struct{}
+	stdinOnce sync.Once
+}
+
+func (c *Client) newHTTP(ctx context.Context, s *settings) *httpTransport {
+	dialer := &net.Dialer{Timeout: c.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	base := &http.Transport{
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     s.tls,
+		TLSHandshakeTimeout: c.cfg.ConnectTimeout,
+		// NTLM authenticates a connection, not a request: one connection
+		// per host, kept for the whole exchange, so that a handshake's
+		// three legs never land on different connections
+		MaxConnsPerHost:     1,
+		MaxIdleConnsPerHost: 1,
+		Proxy:               nil, // a bastion talks to its fleet directly
+	}
+	var rt http.RoundTripper = base
+	if s.auth == "ntlm" {
+		// the Negotiator falls back to Basic when a server does not offer
+		// NTLM: never let that put the password on the wire
+		rt = ntlmssp.Negotiator{RoundTripper: noBasic{base}}
+	}
+	return &httpTransport{ctx: ctx, s: s, client: &http.Client{Transport: rt}, conns: base, stdinSent: make(chan struct{})}
+}
+
+func (t *httpTransport) noStdin() { t.stdinOnce.Do(func() { close(t.stdinSent) }) }
+
+func (t *httpTransport) close() { t.conns.CloseIdleConnections() }
+
+// Transport is called by the library with its endpoint; ours is set up.
+func (t *httpTransport) Transport(*mz.Endpoint) error { return nil }
+
+// Post sends one SOAP envelope and returns the answer's body.
+func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
+	envelope := msg.String()
+	isReceive := strings.Contains(envelope, "/windows/shell/Receive</")
+	lastSend := strings.Contains(envelope, "/windows/shell/Send</") && strings.Contains(envelope, `End="true"`)
+	if isReceive {
+		select {
+		case <-t.stdinSent:
+		case <-t.ctx.Done():
+			return "", t.ctx.Err()
+		}
+	}
+	req, err := http.NewRequestWithContext(t.ctx, http.MethodPost, t.s.url, strings.NewReader(envelope))
+	if err != nil {
+		return "", err
+	}
+	if lastSend {
+		defer t.noStdin()
+	}
+	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	switch t.s.auth {
+	case "basic", "ntlm":
+		req.SetBasicAuth(t.s.user, t.s.password) // ntlm: the Negotiator turns it into NTLM
+	case "kerberos":
+		if err := t.s.krb.sign(req); err != nil {
+			return "", &authError{status: 0}
+		}
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEnvelope+1))
+	if err != nil {
+		return "", err
+	}
+	if len(body) > maxEnvelope {
+		return "", fmt.Errorf("WinRM answer larger than %d bytes", maxEnvelope)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return "", &authError{status: resp.StatusCode}
+	case resp.StatusCode != http.StatusOK:
+		// WS-Management faults come as HTTP 500 with a SOAP body; the
+		// library looks for "OperationTimeout" in it to keep receiving
+		return "", fmt.Errorf("http error %d: %s", resp.StatusCode, textsafe.Truncate(string(body), 2000))
+	}
+	return string(body), nil
+}
+
+// noBasic refuses to send a request that carries Basic credentials.
+type noBasic struct{ rt http.RoundTripper }
+
+func (n noBasic) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(req.Header.Get("Authorization"), "Basic ") {
+		return nil, &authError{status: http.StatusUnauthorized}
+	}
+	return n.rt.RoundTrip(req)
+}
+
+// cappedBuffer keeps at most max bytes and then calls full (once). It
+// never fails a write: the library's output pipes must keep draining.
+type cappedBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	max  int
+	over bool
+	full func()
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := b.max - b.buf.Len(); room < len(p) {
+		if room > 0 {
+			b.buf.Write(p[:room])
+		}
+		if !b.over && b.full != nil {
+			b.full()
+		}
+		b.over = true
+		return len(p), nil
+	}
+	b.buf.Write(p)
+	return len(p), nil
+}
+
+func (b *cappedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
+}
+
+func (b *cappedBuffer) truncated() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.over
+}

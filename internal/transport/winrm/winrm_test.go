@@ -1,0 +1,247 @@
+package winrm
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/playbook"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/transport"
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
+	"github.com/whyoffline/whyoffline/playbooks"
+)
+
+const (
+	testUser     = `LAB\scanner`
+	testPassword = "Corr3ct-Horse"
+)
+
+// testPKI is a CA and a server certificate for names and IPs.
+type testPKI struct {
+	caFile string
+	server tls.Certificate
+}
+
+func newPKI(t *testing.T, dnsNames []string, ips []net.IP) *testPKI {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "lab CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "winhost"}, DNSNames: dnsNames, IPAddresses: ips,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &testPKI{caFile: caFile, server: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}
+}
+
+func startServer(t *testing.T, cfg wsmantest.Config) *wsmantest.Server {
+	t.Helper()
+	if cfg.User == "" {
+		cfg.User, cfg.Password = testUser, testPassword
+	}
+	s, err := wsmantest.Start("127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func hostFor(s *wsmantest.Server, mutate func(h *inventory.Host)) *inventory.Host {
+	host, port, _ := net.SplitHostPort(s.Addr())
+	p, _ := strconv.Atoi(port)
+	h := &inventory.Host{Name: "win01", Address: host, Port: p, Transport: inventory.WinRM, OS: "windows", User: testUser,
+		PasswordEnv: "TEST_WINRM_PASSWORD", Source: "test:1"}
+	if mutate != nil {
+		mutate(h)
+	}
+	return h
+}
+
+func newClient(password string) *Client {
+	return New(Config{ConnectTimeout: 2 * time.Second, Getenv: func(k string) string {
+		switch k {
+		case "TEST_WINRM_PASSWORD":
+			return password
+		case "KRB5_CONFIG":
+			return "/nonexistent/krb5.conf"
+		}
+		return ""
+	}})
+}
+
+func script(t *testing.T) *playbook.Script {
+	t.Helper()
+	set, err := playbook.Load(playbooks.FS, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := set.RenderPowerShell(playbook.Params{Manager: "dsm.lab.test", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: playbook.NewNonce()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// TestRunThroughRealProtocol: the real client against the WS-Management
+// server, over every auth method and scheme that should work.
+func TestRunThroughRealProtocol(t *testing.T) {
+	pki := newPKI(t, []string{"winhost.lab.test"}, []net.IP{net.ParseIP("127.0.0.1")})
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{pki.server}}
+	cases := []struct {
+		name   string
+		server wsmantest.Config
+		host   func(h *inventory.Host)
+	}{
+		{"ntlm over http", wsmantest.Config{Auth: "ntlm"}, nil},
+		{"ntlm over https", wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { h.WinRMScheme, h.CAFile = "https", pki.caFile }},
+		{"basic over https", wsmantest.Config{Auth: "basic", TLS: tlsCfg}, func(h *inventory.Host) {
+			h.WinRMScheme, h.WinRMTransport, h.CAFile = "https", "basic", pki.caFile
+		}},
+		{"ansible ssl = basic over https", wsmantest.Config{Auth: "basic", TLS: tlsCfg}, func(h *inventory.Host) {
+			h.WinRMTransport, h.CAFile = "ssl", pki.caFile
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := startServer(t, c.server)
+			sc := script(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			resp, err := newClient(testPassword).Run(ctx, hostFor(srv, c.host), transport.Request{Command: sc.Command, Stdin: sc.Body})
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			raw := playbook.SplitJSON(resp.Stdout, sc.Nonce)
+			if !raw.Done || raw.Playbook != "windows" || len(raw.Sections) < 10 {
+				t.Fatalf("answer: done=%v playbook=%q sections=%d\n%.400s", raw.Done, raw.Playbook, len(raw.Sections), resp.Stdout)
+			}
+			for _, action := range []string{"Create", "Command", "Send", "Receive", "Delete"} {
+				if srv.Count(action) == 0 {
+					t.Errorf("no %s request reached the server", action)
+				}
+			}
+			if resp.Started.IsZero() || resp.Finished.Before(resp.Started) {
+				t.Errorf("bad time window %v..%v", resp.Started, resp.Finished)
+			}
+		})
+	}
+}
+
+// TestErrorKinds: every way a Windows host can fail maps to its kind,
+// within the deadline.
+func TestErrorKinds(t *testing.T) {
+	pki := newPKI(t, []string{"other.lab.test"}, nil) // not the address we dial
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{pki.server}}
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	cases := []struct {
+		name     string
+		server   *wsmantest.Config
+		host     func(h *inventory.Host)
+		password string
+		want     result.ErrorKind
+	}{
+		{"wrong password ntlm", &wsmantest.Config{Auth: "ntlm"}, nil, "wrong", result.AuthFailed},
+		{"wrong password basic", &wsmantest.Config{Auth: "basic", TLS: tlsCfg}, func(h *inventory.Host) {
+			h.WinRMScheme, h.WinRMTransport, h.Insecure = "https", "basic", true
+		}, "wrong", result.AuthFailed},
+		{"basic-only server never gets an ntlm user's password", &wsmantest.Config{Auth: "basic"}, nil, testPassword, result.AuthFailed},
+		{"certificate for another name", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { h.WinRMScheme, h.CAFile = "https", pki.caFile }, testPassword, result.CertificateInvalid},
+		{"certificate from an unknown CA", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { h.WinRMScheme = "https" }, testPassword, result.CertificateInvalid},
+		{"stall mid-receive", &wsmantest.Config{Auth: "ntlm", Behaviour: "stall"}, nil, testPassword, result.Timeout},
+		{"malformed soap", &wsmantest.Config{Auth: "ntlm", Behaviour: "malformed"}, nil, testPassword, result.ProtocolError},
+		{"endless output", &wsmantest.Config{Auth: "ntlm", Behaviour: "endless"}, nil, testPassword, result.ProtocolError},
+		{"nothing listens", nil, func(h *inventory.Host) {
+			host, port, _ := net.SplitHostPort(deadAddr)
+			h.Address = host
+			h.Port, _ = strconv.Atoi(port)
+		}, testPassword, result.ConnectionRefused},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var h *inventory.Host
+			var srv *wsmantest.Server
+			if c.server != nil {
+				srv = startServer(t, *c.server)
+				h = hostFor(srv, c.host)
+			} else {
+				h = &inventory.Host{Name: "win01", Transport: inventory.WinRM, OS: "windows", User: testUser, PasswordEnv: "TEST_WINRM_PASSWORD"}
+				c.host(h)
+			}
+			sc := script(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+			defer cancel()
+			start := time.Now()
+			resp, err := newClient(c.password).Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
+			if took := time.Since(start); took > 6*time.Second {
+				t.Errorf("took %s, past the 4s deadline", took)
+			}
+			if err == nil {
+				t.Fatalf("no error; stdout %.200s", resp.Stdout)
+			}
+			if k := transport.KindOf(err); k != c.want {
+				t.Fatalf("kind %s (%v), want %s", k, err, c.want)
+			}
+			if strings.Contains(err.Error(), c.password) && c.password != "" {
+				t.Errorf("error message contains the password: %v", err)
+			}
+			if srv != nil && h.WinRMTransport == "" && srv.Count("basic-auth") > 0 {
+				t.Errorf("an NTLM host sent Basic credentials %d time(s)", srv.Count("basic-auth"))
+			}
+			if c.name == "endless output" && (resp == nil || len(resp.Stdout) > transport.MaxStdout) {
+				t.Errorf("endless output not capped: %d bytes", len(resp.Stdout))
+			}
+		})
+	}
+}
+
+func TestBadSettings(t *testing.T) {
+	c := newClient(testPassword)
+	cases := []struct {
+		name string
+		h    *inventory.Host
+		want string
+	}{
+		{"basic over http", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, WinRMTransport: "basic", User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, "clear text"},
+		{"no password", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, User: "u"}, "no WinRM password"},
+		{"missing ca file", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, WinRMScheme: "https", CAFile: "/nonexistent/ca.pem", User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, "ca_file"},
+		{"kerberos without krb5.conf", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, WinRMTransport: "kerberos", User: "u@LAB.TEST"}, "krb5"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.Preflight([]*inventory.Host{tc.h})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,520 @@
+// Package wsmantest is a WS-Management (WinRM) server for tests: real HTTP
+// or HTTPS, the real SOAP envelopes of the Windows remote shell (Create,
+// Command, Send, Receive, Signal, Delete), and real Basic and NTLMv2
+// authentication (an NTLM challenge the client must answer with the right
+// password hash). Windows cannot run here, so instead of executing the
+// PowerShell it receives, it reads the script's nonce and check IDs and
+// answers the way a Windows host in a given fault profile would. It is
+// test infrastructure: nothing in the whyoffline binary imports it.
+package wsmantest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config is one emulated Windows host.
+type Config struct {
+	// Auth: "ntlm" (Negotiate/NTLM), "basic", or "both".
+	Auth     string
+	User     string // DOMAIN\user or user
+	Password string
+	// Profile: how the host answers the checks (see Profiles).
+	Profile string
+	// Behaviour at the protocol level: "" (normal), "stall" (the first
+	// Receive never answers), "malformed" (the shell's Create answer is
+	// not XML), "endless" (stdout never ends).
+	Behaviour string
+	// TLS serves HTTPS with this configuration; nil serves HTTP.
+	TLS *tls.Config
+	// Now is the host's clock (clock-skew profiles shift it).
+	Now func() time.Time
+}
+
+// Server is a running emulated host.
+type Server struct {
+	cfg  Config
+	ln   net.Listener
+	http *http.Server
+
+	mu     sync.Mutex
+	shells map[string]*shell
+	// Requests counts SOAP actions served, by action name (for tests).
+	Requests map[string]int
+}
+
+type shell struct {
+	commands map[string]*command
+}
+
+type command struct {
+	stdin   bytes.Buffer
+	eof     bool
+	out     []byte // what is left to send
+	started bool
+}
+
+type connKey struct{}
+
+// connState is one TCP connection's authentication state: NTLM
+// authenticates a connection, not a request.
+type connState struct {
+	mu            sync.Mutex
+	challenge     []byte
+	authenticated bool
+}
+
+// Start serves cfg on addr ("127.0.0.1:0" for any port).
+func Start(addr string, cfg Config) (*Server, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Auth == "" {
+		cfg.Auth = "ntlm"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TLS != nil {
+		ln = tls.NewListener(ln, cfg.TLS)
+	}
+	s := &Server{cfg: cfg, ln: ln, shells: map[string]*shell{}, Requests: map[string]int{}}
+	s.http = &http.Server{
+		Handler:           http.HandlerFunc(s.serve),
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, &connState{})
+		},
+		ErrorLog: nil,
+	}
+	go func() { _ = s.http.Serve(ln) }()
+	return s, nil
+}
+
+// Addr is the listening address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server and drops every connection (a stalled Receive too).
+func (s *Server) Close() { _ = s.http.Close() }
+
+// Count returns how many requests of a SOAP action were served.
+func (s *Server) Count(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Requests[action]
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return
+	}
+	if r.Method != http.MethodPost || r.URL.Path != "/wsman" {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	if !s.authorize(w, r) {
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/soap+xml") {
+		http.Error(w, "unsupported content type", http.StatusUnsupportedMediaType)
+		return
+	}
+	var env envelope
+	if err := xml.Unmarshal(body, &env); err != nil {
+		s.fault(w, "", "InvalidMessage", "the request is not a SOAP envelope")
+		return
+	}
+	action := env.Header.Action
+	short := action[strings.LastIndex(action, "/")+1:]
+	s.mu.Lock()
+	s.Requests[short]++
+	s.mu.Unlock()
+	if env.Header.MessageID == "" || env.Header.ResourceURI != shellURI {
+		s.fault(w, env.Header.MessageID, "InvalidHeader", "MessageID and the cmd shell ResourceURI are required")
+		return
+	}
+	switch action {
+	case actionCreate:
+		s.create(w, &env)
+	case actionCommand:
+		s.command(w, &env)
+	case actionSend:
+		s.send(w, &env)
+	case actionReceive:
+		s.receive(w, r, &env)
+	case actionSignal:
+		s.reply(w, &env, actionSignal+"Response", `<rsp:SignalResponse/>`)
+	case actionDelete:
+		s.mu.Lock()
+		delete(s.shells, env.shellID())
+		s.mu.Unlock()
+		s.reply(w, &env, "http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", "")
+	default:
+		s.fault(w, env.Header.MessageID, "ActionNotSupported", "unsupported action "+action)
+	}
+}
+
+// authorize answers 401 until the request (or, for NTLM, its connection)
+// is authenticated.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
+	auth := r.Header.Get("Authorization")
+	allowBasic := s.cfg.Auth == "basic" || s.cfg.Auth == "both"
+	allowNTLM := s.cfg.Auth == "ntlm" || s.cfg.Auth == "both"
+	cs, _ := r.Context().Value(connKey{}).(*connState)
+	challenge := func() {
+		if allowNTLM {
+			w.Header().Add("WWW-Authenticate", "Negotiate")
+		}
+		if allowBasic {
+			w.Header().Add("WWW-Authenticate", `Basic realm="WSMAN"`)
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	}
+	if strings.HasPrefix(auth, "Basic ") {
+		s.mu.Lock()
+		s.Requests["basic-auth"]++
+		s.mu.Unlock()
+	}
+	switch {
+	case strings.HasPrefix(auth, "Basic ") && allowBasic:
+		u, p, ok := r.BasicAuth()
+		if ok && s.userMatches(u, "") && p == s.cfg.Password {
+			return true
+		}
+		challenge()
+		return false
+	case (strings.HasPrefix(auth, "Negotiate ") || strings.HasPrefix(auth, "NTLM ")) && allowNTLM && cs != nil:
+		scheme, token, _ := strings.Cut(auth, " ")
+		msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+		if err != nil || len(msg) < 12 || string(msg[:8]) != "NTLMSSP\x00" {
+			challenge()
+			return false
+		}
+		cs.mu.Lock()
+		defer cs.mu.Unlock()
+		switch msg[8] {
+		case 1: // NEGOTIATE: answer with a CHALLENGE
+			cs.challenge = make([]byte, 8)
+			_, _ = rand.Read(cs.challenge)
+			w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(challengeMessage(cs.challenge)))
+			w.WriteHeader(http.StatusUnauthorized)
+			return false
+		case 3: // AUTHENTICATE: check the NTLMv2 proof
+			if cs.challenge != nil && verifyNTLMv2(msg, cs.challenge, s.cfg.User, s.cfg.Password) {
+				cs.authenticated = true
+				return true
+			}
+			cs.challenge = nil
+			w.WriteHeader(http.StatusUnauthorized)
+			return false
+		}
+		challenge()
+		return false
+	case auth == "" && cs != nil:
+		cs.mu.Lock()
+		ok := cs.authenticated
+		cs.mu.Unlock()
+		if ok {
+			return true
+		}
+	}
+	challenge()
+	return false
+}
+
+func (s *Server) userMatches(user, domain string) bool {
+	want := s.cfg.User
+	if _, u, ok := strings.Cut(want, `\`); ok {
+		want = u
+	}
+	if _, u, ok := strings.Cut(user, `\`); ok {
+		user = u
+	}
+	return strings.EqualFold(user, want)
+}
+
+// SOAP vocabulary.
+const (
+	shellURI      = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
+	shellNS       = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+	actionCreate  = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Create"
+	actionDelete  = "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete"
+	actionCommand = shellNS + "/Command"
+	actionSend    = shellNS + "/Send"
+	actionReceive = shellNS + "/Receive"
+	actionSignal  = shellNS + "/Signal"
+	stateDone     = shellNS + "/CommandState/Done"
+	stateRunning  = shellNS + "/CommandState/Running"
+)
+
+type envelope struct {
+	Header struct {
+		Action      string `xml:"Action"`
+		MessageID   string `xml:"MessageID"`
+		ResourceURI string `xml:"ResourceURI"`
+		Selectors   []struct {
+			Name  string `xml:"Name,attr"`
+			Value string `xml:",chardata"`
+		} `xml:"SelectorSet>Selector"`
+	} `xml:"Header"`
+	Body struct {
+		Shell *struct {
+			InputStreams  string `xml:"InputStreams"`
+			OutputStreams string `xml:"OutputStreams"`
+		} `xml:"Shell"`
+		CommandLine *struct {
+			Command   string   `xml:"Command"`
+			Arguments []string `xml:"Arguments"`
+		} `xml:"CommandLine"`
+		Send *struct {
+			Streams []struct {
+				Name      string `xml:"Name,attr"`
+				CommandID string `xml:"CommandId,attr"`
+				End       string `xml:"End,attr"`
+				Data      string `xml:",chardata"`
+			} `xml:"Stream"`
+		} `xml:"Send"`
+		Receive *struct {
+			Stream struct {
+				CommandID string `xml:"CommandId,attr"`
+				Names     string `xml:",chardata"`
+			} `xml:"DesiredStream"`
+		} `xml:"Receive"`
+	} `xml:"Body"`
+}
+
+func (e *envelope) shellID() string {
+	for _, s := range e.Header.Selectors {
+		if s.Name == "ShellId" {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
+}
+
+func (s *Server) create(w http.ResponseWriter, env *envelope) {
+	if env.Body.Shell == nil || !strings.Contains(env.Body.Shell.InputStreams, "stdin") {
+		s.fault(w, env.Header.MessageID, "InvalidParameter", "Create needs a Shell with stdin")
+		return
+	}
+	if s.cfg.Behaviour == "malformed" {
+		w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		_, _ = io.WriteString(w, `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><rsp:Shell>`) // truncated, unbound prefix
+		return
+	}
+	id := newID()
+	s.mu.Lock()
+	s.shells[id] = &shell{commands: map[string]*command{}}
+	s.mu.Unlock()
+	s.reply(w, env, "http://schemas.xmlsoap.org/ws/2004/09/transfer/CreateResponse", `<x:ResourceCreated>`+
+		`<a:Address>http://localhost/wsman</a:Address><a:ReferenceParameters><w:ResourceURI>`+shellURI+`</w:ResourceURI>`+
+		`<w:SelectorSet><w:Selector Name="ShellId">`+id+`</w:Selector></w:SelectorSet></a:ReferenceParameters></x:ResourceCreated>`+
+		`<rsp:Shell><rsp:ShellId>`+id+`</rsp:ShellId><rsp:ResourceUri>`+shellURI+`</rsp:ResourceUri>`+
+		`<rsp:Owner>`+xmlText(s.cfg.User)+`</rsp:Owner><rsp:InputStreams>stdin</rsp:InputStreams><rsp:OutputStreams>stdout stderr</rsp:OutputStreams></rsp:Shell>`)
+}
+
+func (s *Server) command(w http.ResponseWriter, env *envelope) {
+	s.mu.Lock()
+	sh := s.shells[env.shellID()]
+	s.mu.Unlock()
+	if sh == nil || env.Body.CommandLine == nil {
+		s.fault(w, env.Header.MessageID, "InvalidSelectors", "no such shell or no command line")
+		return
+	}
+	id := newID()
+	s.mu.Lock()
+	sh.commands[id] = &command{}
+	s.mu.Unlock()
+	s.reply(w, env, actionCommand+"Response", `<rsp:CommandResponse><rsp:CommandId>`+id+`</rsp:CommandId></rsp:CommandResponse>`)
+}
+
+func (s *Server) lookup(env *envelope, id string) *command {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sh := s.shells[env.shellID()]; sh != nil {
+		return sh.commands[id]
+	}
+	return nil
+}
+
+func (s *Server) send(w http.ResponseWriter, env *envelope) {
+	if env.Body.Send == nil {
+		s.fault(w, env.Header.MessageID, "InvalidParameter", "Send without a stream")
+		return
+	}
+	for _, st := range env.Body.Send.Streams {
+		c := s.lookup(env, st.CommandID)
+		if c == nil || st.Name != "stdin" {
+			s.fault(w, env.Header.MessageID, "InvalidSelectors", "no such command")
+			return
+		}
+		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(st.Data))
+		if err != nil {
+			s.fault(w, env.Header.MessageID, "InvalidParameter", "stdin is not base64")
+			return
+		}
+		s.mu.Lock()
+		c.stdin.Write(data)
+		if st.End == "true" {
+			c.eof = true
+		}
+		s.mu.Unlock()
+	}
+	s.reply(w, env, actionSend+"Response", `<rsp:SendResponse/>`)
+}
+
+// receive answers with the next chunk of stdout, then Done.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request, env *envelope) {
+	if env.Body.Receive == nil {
+		s.fault(w, env.Header.MessageID, "InvalidParameter", "Receive without DesiredStream")
+		return
+	}
+	id := env.Body.Receive.Stream.CommandID
+	c := s.lookup(env, id)
+	if c == nil {
+		s.fault(w, env.Header.MessageID, "InvalidSelectors", "no such command")
+		return
+	}
+	switch s.cfg.Behaviour {
+	case "stall":
+		<-r.Context().Done() // the host hangs mid-command
+		return
+	case "endless":
+		chunk := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("A"), 48<<10))
+		s.reply(w, env, actionReceive+"Response", `<rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="`+id+`">`+chunk+
+			`</rsp:Stream><rsp:CommandState CommandId="`+id+`" State="`+stateRunning+`"/></rsp:ReceiveResponse>`)
+		return
+	}
+	// PowerShell reads all of stdin before it runs: like a real host, hold
+	// the Receive a while for it, then answer OperationTimeout
+	for wait := 0; wait < 250; wait++ {
+		s.mu.Lock()
+		ready := c.eof || c.started
+		s.mu.Unlock()
+		if ready || r.Context().Err() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.mu.Lock()
+	if !c.started {
+		if !c.eof {
+			s.mu.Unlock()
+			s.operationTimeout(w, env)
+			return
+		}
+		c.started = true
+		c.out = s.answer(c.stdin.String())
+	}
+	n := min(len(c.out), 8<<10) // real hosts send output in pieces
+	part := c.out[:n]
+	c.out = c.out[n:]
+	done := len(c.out) == 0
+	s.mu.Unlock()
+	var b strings.Builder
+	b.WriteString(`<rsp:ReceiveResponse>`)
+	if len(part) > 0 {
+		fmt.Fprintf(&b, `<rsp:Stream Name="stdout" CommandId="%s">%s</rsp:Stream>`, id, base64.StdEncoding.EncodeToString(part))
+	}
+	if done {
+		fmt.Fprintf(&b, `<rsp:Stream Name="stdout" CommandId="%s" End="true"></rsp:Stream><rsp:Stream Name="stderr" CommandId="%s" End="true"></rsp:Stream>`, id, id)
+		fmt.Fprintf(&b, `<rsp:CommandState CommandId="%s" State="%s"><rsp:ExitCode>0</rsp:ExitCode></rsp:CommandState>`, id, stateDone)
+	} else {
+		fmt.Fprintf(&b, `<rsp:CommandState CommandId="%s" State="%s"/>`, id, stateRunning)
+	}
+	b.WriteString(`</rsp:ReceiveResponse>`)
+	s.reply(w, env, actionReceive+"Response", b.String())
+}
+
+func (s *Server) operationTimeout(w http.ResponseWriter, env *envelope) {
+	s.writeFault(w, env.Header.MessageID, "w:TimedOut", "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.",
+		"http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/OperationTimeout")
+}
+
+func (s *Server) fault(w http.ResponseWriter, relatesTo, subcode, text string) {
+	s.writeFault(w, relatesTo, "w:"+subcode, text, "")
+}
+
+func (s *Server) writeFault(w http.ResponseWriter, relatesTo, subcode, text, detail string) {
+	w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	d := ""
+	if detail != "" {
+		d = `<s:Detail><w:FaultDetail>` + detail + `</w:FaultDetail></s:Detail>`
+	}
+	fmt.Fprintf(w, `<s:Envelope %s><s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action><a:MessageID>uuid:%s</a:MessageID><a:RelatesTo>%s</a:RelatesTo></s:Header>`+
+		`<s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>%s</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">%s</s:Text></s:Reason>%s</s:Fault></s:Body></s:Envelope>`,
+		namespaces, newID(), xmlText(relatesTo), subcode, xmlText(text), d)
+}
+
+const namespaces = `xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" ` +
+	`xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer" xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" ` +
+	`xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell" xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"`
+
+func (s *Server) reply(w http.ResponseWriter, env *envelope, action, body string) {
+	w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	fmt.Fprintf(w, `<s:Envelope xml:lang="en-US" %s><s:Header><a:Action>%s</a:Action><a:MessageID>uuid:%s</a:MessageID>`+
+		`<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To><a:RelatesTo>%s</a:RelatesTo></s:Header><s:Body>%s</s:Body></s:Envelope>`,
+		namespaces, action, newID(), xmlText(env.Header.MessageID), body)
+}
+
+func xmlText(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+var (
+	reNonce   = regexp.MustCompile(`\$WO_NONCE = '([0-9a-f]{8,64})'`)
+	reManager = regexp.MustCompile(`\$WO_MANAGER = '([^']*)'`)
+	rePort    = regexp.MustCompile(`\$WO_PORT = '([0-9]+)'`)
+	reCheck   = regexp.MustCompile(`\$wo_sections\['([a-z0-9._-]+)'\]`)
+)
+
+// answer is what the PowerShell script would print on this host: the
+// JSON document of every check's output in the profile's state.
+func (s *Server) answer(script string) []byte {
+	nonce := reNonce.FindStringSubmatch(script)
+	if nonce == nil {
+		return []byte("The term 'whatever' is not recognized as the name of a cmdlet.\r\n")
+	}
+	call := &Call{Now: s.cfg.Now(), Port: "4120"}
+	if m := reManager.FindStringSubmatch(script); m != nil {
+		call.Manager = m[1]
+	}
+	if m := rePort.FindStringSubmatch(script); m != nil {
+		call.Port = m[1]
+	}
+	p := profiles[s.cfg.Profile]
+	if p == nil {
+		p = profiles["healthy"]
+	}
+	sections := map[string]map[string]any{}
+	for _, m := range reCheck.FindAllStringSubmatch(script, -1) {
+		sections[m[1]] = map[string]any{"o": p.output(m[1], call), "x": 0}
+	}
+	doc, _ := jsonMarshal(map[string]any{"os": "Windows", "playbook": "windows", "sections": sections})
+	return []byte("#< CLIXML\r\n<<WO:" + nonce[1] + ":json>>" + string(doc) + "<<WO:" + nonce[1] + ":done>>\r\n")
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/fleetsim"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
 )
 
 type runResult struct {
@@ -251,5 +254,128 @@ func TestDiff(t *testing.T) {
 	}
 	if r := runCLI(t, "", nil, "diff", old, old); r.code != exitHealthy || !strings.Contains(r.stdout, "no change") {
 		t.Errorf("same run: exit %d %q", r.code, r.stdout)
+	}
+}
+
+// TestMixedFleetWithWindows scans Linux hosts (simulated SSH) and Windows
+// hosts (WS-Management servers, NTLM and Basic/HTTPS) in one run through
+// the real CLI: every Windows profile and failure gets its status and
+// causes or error kind.
+func TestMixedFleetWithWindows(t *testing.T) {
+	f, linuxInv, kh := startFleet(t, []string{"healthy", "agent-stopped", "port-dropped"})
+	const user, password = `LAB\scanner`, "Win-Pa55word"
+	pki, err := wsmantest.NewPKI([]string{"winhost.lab.test"}, []net.IP{net.ParseIP("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pki.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type winHost struct {
+		name     string
+		server   wsmantest.Config
+		settings string // inventory settings beyond address/port
+		status   string
+		want     []string
+	}
+	var hosts []winHost
+	for _, p := range wsmantest.Profiles() {
+		prof := wsmantest.Lookup(p)
+		hosts = append(hosts, winHost{name: "win-" + p, server: wsmantest.Config{Auth: "ntlm", Profile: p}, status: prof.ExpectStatus, want: prof.Expect})
+	}
+	hosts = append(hosts,
+		winHost{name: "win-https-basic", server: wsmantest.Config{Auth: "basic", TLS: pki.TLS()},
+			settings: "winrm_scheme: https, winrm_transport: basic, ca_file: " + caFile, status: "healthy"},
+		winHost{name: "win-wrong-password", server: wsmantest.Config{Auth: "ntlm", Password: "something-else"}, status: "error", want: []string{"auth-failed"}},
+		winHost{name: "win-cert-other-name", server: wsmantest.Config{Auth: "ntlm", TLS: pki.TLS()},
+			settings: "winrm_scheme: https", status: "error", want: []string{"certificate-invalid"}},
+		winHost{name: "win-stall", server: wsmantest.Config{Auth: "ntlm", Behaviour: "stall"}, status: "error", want: []string{"timeout"}},
+		winHost{name: "win-malformed", server: wsmantest.Config{Auth: "ntlm", Behaviour: "malformed"}, status: "error", want: []string{"protocol-error"}},
+		winHost{name: "win-endless", server: wsmantest.Config{Auth: "ntlm", Behaviour: "endless"}, status: "error", want: []string{"protocol-error"}},
+	)
+	var inv strings.Builder
+	inv.WriteString("hosts:\n")
+	for _, h := range hosts {
+		cfg := h.server
+		cfg.User = user
+		if cfg.Password == "" {
+			cfg.Password = password
+		}
+		srv, err := wsmantest.Start("127.0.0.1:0", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Close)
+		host, port, _ := net.SplitHostPort(srv.Addr())
+		fmt.Fprintf(&inv, "  %s: {address: %s, port: %s, transport: winrm, user: '%s', password_env: WIN_PW", h.name, host, port, user)
+		if h.settings != "" {
+			inv.WriteString(", " + h.settings)
+		}
+		inv.WriteString("}\n")
+	}
+	winInv := filepath.Join(dir, "windows.yaml")
+	if err := os.WriteFile(winInv, []byte(inv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "", map[string]string{"HOME": t.TempDir(), "WIN_PW": password}, "scan", "-i", linuxInv, "-i", winInv,
+		"--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s", "--timeout", "8s", "-o", "json")
+	if r.code != exitFindings {
+		t.Fatalf("exit %d, want 1; stderr: %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, password) {
+		t.Fatal("the WinRM password appears in the output")
+	}
+	var run result.Run
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
+		t.Fatalf("output is not JSON: %v", err)
+	}
+	if len(run.Hosts) != len(f.Hosts)+len(hosts) {
+		t.Fatalf("%d results for %d hosts", len(run.Hosts), len(f.Hosts)+len(hosts))
+	}
+	byName := map[string]result.Host{}
+	for _, h := range run.Hosts {
+		byName[h.Name] = h
+	}
+	for _, w := range hosts {
+		h, ok := byName[w.name]
+		if !ok {
+			t.Errorf("%s: no result", w.name)
+			continue
+		}
+		var got []string
+		if h.Error != nil {
+			got = []string{string(h.Error.Kind)}
+		} else {
+			for _, c := range h.Causes {
+				got = append(got, c.ID)
+			}
+		}
+		if string(h.Status) != w.status || strings.Join(got, ",") != strings.Join(w.want, ",") {
+			t.Errorf("%s: %s %v, want %s %v (causes %+v, error %+v)", w.name, h.Status, got, w.status, w.want, h.Causes, h.Error)
+		}
+		if h.Error == nil && (h.OS != "windows" || h.Transport != "winrm") {
+			t.Errorf("%s: os %q transport %q", w.name, h.OS, h.Transport)
+		}
+		for _, c := range h.Causes {
+			if c.ID == "agent-not-running" && !strings.Contains(c.Remedy, "services.msc") {
+				t.Errorf("%s: remedy not in Windows words: %s", w.name, c.Remedy)
+			}
+			if c.ID == "heartbeat-port-blocked" && !strings.Contains(c.Evidence, "Windows Firewall") {
+				t.Errorf("%s: evidence lacks the firewall rule: %s", w.name, c.Evidence)
+			}
+		}
+	}
+	for _, lp := range []string{"healthy", "agent-stopped", "port-dropped"} {
+		found := false
+		for _, h := range run.Hosts {
+			if h.OS == "linux" && strings.Contains(h.Name, lp) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no Linux result for profile %s in the mixed run", lp)
+		}
 	}
 }

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
@@ -329,6 +331,16 @@ func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel) uint32 {
 		fmt.Fprintln(ch.Stderr(), h.Profile.BecomeDenied)
 		return 1
 	}
+	if h.Profile.Windows != "" {
+		// Windows over OpenSSH: the default shell (cmd.exe or PowerShell)
+		// runs only the PowerShell bootstrap; a POSIX script fails there
+		if !strings.HasPrefix(command, "powershell.exe ") {
+			fmt.Fprint(ch.Stderr(), "'exec' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n")
+			return 1
+		}
+		_, _ = ch.Write(wsmantest.Answer(script, h.Profile.Windows, time.Now().UTC(), "127.0.0.1"))
+		return 0
+	}
 	m := reNonce.FindStringSubmatch(script)
 	if m == nil {
 		fmt.Fprintln(ch.Stderr(), "sh: syntax error")
@@ -426,7 +438,10 @@ func (f *Fleet) WriteFiles(dir string) (string, error) {
 		if h.Profile.BecomeDenied != "" {
 			inv.WriteString(", become: true")
 		}
-		if h.Profile.OS != "" {
+		switch {
+		case h.Profile.Windows != "":
+			inv.WriteString(", os: windows")
+		case h.Profile.OS != "":
 			inv.WriteString(", os: \"\"")
 		}
 		inv.WriteString("}\n")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
 )
 
 // Profile is how one simulated host behaves.
@@ -23,6 +25,9 @@ type Profile struct {
 	BecomeDenied string
 	// OS is what uname -s reports ("" = Linux).
 	OS string
+	// Windows: a Windows host over OpenSSH answering in this wsmantest
+	// profile (the inventory says os: windows).
+	Windows string
 }
 
 type listenMode int
@@ -134,6 +139,10 @@ func init() {
 		}})
 	add(&Profile{Name: "sudo-denied", ExpectStatus: "error", Expect: []string{"privilege-denied"}, Auth: true,
 		BecomeDenied: "sudo: a password is required"})
+	for _, wp := range []string{"healthy", "service-stopped", "firewall-blocked"} {
+		w := wsmantest.Lookup(wp)
+		add(&Profile{Name: "windows-ssh-" + wp, ExpectStatus: w.ExpectStatus, Expect: w.Expect, Auth: true, Windows: wp})
+	}
 	add(&Profile{Name: "hpux", ExpectStatus: "error", Expect: []string{"unsupported-os"}, Auth: true, OS: "HP-UX"})
 	add(&Profile{Name: "bad-auth", ExpectStatus: "error", Expect: []string{"auth-failed"}})
 	add(&Profile{Name: "tarpit", ExpectStatus: "error", Expect: []string{"timeout"}, Listen: listenTarpit})

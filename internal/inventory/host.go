@@ -178,7 +178,7 @@ func (h *Host) apply(key string, v varValue, file string) error {
 		}
 		h.Port = p
 	case "user":
-		if err := checkToken(val); err != nil {
+		if err := checkUser(val); err != nil {
 			return errorf(file, v.line, "user: %v", err)
 		}
 		h.User = val

@@ -83,7 +83,7 @@ func parseHostLine(src *source, g *group, line string, ln int) error {
 	vs := vars{}
 	// Plain-list conveniences: user@host and host:port.
 	if u, rest, ok := strings.Cut(hostPart, "@"); ok {
-		if err := checkToken(u); err != nil {
+		if err := checkUser(u); err != nil {
 			return errorf(src.file, ln, "user %v", err)
 		}
 		vs["ansible_user"] = varValue{val: u, line: ln}

@@ -39,6 +39,19 @@ func checkToken(s string) error {
 	return nil
 }
 
+// checkUser is checkToken that also accepts a Windows down-level logon
+// name, DOMAIN\user. A user name never reaches a shell: it is an SSH user
+// or an HTTP authentication field.
+func checkUser(s string) error {
+	if d, u, ok := strings.Cut(s, `\`); ok && d != "" && u != "" && !strings.Contains(u, `\`) {
+		if err := checkToken(d + u); err != nil {
+			return fmt.Errorf("%q: %v", clip(s), err)
+		}
+		return nil
+	}
+	return checkToken(s)
+}
+
 // checkAddress accepts a host name, IPv4 or IPv6 address.
 func checkAddress(s string) error {
 	if net.ParseIP(strings.Trim(s, "[]")) != nil {

@@ -12,7 +12,16 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
+)
+
+// The emulated Windows hosts' credentials (lab only).
+const (
+	WinUser     = `LAB\scanner`
+	WinPassword = "lab-Win-Pa55"
 )
 
 // HelperEnv marks a test binary started as a lab helper process.
@@ -22,6 +31,17 @@ const HelperEnv = "WHYOFFLINE_LAB_HELPER"
 // manager's heartbeat listener (a TLS server with a self-signed
 // certificate), "tarpit ADDR" accepts TCP and never says a word.
 func RunHelper(args []string) {
+	if len(args) == 4 && args[0] == "wsman" {
+		// an emulated Windows host: wsman ADDR PROFILE BEHAVIOUR
+		srv, err := wsmantest.Start(args[1], wsmantest.Config{Auth: "ntlm", User: WinUser, Password: WinPassword,
+			Profile: args[2], Behaviour: strings.TrimPrefix(args[3], "-"), ManagerAddr: ManagerIP})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lab helper:", err)
+			os.Exit(1)
+		}
+		defer srv.Close()
+		select {}
+	}
 	if len(args) != 2 {
 		fmt.Fprintln(os.Stderr, "lab helper: want MODE ADDR")
 		os.Exit(2)

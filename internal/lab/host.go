@@ -57,6 +57,10 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 			return err
 		}
 	}
+	if h.Windows != nil {
+		args := append([]string{"ip", "netns", "exec", h.ns}, l.helper...)
+		return l.spawn(ctx, append(args, "wsman", h.IP+":5985", h.Windows.Profile, "-"+h.Windows.Behaviour)...)
+	}
 	if h.Tarpit {
 		args := append([]string{"ip", "netns", "exec", h.ns}, l.helper...)
 		return l.spawn(ctx, append(args, "tarpit", h.IP+":22")...)

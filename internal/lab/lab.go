@@ -79,6 +79,9 @@ type Host struct {
 	RSAHostKey bool
 	// Router puts the host behind its own router namespace; see Router.
 	Router *Router
+	// Windows makes the host an emulated Windows host: a WS-Management
+	// server (NTLM, HTTP 5985) answering in a wsmantest profile, no sshd.
+	Windows *Windows
 
 	ns      string
 	dir     string
@@ -253,18 +256,28 @@ func (l *Lab) start(ctx context.Context) error {
 		if h.NoSSHD {
 			continue
 		}
+		port := "22"
+		if h.Windows != nil {
+			port = "5985"
+		}
 		for {
-			out, _ := Run(ctx, "ip", "netns", "exec", h.ns, "ss", "-Hltn", "sport = :22")
-			if strings.Contains(out, ":22") {
+			out, _ := Run(ctx, "ip", "netns", "exec", h.ns, "ss", "-Hltn", "sport = :"+port)
+			if strings.Contains(out, ":"+port) {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("host %s: nothing listens on port 22 after 20s; sshd log:\n%s", h.Name, l.Logs())
+				return fmt.Errorf("host %s: nothing listens on port %s after 20s; daemon log:\n%s", h.Name, port, l.Logs())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	return nil
+}
+
+// Windows is an emulated Windows host's profile and protocol behaviour.
+type Windows struct {
+	Profile   string // wsmantest profile (healthy, service-stopped, ...)
+	Behaviour string // "", stall, malformed, endless
 }
 
 // Router puts a host behind a router namespace of its own. The router's

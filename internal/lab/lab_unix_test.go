@@ -31,6 +31,10 @@ func TestLabCauses(t *testing.T) {
 		return FakeSolaris(Solaris{Release: "5.11", SMF: "online", Version: v20, Profiles: map[string]string{"ops": profile}})
 	}
 	manager := h("dsm", DiskFull)
+	win := func(name, profile, behaviour string) *Host {
+		return &Host{Name: name, Windows: &Windows{Profile: profile, Behaviour: behaviour}}
+	}
+	const winrm = "transport: winrm, user: 'LAB\\scanner', password_env: LAB_WIN_PASSWORD"
 
 	// main scan: agent-initiated, default flags
 	sc := []scenario{
@@ -65,6 +69,16 @@ func TestLabCauses(t *testing.T) {
 		{host: &Host{Name: "sol11-pmtu", Setup: []Fault{sol11("online", v20, v20)}, Router: &Router{MTU: 512, BlockFragNeeded: true}}, status: result.Diagnosed, want: []string{"pmtu-blackhole"}},
 		{host: &Host{Name: "aix-pmtu-twin", Setup: []Fault{FakeAIX(AIX{SRC: "active", Version: v20})}, Router: &Router{MTU: 512}}, status: result.Healthy},
 		{host: manager, status: result.Diagnosed, want: []string{"resource-pressure"}, extra: "role: manager"},
+		// emulated Windows hosts (WS-Management over NTLM) in the same run
+		{host: win("win-healthy", "healthy", ""), status: result.Healthy, extra: winrm},
+		{host: win("win-service-stopped", "service-stopped", ""), status: result.Diagnosed, want: []string{"agent-not-running"}, extra: winrm},
+		{host: win("win-service-missing", "service-missing", ""), status: result.Diagnosed, want: []string{"agent-not-installed"}, extra: winrm},
+		{host: win("win-dns-failing", "dns-failing", ""), status: result.Diagnosed, want: []string{"dns-unresolvable"}, extra: winrm},
+		{host: win("win-firewall-blocked", "firewall-blocked", ""), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}, extra: winrm},
+		{host: win("win-clock-skew", "clock-skew", ""), status: result.Diagnosed, want: []string{"clock-skew"}, extra: winrm},
+		{host: win("win-high-load", "high-load", ""), status: result.Diagnosed, want: []string{"resource-pressure"}, extra: winrm},
+		{host: win("win-stall", "healthy", "stall"), status: result.Error, want: []string{"timeout"}, extra: winrm + ", timeout: 6s"},
+		{host: win("win-wrong-password", "healthy", ""), status: result.Error, want: []string{"auth-failed"}, extra: "transport: winrm, user: 'LAB\\scanner', password_env: LAB_WRONG_PASSWORD"},
 	}
 	// scanned with their own flags
 	roaming := []scenario{
@@ -90,6 +104,8 @@ func TestLabCauses(t *testing.T) {
 	}
 	l := startLab(t, hosts, manager)
 	t.Setenv("LAB_KBD_PASSWORD", kbdPassword)
+	t.Setenv("LAB_WIN_PASSWORD", WinPassword)
+	t.Setenv("LAB_WRONG_PASSWORD", "not-"+WinPassword)
 	all := append(append(append([]scenario{}, sc...), roaming...), oneWay...)
 	inv, kh := writeInventory(t, l, all)
 
@@ -197,6 +213,8 @@ func checkScenarios(t *testing.T, run *result.Run, sc []scenario, table *strings
 			wantOS = "solaris"
 		} else if strings.HasPrefix(s.host.Name, "aix") {
 			wantOS = "aix"
+		} else if s.host.Windows != nil {
+			wantOS = "windows"
 		}
 		if got.Status != result.Error && got.OS != wantOS {
 			t.Errorf("%s: os %q, want %q (uname -s detection)", s.host.Name, got.OS, wantOS)

@@ -10,9 +10,10 @@ import (
 
 // Call is one script run as the emulated host sees it.
 type Call struct {
-	Manager string
-	Port    string
-	Now     time.Time
+	Manager     string
+	ManagerAddr string // what the host resolves Manager to
+	Port        string
+	Now         time.Time
 }
 
 // Profile is how an emulated Windows host answers the checks, and what a
@@ -70,7 +71,7 @@ var healthy = map[string]func(*Call) string{
 		return lines("AgentStatus.agentState: green", "AgentStatus.dsmUrl: https://"+c.Manager+":"+c.Port+"/")
 	},
 	"dns.resolve": func(c *Call) string {
-		return lines("name="+c.Manager, "server=10.77.0.2", "tool=Resolve-DnsName", "address=10.77.0.2", "result=ok")
+		return lines("name="+c.Manager, "server=10.77.0.2", "tool=Resolve-DnsName", "address="+c.ManagerAddr, "result=ok")
 	},
 	"port.heartbeat": func(c *Call) string { return lines("tool=TcpClient", "target="+c.Manager+":"+c.Port, "result=open") },
 	"tls.handshake":  func(*Call) string { return lines("tool=SslStream", "protocol=Tls12", "result=ok") },
@@ -120,14 +121,14 @@ func init() {
 				return lines("name="+c.Manager, "server=10.77.0.99", "tool=Resolve-DnsName", "error="+c.Manager+" : This operation returned because the timeout period expired", "result=timeout")
 			},
 			"port.heartbeat": func(c *Call) string {
-				return lines("tool=TcpClient", "target="+c.Manager+":"+c.Port, "via=address", "address_target=10.77.0.2:"+c.Port, "result=open")
+				return lines("tool=TcpClient", "target="+c.Manager+":"+c.Port, "via=address", "address_target="+c.ManagerAddr+":"+c.Port, "result=open")
 			},
 			"tls.handshake": func(*Call) string { return lines("tool=SslStream", "error=No such host is known", "result=noconnect") },
 		}})
 	add(&Profile{Name: "firewall-blocked", ExpectStatus: "diagnosed", Expect: []string{"heartbeat-port-blocked"},
 		outputs: map[string]func(*Call) string{
 			"port.heartbeat": func(c *Call) string {
-				return lines("tool=TcpClient", "target="+c.Manager+":"+c.Port, "result=timeout", "hop=1 10.77.0.2")
+				return lines("tool=TcpClient", "target="+c.Manager+":"+c.Port, "result=timeout", "hop=1 "+c.ManagerAddr)
 			},
 			"tls.handshake": func(*Call) string { return lines("tool=SslStream", "result=noconnect") },
 			"firewall": func(c *Call) string {

@@ -18,6 +18,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"regexp"
@@ -42,6 +43,10 @@ type Config struct {
 	TLS *tls.Config
 	// Now is the host's clock (clock-skew profiles shift it).
 	Now func() time.Time
+	// ManagerAddr is what the host resolves the manager's name to; by
+	// default it asks this machine's resolver, as a host on the same
+	// network as the bastion would.
+	ManagerAddr string
 }
 
 // Server is a running emulated host.
@@ -99,7 +104,7 @@ func Start(addr string, cfg Config) (*Server, error) {
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, &connState{})
 		},
-		ErrorLog: nil,
+		ErrorLog: log.New(io.Discard, "", 0), // a refused certificate is a test case, not noise
 	}
 	go func() { _ = s.http.Serve(ln) }()
 	return s, nil
@@ -493,21 +498,37 @@ var (
 	reCheck   = regexp.MustCompile(`\$wo_sections\['([a-z0-9._-]+)'\]`)
 )
 
-// answer is what the PowerShell script would print on this host: the
-// JSON document of every check's output in the profile's state.
+// answer is what the PowerShell script prints on this host.
 func (s *Server) answer(script string) []byte {
+	return Answer(script, s.cfg.Profile, s.cfg.Now(), s.cfg.ManagerAddr)
+}
+
+// Answer is what the whyoffline PowerShell script would print on a Windows
+// host in profile: the JSON document of every check's output, framed by
+// the script's nonce. managerAddr is what the host resolves the manager to
+// ("" = ask this machine's resolver). The fleet simulator's Windows hosts
+// over SSH answer with it too.
+func Answer(script, profile string, now time.Time, managerAddr string) []byte {
 	nonce := reNonce.FindStringSubmatch(script)
 	if nonce == nil {
 		return []byte("The term 'whatever' is not recognized as the name of a cmdlet.\r\n")
 	}
-	call := &Call{Now: s.cfg.Now(), Port: "4120"}
+	call := &Call{Now: now, Port: "4120", ManagerAddr: managerAddr}
 	if m := reManager.FindStringSubmatch(script); m != nil {
 		call.Manager = m[1]
 	}
 	if m := rePort.FindStringSubmatch(script); m != nil {
 		call.Port = m[1]
 	}
-	p := profiles[s.cfg.Profile]
+	if call.ManagerAddr == "" && call.Manager != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		addrs, err := net.DefaultResolver.LookupHost(ctx, call.Manager)
+		cancel()
+		if err == nil && len(addrs) > 0 {
+			call.ManagerAddr = addrs[0]
+		}
+	}
+	p := profiles[profile]
 	if p == nil {
 		p = profiles["healthy"]
 	}

@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Debian packages the real-sshd lab needs (installed by `make lab-deps`).
 LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 procps util-linux traceroute perl-base libpam-modules
 
-.PHONY: all build demo test unit lab lab-deps bench lint clean
+.PHONY: all build demo test unit lab lab-deps bench bench-deps lint clean
 
 all: build
 
@@ -51,9 +51,31 @@ lab-deps:
 	    || { echo "could not install:$$missing" >&2; exit 1; }; \
 	fi
 
-# Benchmarks: speed and memory targets (issue 5) are checked here, not in tests.
+# Benchmarks: speed and memory targets are checked here, not in tests.
+# Simulated fleets of 100/1,000/10,000 hosts (any user), then — as root —
+# 100 real sshd hosts in network namespaces scanned by whyoffline, Ansible
+# raw, parallel-ssh and a minimal Go client at equal parallelism.
+BENCH_HOSTS ?= 100
+BENCH_FORKS ?= 20
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m ./internal/scan/ | tee .bench.txt
+	$(GO) build -trimpath -o $(BIN)/whyoffline-bench ./cmd/whyoffline-bench
+	$(BIN)/whyoffline-bench sim -whyoffline $(BIN)/whyoffline -cpuprofile $(BIN)/sweep.cpu.prof | tee .bench.txt
+	@if [ "$$(id -u)" = 0 ]; then \
+	  $(MAKE) --no-print-directory lab-deps bench-deps && \
+	  $(BIN)/whyoffline-bench lab -whyoffline $(BIN)/whyoffline -hosts $(BENCH_HOSTS) -forks $(BENCH_FORKS) | tee -a .bench.txt; \
+	else \
+	  echo "make bench: the side-by-side with Ansible and parallel-ssh on real sshd hosts needs root (sudo make bench)"; \
+	fi
+	@echo "CPU profile of the largest simulated sweep: go tool pprof -top $(BIN)/whyoffline $(BIN)/sweep.cpu.prof"
+
+# The tools the side-by-side compares against (Debian packages).
+bench-deps:
+	@missing=""; for p in ansible pssh; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing benchmark packages:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || { echo "could not install:$$missing" >&2; exit 1; }; \
+	fi
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -319,10 +319,22 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		Resolver: resolver, ManagerReachable: reachable, ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
 	}
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
-	hosts := make([]result.Host, len(s.hosts))
+	// jsonl streams: it keeps only what the fleet findings need (manager
+	// hosts), so memory does not grow with the fleet; the other formats
+	// render the whole run at the end.
+	streaming := s.format == "jsonl"
+	var hosts []result.Host
+	if !streaming {
+		hosts = make([]result.Host, len(s.hosts))
+	}
 	var writeErr error
 	scan.Run(ctx, s.hosts, opt, func(r scan.Result) {
-		hosts[r.Index] = r.Host
+		switch {
+		case !streaming:
+			hosts[r.Index] = r.Host
+		case r.Host.Role == "manager":
+			hosts = append(hosts, r.Host)
+		}
 		run.Summary.Add(&r.Host)
 		progress.step(&r.Host)
 		if writeErr == nil {

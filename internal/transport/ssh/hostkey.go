@@ -1,15 +1,19 @@
 package ssh
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/skeema/knownhosts"
 	xssh "golang.org/x/crypto/ssh"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/transport"
@@ -28,6 +32,11 @@ type hostKeys struct {
 	policy string
 	files  []string
 	db     *knownhosts.HostKeyDB // nil when no file exists yet
+	// index maps a normalised host to its keys when every known_hosts line
+	// is a plain one (no markers, hashes, wildcards or negations). The
+	// general matcher tries every line for every host — quadratic in a
+	// sweep of a 10,000-line known_hosts; the index makes it a map lookup.
+	index map[string][]xssh.PublicKey
 
 	mu       sync.Mutex // serialises appends and the accepted map
 	accepted map[string]xssh.PublicKey
@@ -60,8 +69,60 @@ func newHostKeys(files []string, policy string) (*hostKeys, error) {
 			return nil, fmt.Errorf("cannot read known_hosts: %v (fix or remove the bad line)", err)
 		}
 		hk.db = db
+		hk.index = plainIndex(existing)
 	}
 	return hk, nil
+}
+
+// plainIndex indexes known_hosts files made only of plain lines; nil when
+// any line needs the general matcher (or cannot be read).
+func plainIndex(files []string) map[string][]xssh.PublicKey {
+	idx := map[string][]xssh.PublicKey{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil
+		}
+		for len(data) > 0 {
+			marker, hosts, key, _, rest, err := xssh.ParseKnownHosts(data)
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return nil
+			}
+			data = rest
+			if marker != "" {
+				return nil
+			}
+			for _, h := range hosts {
+				if h == "" || strings.ContainsAny(h, "*?!|") {
+					return nil
+				}
+				n := knownhosts.Normalize(h)
+				idx[n] = append(idx[n], key)
+			}
+		}
+	}
+	return idx
+}
+
+// check verifies key for hostname through the index, with the same errors
+// the general matcher gives (unknown: a KeyError with no Want; changed: a
+// KeyError listing the known keys).
+func (hk *hostKeys) check(hostname string, key xssh.PublicKey) error {
+	known := hk.index[knownhosts.Normalize(hostname)]
+	if len(known) == 0 {
+		return &xknownhosts.KeyError{}
+	}
+	want := make([]xknownhosts.KnownKey, 0, len(known))
+	for _, k := range known {
+		if k.Type() == key.Type() && bytes.Equal(k.Marshal(), key.Marshal()) {
+			return nil
+		}
+		want = append(want, xknownhosts.KnownKey{Key: k})
+	}
+	return &xknownhosts.KeyError{Want: want}
 }
 
 // algorithms returns the host-key algorithms to offer for addr: the types of
@@ -69,7 +130,16 @@ func newHostKeys(files []string, policy string) (*hostKeys, error) {
 // known_hosts holds its RSA key is verified rather than called "changed".
 func (hk *hostKeys) algorithms(addr string, legacy bool) []string {
 	var known []string
-	if hk.db != nil {
+	switch {
+	case hk.index != nil:
+		for _, k := range hk.index[knownhosts.Normalize(addr)] {
+			if k.Type() == xssh.KeyAlgoRSA {
+				// RSA keys verify with the SHA-2 signature algorithms too
+				known = append(known, xssh.KeyAlgoRSASHA512, xssh.KeyAlgoRSASHA256)
+			}
+			known = append(known, k.Type())
+		}
+	case hk.db != nil:
 		known = hk.db.HostKeyAlgorithms(addr)
 	}
 	allowed := map[string]bool{}
@@ -103,9 +173,12 @@ func (hk *hostKeys) algorithms(addr string, legacy bool) []string {
 func (hk *hostKeys) callback(failure *result.ErrorKind) xssh.HostKeyCallback {
 	return func(hostname string, remote net.Addr, key xssh.PublicKey) error {
 		var err error
-		if hk.db != nil {
+		switch {
+		case hk.index != nil:
+			err = hk.check(hostname, key)
+		case hk.db != nil:
 			err = hk.db.HostKeyCallback()(hostname, remote, key)
-		} else {
+		default:
 			err = &knownhostsUnknown{}
 		}
 		if err == nil {

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/lab"
+	"github.com/whyoffline/whyoffline/internal/playbook"
+	"github.com/whyoffline/whyoffline/playbooks"
+)
+
+// labMain runs whyoffline, Ansible raw, parallel-ssh and the floor client
+// against the same real sshd hosts at the same parallelism.
+func labMain(args []string) error {
+	fs := flag.NewFlagSet("lab", flag.ContinueOnError)
+	bin := fs.String("whyoffline", "bin/whyoffline", "the whyoffline binary")
+	n := fs.Int("hosts", 100, "real sshd hosts (network namespaces)")
+	forks := fs.Int("forks", 20, "parallelism for every tool")
+	rounds := fs.Int("rounds", 3, "runs per tool (in rotating order); the table shows each tool's median")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("the netns lab needs root")
+	}
+	for tool, pkg := range map[string]string{"ansible": "ansible", "parallel-ssh": "pssh"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found: apt-get install %s (make bench-deps does)", tool, pkg)
+		}
+	}
+	if miss := lab.Missing(); len(miss) > 0 {
+		return fmt.Errorf("the lab needs: %s (make lab-deps)", strings.Join(miss, ", "))
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "whyoffline-benchlab-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	hosts := make([]*lab.Host, *n)
+	for i := range hosts {
+		hosts[i] = &lab.Host{Name: fmt.Sprintf("h%03d", i)}
+	}
+	ctx, cancel := withTimeout(30 * time.Minute)
+	defer cancel()
+	fmt.Fprintf(os.Stderr, "starting %d sshd hosts in network namespaces...\n", *n)
+	start := time.Now()
+	l, err := lab.Start(ctx, dir, hosts, []string{"env", lab.HelperEnv + "=1", self})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	fmt.Fprintf(os.Stderr, "lab up in %s\n", time.Since(start).Round(time.Second))
+
+	// one script, the one whyoffline sends, for every tool
+	set, err := playbook.Load(playbooks.FS, "")
+	if err != nil {
+		return err
+	}
+	sc, err := set.RenderUnix("", "", playbook.Params{Manager: lab.ManagerName, Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: playbook.NewNonce()})
+	if err != nil {
+		return err
+	}
+	files, err := writeLabFiles(dir, l, sc)
+	if err != nil {
+		return err
+	}
+	f := strconv.Itoa(*forks)
+	type tool struct {
+		name  string
+		argv  []string
+		env   []string
+		stdin string
+		count func(stdout []byte) int
+	}
+	tools := []tool{
+		{name: "floor (Go: connect, auth, run)", argv: []string{mustAbs(self), "floor", "-hosts", files.hostList, "-key", l.ClientKeyPath,
+			"-known-hosts", files.knownHosts, "-script", files.script, "-command", sc.Command, "-f", f},
+			count: func(out []byte) int { return countPrefix(out, "ok ") }},
+		{name: "whyoffline", argv: []string{mustAbs(*bin), "scan", "-i", files.inventory, "--known-hosts", files.knownHosts, "--ssh-config", "none",
+			"--manager", lab.ManagerName, "-f", f, "-o", "jsonl", "-q"},
+			count: func(out []byte) int { return countPrefix(out, `{"name":`) }},
+		{name: "parallel-ssh -p " + f, argv: []string{"parallel-ssh", "-h", files.psshHosts, "-p", f, "-t", "300",
+			"-x", "-i " + l.ClientKeyPath + " -o UserKnownHostsFile=" + files.knownHosts + " -o StrictHostKeyChecking=yes -o BatchMode=yes",
+			"-o", filepath.Join(dir, "pssh-out"), "-I", sc.Command}, stdin: files.script,
+			count: func(out []byte) int { return strings.Count(string(out), "[SUCCESS]") }},
+		{name: "ansible all -m raw -f " + f, argv: []string{"ansible", "all", "-i", files.ansibleInv, "-m", "raw", "-a", string(sc.Body), "-f", f},
+			env: []string{"ANSIBLE_HOST_KEY_CHECKING=True", "ANSIBLE_SSH_ARGS=-o ControlMaster=no", "ANSIBLE_NOCOLOR=1",
+				"ANSIBLE_LOCAL_TEMP=" + filepath.Join(dir, "ansible-tmp"), "ANSIBLE_DEPRECATION_WARNINGS=False"},
+			count: func(out []byte) int { return strings.Count(string(out), "| CHANGED |") + strings.Count(string(out), "| SUCCESS |") }},
+	}
+	runs := make([][]measurement, len(tools))
+	for r := 0; r < *rounds; r++ {
+		// rotate the order so no tool always runs first (cold caches) or
+		// right after the heaviest one
+		for k := range tools {
+			i := (k + r) % len(tools)
+			t := tools[i]
+			cmd := l.BastionCommand(ctx, t.argv...)
+			cmd.Env = append(append(os.Environ(), "HOME="+dir), t.env...)
+			if t.stdin != "" {
+				in, err := os.Open(t.stdin)
+				if err != nil {
+					return err
+				}
+				cmd.Stdin = in
+				defer in.Close()
+			}
+			fmt.Fprintf(os.Stderr, "round %d: %s...\n", r+1, t.name)
+			m, out, err := measure(cmd)
+			if err != nil {
+				return fmt.Errorf("%s: %v", t.name, err)
+			}
+			m.Tool, m.Hosts, m.Forks, m.OK = t.name, *n, *forks, t.count(out)
+			if m.OK != *n {
+				fmt.Fprintf(os.Stderr, "  %s finished %d of %d hosts; output tail: %s\n", t.name, m.OK, *n, tail(string(out), 400))
+			}
+			runs[i] = append(runs[i], m)
+		}
+	}
+	med := make([]measurement, len(tools))
+	for i := range runs {
+		med[i] = median(runs[i])
+	}
+	printTable(fmt.Sprintf("Real sshd hosts in network namespaces: the same checks, %d hosts, parallelism %d, median of %d runs each", *n, *forks, *rounds), med, &med[0])
+	return nil
+}
+
+// median takes the median wall time and, separately, the median CPU and
+// RSS of a tool's runs.
+func median(ms []measurement) measurement {
+	pick := func(less func(a, b measurement) bool) measurement {
+		s := append([]measurement(nil), ms...)
+		sort.Slice(s, func(i, j int) bool { return less(s[i], s[j]) })
+		return s[len(s)/2]
+	}
+	m := pick(func(a, b measurement) bool { return a.Wall < b.Wall })
+	m.CPU = pick(func(a, b measurement) bool { return a.CPU < b.CPU }).CPU
+	m.RSSKB = pick(func(a, b measurement) bool { return a.RSSKB < b.RSSKB }).RSSKB
+	return m
+}
+
+type labFiles struct {
+	script, knownHosts, hostList, inventory, ansibleInv, psshHosts string
+}
+
+func writeLabFiles(dir string, l *lab.Lab, sc *playbook.Script) (*labFiles, error) {
+	f := &labFiles{
+		script: filepath.Join(dir, "script.sh"), knownHosts: filepath.Join(dir, "known_hosts"), hostList: filepath.Join(dir, "hosts.txt"),
+		inventory: filepath.Join(dir, "inventory.yaml"), ansibleInv: filepath.Join(dir, "ansible.ini"), psshHosts: filepath.Join(dir, "pssh-hosts"),
+	}
+	var kh, list, inv, ans, pssh strings.Builder
+	fmt.Fprintf(&inv, "defaults:\n  user: root\n  key_file: %s\nhosts:\n", l.ClientKeyPath)
+	ans.WriteString("[fleet]\n")
+	for _, h := range l.Hosts {
+		kh.WriteString(h.KnownHostsLine() + "\n")
+		list.WriteString(h.IP + "\n")
+		fmt.Fprintf(&inv, "  %s: {address: %s}\n", h.Name, h.IP)
+		fmt.Fprintf(&ans, "%s ansible_host=%s\n", h.Name, h.IP)
+		fmt.Fprintf(&pssh, "root@%s\n", h.IP)
+	}
+	fmt.Fprintf(&ans, "[fleet:vars]\nansible_user=root\nansible_ssh_private_key_file=%s\nansible_ssh_common_args=-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes\n",
+		l.ClientKeyPath, f.knownHosts)
+	for path, body := range map[string]string{f.script: string(sc.Body), f.knownHosts: kh.String(), f.hostList: list.String(),
+		f.inventory: inv.String(), f.ansibleInv: ans.String(), f.psshHosts: pssh.String()} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func countPrefix(out []byte, prefix string) int {
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, prefix) {
+			n++
+		}
+	}
+	return n
+}

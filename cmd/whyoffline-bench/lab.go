@@ -97,7 +97,9 @@ func labMain(args []string) error {
 		{name: "ansible all -m raw -f " + f, argv: []string{"ansible", "all", "-i", files.ansibleInv, "-m", "raw", "-a", string(sc.Body), "-f", f},
 			env: []string{"ANSIBLE_HOST_KEY_CHECKING=True", "ANSIBLE_SSH_ARGS=-o ControlMaster=no", "ANSIBLE_NOCOLOR=1",
 				"ANSIBLE_LOCAL_TEMP=" + filepath.Join(dir, "ansible-tmp"), "ANSIBLE_DEPRECATION_WARNINGS=False"},
-			count: func(out []byte) int { return strings.Count(string(out), "| CHANGED |") + strings.Count(string(out), "| SUCCESS |") }},
+			count: func(out []byte) int {
+				return strings.Count(string(out), "| CHANGED |") + strings.Count(string(out), "| SUCCESS |")
+			}},
 	}
 	runs := make([][]measurement, len(tools))
 	for r := 0; r < *rounds; r++ {

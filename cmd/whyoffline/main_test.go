@@ -83,14 +83,7 @@ func TestScanEveryProfile(t *testing.T) {
 	}
 	for i, h := range run.Hosts {
 		p := f.Hosts[i].Profile
-		var got []string
-		if h.Error != nil {
-			got = []string{string(h.Error.Kind)}
-		} else {
-			for _, c := range h.Causes {
-				got = append(got, c.ID)
-			}
-		}
+		got := outcome(&h)
 		if string(h.Status) != p.ExpectStatus || strings.Join(got, ",") != strings.Join(p.Expect, ",") {
 			t.Errorf("%s: %s %v, want %s %v (causes %+v, error %+v)", h.Name, h.Status, got, p.ExpectStatus, p.Expect, h.Causes, h.Error)
 		}
@@ -344,14 +337,7 @@ func TestMixedFleetWithWindows(t *testing.T) {
 			t.Errorf("%s: no result", w.name)
 			continue
 		}
-		var got []string
-		if h.Error != nil {
-			got = []string{string(h.Error.Kind)}
-		} else {
-			for _, c := range h.Causes {
-				got = append(got, c.ID)
-			}
-		}
+		got := outcome(&h)
 		if string(h.Status) != w.status || strings.Join(got, ",") != strings.Join(w.want, ",") {
 			t.Errorf("%s: %s %v, want %s %v (causes %+v, error %+v)", w.name, h.Status, got, w.status, w.want, h.Causes, h.Error)
 		}
@@ -378,4 +364,16 @@ func TestMixedFleetWithWindows(t *testing.T) {
 			t.Errorf("no Linux result for profile %s in the mixed run", lp)
 		}
 	}
+}
+
+// outcome is a host's cause IDs, primary first, or its error kind.
+func outcome(h *result.Host) []string {
+	if h.Error != nil {
+		return []string{string(h.Error.Kind)}
+	}
+	var ids []string
+	for _, c := range h.Causes {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }

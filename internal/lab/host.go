@@ -149,7 +149,7 @@ esac
 
 // initSh is run by unshare inside the host's own pid/mount/uts namespaces:
 // it gives the host private /run, /opt, /var/log, /var/opt, /etc/init.d and
-// its own resolv.conf and hosts, installs and starts the agent as asked,
+// its own resolv.conf and hosts, an empty /root, installs and starts the agent as asked,
 // then becomes sshd.
 func initSh(h *Host, b *HostBuild) string {
 	d := h.dir
@@ -161,6 +161,9 @@ func initSh(h *Host, b *HostBuild) string {
 		"mount -t tmpfs -o size=16m tmpfs /var/opt",
 		"mount -t tmpfs -o size=1m tmpfs /etc/init.d",
 		"mount -t tmpfs -o size=1m tmpfs /home",
+		// the bastion's own root home (its .bashrc, pyenv hooks...) is
+		// not this host's: sshd runs the login shell, which reads it
+		"mount -t tmpfs -o size=1m,mode=0700 tmpfs /root",
 		"mount --bind "+d+"/resolv.conf /etc/resolv.conf",
 		"mount --bind "+d+"/hosts /etc/hosts",
 	)

@@ -243,36 +243,12 @@ func TestLabFleet(t *testing.T) {
 	if len(run.Fleet) != 0 {
 		t.Errorf("fleet findings on a reachable manager: %+v", run.Fleet)
 	}
-	byName := map[string]*result.Host{}
-	for i := range run.Hosts {
-		byName[run.Hosts[i].Name] = &run.Hosts[i]
-	}
 	var table strings.Builder
-	fmt.Fprintf(&table, "\n%-18s %-13s %-45s %s\n", "HOST", "STATUS", "EXPECTED", "GOT")
-	for _, s := range sc {
-		got := byName[s.host.Name]
-		if got == nil {
-			t.Errorf("%s: no result", s.host.Name)
-			continue
-		}
-		var ids []string
-		if got.Error != nil {
-			ids = []string{string(got.Error.Kind)}
-		} else {
-			ids = causeIDs(got)
-		}
-		fmt.Fprintf(&table, "%-18s %-13s %-45s %s\n", s.host.Name, got.Status, strings.Join(s.want, ","), strings.Join(ids, ","))
-		if got.Status != s.status || strings.Join(ids, ",") != strings.Join(s.want, ",") {
-			t.Errorf("%s: status %s causes %v, want %s %v\n  causes: %+v\n  error: %+v\n  checks: %s",
-				s.host.Name, got.Status, ids, s.status, s.want, got.Causes, got.Error, checkSummary(got))
-		}
-		for _, c := range got.Causes {
-			if c.Evidence == "" || c.Remedy == "" || c.Confidence == "" {
-				t.Errorf("%s: cause %s lacks evidence, remedy or confidence: %+v", s.host.Name, c.ID, c)
-			}
-		}
-		if got.DurationMS > 45_000+2_000 {
-			t.Errorf("%s took %d ms, over its 45s deadline", s.host.Name, got.DurationMS)
+	fmt.Fprintf(&table, "\n%-22s %-8s %-13s %-45s %s\n", "HOST", "OS", "STATUS", "EXPECTED", "GOT")
+	checkScenarios(t, run, sc, &table)
+	for _, h := range run.Hosts {
+		if h.DurationMS > 45_000+2_000 {
+			t.Errorf("%s took %d ms, over its 45s deadline", h.Name, h.DurationMS)
 		}
 	}
 	t.Log(table.String())

@@ -98,9 +98,7 @@ func (c *Client) ccachePath(h *inventory.Host) string {
 	if p == "" {
 		p = c.cfg.Getenv("KRB5CCNAME")
 	}
-	if strings.HasPrefix(p, "FILE:") {
-		p = strings.TrimPrefix(p, "FILE:")
-	}
+	p = strings.TrimPrefix(p, "FILE:")
 	if strings.Contains(p, ":") {
 		return "" // KEYRING:, KCM:, DIR: caches are not files gokrb5 can read
 	}

@@ -90,6 +90,24 @@ func TestScanEveryProfile(t *testing.T) {
 		if h.Status == result.Healthy && (len(h.Causes) != 0 || h.Error != nil) {
 			t.Errorf("%s: healthy but with causes or error", h.Name)
 		}
+		// a host that runs out of time says where it stopped
+		switch p.HangAt {
+		case "":
+		case "login":
+			if h.Error == nil || !strings.Contains(h.Error.Message, "never started") || len(h.Checks) != 0 {
+				t.Errorf("%s: want a timeout naming the login shell, got %+v, %d checks", h.Name, h.Error, len(h.Checks))
+			}
+		default:
+			finished := 0
+			for _, c := range h.Checks {
+				if c.Result != result.CheckError {
+					finished++
+				}
+			}
+			if h.Error == nil || !strings.Contains(h.Error.Message, "check "+p.HangAt+" never finished") || finished == 0 || h.OS != "linux" {
+				t.Errorf("%s: want a timeout naming check %s with the finished checks kept, got %+v, os %q, %d finished", h.Name, p.HangAt, h.Error, h.OS, finished)
+			}
+		}
 	}
 }
 

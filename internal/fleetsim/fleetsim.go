@@ -311,15 +311,22 @@ func (f *Fleet) session(h *Host, ch ssh.Channel, reqs <-chan *ssh.Request) {
 		var payload struct{ Command string }
 		_ = ssh.Unmarshal(req.Payload, &payload)
 		_ = req.Reply(true, nil)
+		gone := make(chan struct{}) // closed when the client goes away
+		go func() {
+			for r := range reqs {
+				_ = r.Reply(false, nil)
+			}
+			close(gone)
+		}()
 		script, _ := io.ReadAll(io.LimitReader(ch, 1<<20))
-		status := f.answer(h, payload.Command, string(script), ch)
+		status := f.answer(h, payload.Command, string(script), ch, gone)
 		_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
 		return
 	}
 }
 
 // answer writes what the script would print on this host.
-func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel) uint32 {
+func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel, gone <-chan struct{}) uint32 {
 	if f.opt.Latency > 0 {
 		select {
 		case <-time.After(f.opt.Latency):
@@ -340,6 +347,9 @@ func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel) uint32 {
 		}
 		_, _ = ch.Write(wsmantest.Answer(script, h.Profile.Windows, time.Now().UTC(), "127.0.0.1"))
 		return 0
+	}
+	if h.Profile.HangAt == "login" {
+		return f.hang(gone)
 	}
 	m := reNonce.FindStringSubmatch(script)
 	if m == nil {
@@ -377,11 +387,26 @@ func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel) uint32 {
 		fmt.Fprintf(&b, "<<WO:%s:playbook:%s>>\n", nonce, pm[1])
 	}
 	for _, id := range reBegin.FindAllStringSubmatch(linux, -1) {
+		if id[1] == h.Profile.HangAt {
+			fmt.Fprintf(&b, "<<WO:%s:begin:%s>>\n", nonce, id[1])
+			_, _ = io.WriteString(ch, b.String())
+			return f.hang(gone)
+		}
 		fmt.Fprintf(&b, "<<WO:%s:begin:%s>>\n%s<<WO:%s:end:%s:0>>\n", nonce, id[1], h.Profile.output(id[1], call), nonce, id[1])
 	}
 	fmt.Fprintf(&b, "<<WO:%s:done>>\n", nonce)
 	_, _ = io.WriteString(ch, b.String())
 	return 0
+}
+
+// hang blocks like a command that never returns, until the client gives
+// up or the fleet closes.
+func (f *Fleet) hang(gone <-chan struct{}) uint32 {
+	select {
+	case <-f.closed:
+	case <-gone:
+	}
+	return 255
 }
 
 // Close stops every host and waits for their goroutines.

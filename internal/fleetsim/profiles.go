@@ -28,6 +28,10 @@ type Profile struct {
 	// Windows: a Windows host over OpenSSH answering in this wsmantest
 	// profile (the inventory says os: windows).
 	Windows string
+	// HangAt stalls the session for good: "login" before the script
+	// prints anything (a login shell whose startup file waits), or a
+	// check ID once that check has begun (a command that never returns).
+	HangAt string
 }
 
 type listenMode int
@@ -143,6 +147,8 @@ func init() {
 		w := wsmantest.Lookup(wp)
 		add(&Profile{Name: "windows-ssh-" + wp, ExpectStatus: w.ExpectStatus, Expect: w.Expect, Auth: true, Windows: wp})
 	}
+	add(&Profile{Name: "login-hangs", ExpectStatus: "error", Expect: []string{"timeout"}, Auth: true, HangAt: "login"})
+	add(&Profile{Name: "check-hangs", ExpectStatus: "error", Expect: []string{"timeout"}, Auth: true, HangAt: "dns.resolve"})
 	add(&Profile{Name: "hpux", ExpectStatus: "error", Expect: []string{"unsupported-os"}, Auth: true, OS: "HP-UX"})
 	add(&Profile{Name: "bad-auth", ExpectStatus: "error", Expect: []string{"auth-failed"}})
 	add(&Profile{Name: "tarpit", ExpectStatus: "error", Expect: []string{"timeout"}, Listen: listenTarpit})

@@ -249,6 +249,13 @@ password required pam_unix.so
 // AgentStopped: installed, process not running.
 func AgentStopped(_ *Host, b *HostBuild) { b.Agent = false }
 
+// LoginShellHangs: root's ~/.bashrc waits forever, so every SSH command
+// there stalls before it starts (sshd runs commands through the login
+// shell, and bash reads ~/.bashrc when sshd starts it).
+func LoginShellHangs(_ *Host, b *HostBuild) {
+	b.Init = append(b.Init, "echo 'read wo_never </dev/tty 2>/dev/null || sleep 3600' > /root/.bashrc")
+}
+
 // AgentMissing: nothing of the agent on the host.
 func AgentMissing(_ *Host, b *HostBuild) { b.Install, b.Agent = false, false }
 

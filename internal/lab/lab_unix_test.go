@@ -53,6 +53,7 @@ func TestLabCauses(t *testing.T) {
 		{host: h("sol10-dns-down", sol10("online", "10.0.0-3761"), DNSServerDown), status: result.Diagnosed, want: []string{"dns-unresolvable"}},
 		{host: h("sol10-clock-tls", sol10("online", "10.0.0-3761"), ClockAhead, TLSErrorsInLog), status: result.Diagnosed, want: []string{"clock-skew", "tls-failure"}},
 		{host: h("sol10-pam-only", sol10("online", "10.0.0-3761"), PasswordUser("opsk", kbdPassword)), status: result.Healthy, user: "opsk", extra: "password_env: LAB_KBD_PASSWORD"},
+		{host: h("sol10-svcs-wedged", FakeSolaris(Solaris{Release: "5.10", SMF: "online", Version: "10.0.0-3761", NoDateEpoch: true, SMFWedged: true})), status: result.Healthy},
 		{host: h("sol10-rule-update", sol10("online", "10.0.0-3761"), RuleUpdateStuck), status: result.Diagnosed, want: []string{"rule-update-in-progress"}},
 		{host: h("aix-healthy", FakeAIX(AIX{SRC: "active", Version: v20})), status: result.Healthy},
 		{host: h("aix-inoperative", FakeAIX(AIX{SRC: "inoperative", Version: v20})), status: result.Diagnosed, want: []string{"agent-not-running"}},
@@ -68,6 +69,7 @@ func TestLabCauses(t *testing.T) {
 		{host: &Host{Name: "pmtu-twin", Router: &Router{MTU: 512}}, status: result.Healthy},
 		{host: &Host{Name: "sol11-pmtu", Setup: []Fault{sol11("online", v20, v20)}, Router: &Router{MTU: 512, BlockFragNeeded: true}}, status: result.Diagnosed, want: []string{"pmtu-blackhole"}},
 		{host: &Host{Name: "aix-pmtu-twin", Setup: []Fault{FakeAIX(AIX{SRC: "active", Version: v20})}, Router: &Router{MTU: 512}}, status: result.Healthy},
+		{host: h("login-hangs", LoginShellHangs), status: result.Error, want: []string{"timeout"}, extra: "timeout: 6s"},
 		{host: manager, status: result.Diagnosed, want: []string{"resource-pressure"}, extra: "role: manager"},
 		// emulated Windows hosts (WS-Management over NTLM) in the same run
 		{host: win("win-healthy", "healthy", ""), status: result.Healthy, extra: winrm},
@@ -134,6 +136,12 @@ func TestLabCauses(t *testing.T) {
 	}
 	if c := firstCause(byName["sol11-upgrade-trap"]); c == nil || c.Confidence != result.Confirmed || !strings.Contains(c.Evidence, "9.0.0-5000") {
 		t.Errorf("sol11-upgrade-trap: want confirmed from the package history: %+v", c)
+	}
+	if hs := byName["sol10-svcs-wedged"]; hs == nil || !strings.Contains(checkSummary(hs), "svcs did not answer") {
+		t.Errorf("sol10-svcs-wedged: the watchdog should have cut svcs short and said so: %s", checkSummary(hs))
+	}
+	if hs := byName["login-hangs"]; hs == nil || hs.Error == nil || !strings.Contains(hs.Error.Message, "never started") {
+		t.Errorf("login-hangs: want a timeout saying the script never started: %+v", hs)
 	}
 	if hs := byName["aix-dns-and-port"]; hs != nil && len(hs.Causes) > 1 && !strings.Contains(hs.Causes[1].Evidence, "bastion's address") {
 		t.Errorf("aix-dns-and-port: the port test should name the address it used: %+v", hs.Causes[1])

@@ -32,6 +32,8 @@ type Solaris struct {
 	NoDateEpoch bool
 	// Profiles in /etc/user_attr for pfexec: user -> profile.
 	Profiles map[string]string
+	// SMFWedged: svcs never answers, as when svc.configd is stuck.
+	SMFWedged bool
 }
 
 // AIX describes a fake AIX host.
@@ -57,8 +59,19 @@ func FakeSolaris(s Solaris) Fault {
 			b.Install, b.Agent = false, false
 		}
 		b.Init = append(b.Init, "rm -f /etc/init.d/ds_agent") // SMF, not init.d
-		svcsState := s.SMF
-		shim(b, "svcs", svcsShim(svcsState))
+		svcs := svcsShim(s.SMF)
+		if s.SMFWedged {
+			// one process that never returns, like svcs waiting on a
+			// wedged svc.configd
+			svcs = "#!/bin/sh\nexec sleep 3600\n"
+		}
+		shim(b, "svcs", svcs)
+		if s.Release == "5.10" {
+			// Solaris 10 has no timeout(1): the playbook's own watchdog
+			// must bound its commands (a character device is not a
+			// command to sh's PATH search)
+			b.Init = append(b.Init, "if [ -e /usr/bin/timeout ]; then mount --bind /dev/null /usr/bin/timeout; fi")
+		}
 		shim(b, "pkginfo", pkginfoShim(s.Version, s.Release))
 		if s.Release == "5.11" {
 			shim(b, "pkg", pkgShim(s.Version, s.History))

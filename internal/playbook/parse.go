@@ -32,6 +32,7 @@ type Raw struct {
 	Playbook    string // which playbook ran
 	Unsupported bool   // uname -s matched no playbook
 	Done        bool   // the script ran to its end
+	Running     string // the check that began and never ended, if any
 	Sections    map[string]*Section
 }
 
@@ -74,11 +75,15 @@ func Split(stdout []byte, nonce string) *Raw {
 		case "begin":
 			cur = &Section{}
 			raw.Sections[arg] = cur
+			raw.Running = arg
 		case "end":
 			id, code, _ := strings.Cut(arg, ":")
 			if s := raw.Sections[id]; s != nil {
 				s.Complete = true
 				s.Exit, _ = strconv.Atoi(code)
+			}
+			if id == raw.Running {
+				raw.Running = ""
 			}
 			cur = nil
 		}

@@ -199,6 +199,9 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	}
 	resp, err := runner.Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
 	if err != nil {
+		if resp != nil && transport.KindOf(err) == result.Timeout && h.OS != "windows" {
+			err = s.partial(res, sc.Nonce, resp, err)
+		}
 		s.fail(res, err)
 		return
 	}
@@ -266,6 +269,34 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	} else {
 		res.Status = result.Healthy
 	}
+}
+
+// partial keeps what a host that ran out of time did report — the checks
+// that finished — and says where it stopped, which is what an operator
+// needs to find the stall: a login shell that never started the script
+// (a startup file waiting on input or a lock, a hung NFS home) looks
+// nothing like one check hanging on a dead DNS server.
+func (s *scanner) partial(res *result.Host, nonce string, resp *transport.Response, err error) error {
+	raw := playbook.Split(resp.Stdout, nonce)
+	pb := s.opt.Playbooks.ForOS(raw.Playbook)
+	if raw.OS == "" || pb == nil {
+		return transport.Errorf(result.Timeout, err, "%v: the check script never started — the login shell printed nothing of it; "+
+			"a shell startup file (~/.bashrc, ~/.profile, /etc/profile) waiting on input or a lock, or a hung home directory, "+
+			"stalls every SSH command there: try `ssh HOST true`", err)
+	}
+	_, res.Checks = pb.Evaluate(raw)
+	res.OS = pb.OS
+	finished := 0
+	for _, c := range res.Checks {
+		if c.Result != result.CheckError {
+			finished++
+		}
+	}
+	if raw.Running == "" {
+		return transport.Errorf(result.Timeout, err, "%v (%d of %d checks finished)", err, finished, len(res.Checks))
+	}
+	return transport.Errorf(result.Timeout, err, "%v: check %s never finished (%d of %d checks finished)",
+		err, textsafe.Line(raw.Running, 60), finished, len(res.Checks))
 }
 
 // agentPort tests h's agent port from the manager's side when a manager

@@ -5,6 +5,7 @@ package inventory
 
 import (
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"time"
@@ -62,6 +63,9 @@ type Host struct {
 	KrbRealm  string `json:"kerberos_realm,omitempty"`
 	KrbKeytab string `json:"kerberos_keytab,omitempty"`
 	KrbCCache string `json:"kerberos_ccache,omitempty"`
+	// KrbHostname is the name in the host's SPN (HTTP/name) when the
+	// address is not it — an IP address, or an alias without an SPN.
+	KrbHostname string `json:"kerberos_hostname,omitempty"`
 
 	Timeout time.Duration `json:"timeout,omitempty"` // overrides --timeout for this host
 
@@ -253,6 +257,11 @@ func (h *Host) apply(key string, v varValue, file string) error {
 		h.KrbKeytab = val
 	case "kerberos_ccache":
 		h.KrbCCache = strings.TrimPrefix(val, "FILE:")
+	case "kerberos_hostname":
+		if checkAddress(val) != nil || net.ParseIP(strings.Trim(val, "[]")) != nil {
+			return bad("the host's DNS name as registered in its SPN, like web01.corp.example.com")
+		}
+		h.KrbHostname = val
 	case "insecure_skip_verify":
 		b, ok := parseBool(val)
 		if !ok {
@@ -279,38 +288,39 @@ func (h *Host) apply(key string, v varValue, file string) error {
 var ownKeys = []string{"address", "port", "user", "transport", "os", "role", "key_file",
 	"password_env", "password_file", "become", "become_method", "proxy_jump", "ssh_legacy",
 	"winrm_transport", "winrm_scheme", "ca_file", "insecure_skip_verify", "timeout",
-	"kerberos_realm", "kerberos_keytab", "kerberos_ccache"}
+	"kerberos_realm", "kerberos_keytab", "kerberos_ccache", "kerberos_hostname"}
 
 // ansibleKeys maps Ansible connection variables to whyoffline settings.
 var ansibleKeys = map[string]string{
-	"ansible_host":                         "address",
-	"ansible_ssh_host":                     "address",
-	"ansible_port":                         "port",
-	"ansible_ssh_port":                     "port",
-	"ansible_user":                         "user",
-	"ansible_ssh_user":                     "user",
-	"ansible_ssh_private_key_file":         "key_file",
-	"ansible_private_key_file":             "key_file",
-	"ansible_connection":                   "transport",
-	"ansible_winrm_transport":              "winrm_transport",
-	"ansible_winrm_scheme":                 "winrm_scheme",
-	"ansible_winrm_ca_trust_path":          "ca_file",
-	"ansible_winrm_realm":                  "kerberos_realm",
-	"whyoffline_kerberos_keytab":           "kerberos_keytab",
-	"whyoffline_kerberos_ccache":           "kerberos_ccache",
-	"ansible_become":                       "become",
-	"ansible_become_method":                "become_method",
-	"ansible_password":                     "password",
-	"ansible_ssh_pass":                     "password",
-	"ansible_winrm_password":               "password",
-	"whyoffline_role":                      "role",
-	"whyoffline_os":                        "os",
-	"whyoffline_ssh_legacy":                "ssh_legacy",
-	"whyoffline_password_env":              "password_env",
-	"whyoffline_timeout":                   "timeout",
-	"ansible_winrm_server_cert_validation": "insecure_skip_verify",
-	"ansible_ssh_common_args":              "proxy_jump",
-	"ansible_ssh_extra_args":               "proxy_jump",
+	"ansible_host":                             "address",
+	"ansible_ssh_host":                         "address",
+	"ansible_port":                             "port",
+	"ansible_ssh_port":                         "port",
+	"ansible_user":                             "user",
+	"ansible_ssh_user":                         "user",
+	"ansible_ssh_private_key_file":             "key_file",
+	"ansible_private_key_file":                 "key_file",
+	"ansible_connection":                       "transport",
+	"ansible_winrm_transport":                  "winrm_transport",
+	"ansible_winrm_scheme":                     "winrm_scheme",
+	"ansible_winrm_ca_trust_path":              "ca_file",
+	"ansible_winrm_realm":                      "kerberos_realm",
+	"whyoffline_kerberos_keytab":               "kerberos_keytab",
+	"whyoffline_kerberos_ccache":               "kerberos_ccache",
+	"ansible_winrm_kerberos_hostname_override": "kerberos_hostname",
+	"ansible_become":                           "become",
+	"ansible_become_method":                    "become_method",
+	"ansible_password":                         "password",
+	"ansible_ssh_pass":                         "password",
+	"ansible_winrm_password":                   "password",
+	"whyoffline_role":                          "role",
+	"whyoffline_os":                            "os",
+	"whyoffline_ssh_legacy":                    "ssh_legacy",
+	"whyoffline_password_env":                  "password_env",
+	"whyoffline_timeout":                       "timeout",
+	"ansible_winrm_server_cert_validation":     "insecure_skip_verify",
+	"ansible_ssh_common_args":                  "proxy_jump",
+	"ansible_ssh_extra_args":                   "proxy_jump",
 }
 
 // applyAnsible applies Ansible variables; ones whyoffline has no use for

@@ -40,6 +40,7 @@ db1 ansible_host=10.0.1.1 ansible_become=yes ansible_password="s3cret word"
 
 [win]
 win1 ansible_connection=winrm ansible_winrm_transport=ntlm ansible_winrm_scheme=https
+win2 ansible_host=10.0.2.2 ansible_connection=winrm ansible_winrm_transport=kerberos ansible_winrm_realm=corp.example.com ansible_winrm_kerberos_hostname_override=win2.corp.example.com
 
 [prod:children]
 web
@@ -58,8 +59,8 @@ whyoffline_role=member
 		t.Fatal(err)
 	}
 	h := byName(inv)
-	if len(inv.Hosts) != 7 {
-		t.Fatalf("got %d hosts, want 7: %v", len(inv.Hosts), h)
+	if len(inv.Hosts) != 8 {
+		t.Fatalf("got %d hosts, want 8: %v", len(inv.Hosts), h)
 	}
 	cases := []struct {
 		name, addr, user string
@@ -91,6 +92,9 @@ whyoffline_role=member
 	w := h["win1"]
 	if w.Transport != WinRM || w.OS != "windows" || w.EffectivePort() != 5986 || w.WinRMTransport != "ntlm" {
 		t.Errorf("win1 = %+v", w)
+	}
+	if w := h["win2"]; w.WinRMTransport != "kerberos" || w.KrbRealm != "CORP.EXAMPLE.COM" || w.KrbHostname != "win2.corp.example.com" || w.Address != "10.0.2.2" {
+		t.Errorf("win2 = %+v", w)
 	}
 	if h["web01.example.com"].Role != "member" {
 		t.Errorf("all:vars whyoffline_role not applied")
@@ -212,6 +216,7 @@ func TestBadInventoriesNameFileAndLine(t *testing.T) {
 		{"unknown child", "f.yaml", "groups:\n  a:\n    children: [b]\n", "not defined", 2},
 		{"bad os", "f.yaml", "hosts:\n  h: {os: plan9}\n", "an OS whyoffline knows", 2},
 		{"become su", "hosts", "h ansible_become_method=su\n", "sudo -n or pfexec", 1},
+		{"spn is an ip", "f.yaml", "hosts:\n  w: {transport: winrm, kerberos_hostname: 10.0.0.5}\n", "DNS name", 2},
 		{"cycle", "hosts", "[a:children]\nb\n[b:children]\na\n[a]\nh\n", "own ancestor", 0},
 	}
 	for _, c := range cases {

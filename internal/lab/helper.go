@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/keytab"
+
 	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
 )
 
@@ -31,10 +33,19 @@ const HelperEnv = "WHYOFFLINE_LAB_HELPER"
 // manager's heartbeat listener (a TLS server with a self-signed
 // certificate), "tarpit ADDR" accepts TCP and never says a word.
 func RunHelper(args []string) {
-	if len(args) == 4 && args[0] == "wsman" {
-		// an emulated Windows host: wsman ADDR PROFILE BEHAVIOUR
-		srv, err := wsmantest.Start(args[1], wsmantest.Config{Auth: "ntlm", User: WinUser, Password: WinPassword,
-			Profile: args[2], Behaviour: strings.TrimPrefix(args[3], "-"), ManagerAddr: ManagerIP})
+	if (len(args) == 4 || len(args) == 6) && args[0] == "wsman" {
+		// an emulated Windows host: wsman ADDR PROFILE BEHAVIOUR [KEYTAB SPN]
+		cfg := wsmantest.Config{Auth: "ntlm", User: WinUser, Password: WinPassword,
+			Profile: args[2], Behaviour: strings.TrimPrefix(args[3], "-"), ManagerAddr: ManagerIP}
+		if len(args) == 6 {
+			kt, err := keytab.Load(args[4])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "lab helper:", err)
+				os.Exit(1)
+			}
+			cfg.Auth, cfg.Keytab, cfg.SPN, cfg.User, cfg.Realm = "kerberos", kt, args[5], KrbUser, Realm
+		}
+		srv, err := wsmantest.Start(args[1], cfg)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lab helper:", err)
 			os.Exit(1)

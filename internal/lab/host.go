@@ -59,7 +59,12 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 	}
 	if h.Windows != nil {
 		args := append([]string{"ip", "netns", "exec", h.ns}, l.helper...)
-		return l.spawn(ctx, append(args, "wsman", h.IP+":5985", h.Windows.Profile, "-"+h.Windows.Behaviour)...)
+		args = append(args, "wsman", h.IP+":5985", h.Windows.Profile, "-"+h.Windows.Behaviour)
+		if h.Windows.Kerberos {
+			name := KerberosName(h)
+			args = append(args, l.KDC.ServiceKeytab(name), "HTTP/"+name)
+		}
+		return l.spawn(ctx, args...)
 	}
 	if h.Tarpit {
 		args := append([]string{"ip", "netns", "exec", h.ns}, l.helper...)

@@ -41,6 +41,7 @@ var Tools = map[string]string{
 	"dnsmasq": "dnsmasq-base", "sudo": "sudo", "openssl": "openssl", "getent": "libc-bin",
 	"ps": "procps", "ss": "iproute2", "bash": "bash", "timeout": "coreutils",
 	"traceroute": "traceroute", "perl": "perl-base", "pidof": "procps",
+	"krb5kdc": "krb5-kdc", "kdb5_util": "krb5-kdc", "kadmin.local": "krb5-admin-server", "kinit": "krb5-user",
 }
 
 // FakeTimeLib is libfaketime's preload library (Debian package faketime).
@@ -131,6 +132,9 @@ type Lab struct {
 	// in the manager's own namespace, at ManagerIP: the "role: manager"
 	// host that probes agents from the manager's side.
 	ManagerHost *Host
+
+	// KDC is the realm's KDC, started when a Windows host takes Kerberos.
+	KDC *KDC
 
 	routers  []string // router namespaces
 	mu       sync.Mutex
@@ -234,6 +238,19 @@ func (l *Lab) start(ctx context.Context) error {
 	if err := l.startManager(ctx); err != nil {
 		return err
 	}
+	var krbNames []string
+	stale := map[string]bool{}
+	for _, h := range l.Hosts {
+		if h.Windows != nil && h.Windows.Kerberos {
+			krbNames = append(krbNames, KerberosName(h))
+			stale[KerberosName(h)] = h.Windows.StaleServiceKey
+		}
+	}
+	if len(krbNames) > 0 {
+		if err := l.startKDC(ctx, krbNames, stale); err != nil {
+			return fmt.Errorf("kdc: %w", err)
+		}
+	}
 	all := l.Hosts
 	if m := l.ManagerHost; m != nil {
 		m.ns, m.IP = l.manager, ManagerIP
@@ -278,6 +295,12 @@ func (l *Lab) start(ctx context.Context) error {
 type Windows struct {
 	Profile   string // wsmantest profile (healthy, service-stopped, ...)
 	Behaviour string // "", stall, malformed, endless
+	// Kerberos: the host takes Kerberos (Negotiate) instead of NTLM, as
+	// HTTP/<name>.lab.test, with a keytab from the lab's KDC.
+	Kerberos bool
+	// StaleServiceKey: the host's keytab predates a key change at the
+	// KDC, so it cannot read the tickets the KDC issues for it.
+	StaleServiceKey bool
 }
 
 // Router puts a host behind a router namespace of its own. The router's
@@ -432,7 +455,12 @@ func (l *Lab) BastionCommand(ctx context.Context, argv ...string) *exec.Cmd {
 	resolv := filepath.Join(l.Dir, "bastion-resolv.conf")
 	hosts := filepath.Join(l.Dir, "bastion-hosts")
 	_ = os.WriteFile(resolv, []byte("nameserver "+ManagerIP+"\noptions timeout:2 attempts:1\n"), 0o644)
-	_ = os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644)
+	// the hosts by name, as a bastion's DNS would know them
+	names := "127.0.0.1 localhost\n"
+	for _, h := range l.Hosts {
+		names += h.IP + " " + h.Name + ".lab.test\n"
+	}
+	_ = os.WriteFile(hosts, []byte(names), 0o644)
 	script := `mount --bind "$1" /etc/resolv.conf && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"`
 	args := append([]string{"netns", "exec", l.Bastion, "unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", resolv, hosts}, argv...)
 	return exec.CommandContext(ctx, "ip", args...)

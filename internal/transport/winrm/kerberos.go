@@ -26,7 +26,44 @@ type krbSettings struct {
 func (k *krbSettings) sign(req *http.Request) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return spnego.SetSPNEGOHeader(k.client, req, k.spn)
+	if err := spnego.SetSPNEGOHeader(k.client, req, k.spn); err != nil {
+		return &krbError{spn: k.spn, err: err}
+	}
+	return nil
+}
+
+// krbError is a failure to get a ticket for the host from the KDC: a
+// wrong key or password, an unknown principal or SPN, no KDC reachable.
+type krbError struct {
+	spn string
+	err error
+}
+
+// Error is the KDC's own error when there is one: gokrb5 wraps it in
+// several layers of context that only push it out of sight.
+func (e *krbError) Error() string {
+	msg := e.err.Error()
+	if i := strings.Index(msg, "KRB Error: "); i >= 0 {
+		return msg[i:]
+	}
+	return msg
+}
+func (e *krbError) Unwrap() error { return e.err }
+
+// hint says what to do about the KDC's most common refusals.
+func (e *krbError) hint() string {
+	msg := e.err.Error()
+	switch {
+	case strings.Contains(msg, "KDC_ERR_S_PRINCIPAL_UNKNOWN"):
+		return "; the KDC knows no service " + e.spn + ": address the host by the DNS name its SPN is registered under (setspn -L HOST), or set kerberos_hostname"
+	case strings.Contains(msg, "KDC_ERR_PREAUTH_FAILED"), strings.Contains(msg, "KDC_ERR_C_PRINCIPAL_UNKNOWN"):
+		return "; the user's password or keytab is wrong or stale (re-export the keytab after a password change)"
+	case strings.Contains(msg, "KRB_AP_ERR_SKEW"), strings.Contains(msg, "KDC_ERR_SKEW"):
+		return "; the bastion's clock is off from the KDC's: Kerberos allows 5 minutes"
+	case strings.Contains(msg, "networking"), strings.Contains(msg, "connection"), strings.Contains(msg, "kdc"):
+		return "; check the [realms] kdc entries in krb5.conf and that the bastion reaches the KDC on port 88"
+	}
+	return ""
 }
 
 // kerberos builds the Kerberos settings for h: a keytab, a credential
@@ -48,7 +85,12 @@ func (c *Client) kerberos(h *inventory.Host, s *settings) (*krbSettings, error) 
 	if realm == "" {
 		realm = cfg.LibDefaults.DefaultRealm
 	}
+	// the SPN Windows registers for WinRM is HTTP/<DNS name>: an address
+	// that is an IP or an alias needs kerberos_hostname
 	spn := "HTTP/" + h.Address
+	if h.KrbHostname != "" {
+		spn = "HTTP/" + h.KrbHostname
+	}
 	key := user + "@" + realm + "|" + h.KrbKeytab + "|" + h.KrbCCache
 	c.krbMu.Lock()
 	defer c.krbMu.Unlock()

@@ -245,6 +245,7 @@ func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Reque
 // classify turns an error into the contract's kinds.
 func (c *Client) classify(ctx context.Context, h *inventory.Host, s *settings, err error) error {
 	var ae *authError
+	var ke *krbError
 	var certErr *tls.CertificateVerificationError
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
@@ -255,10 +256,18 @@ func (c *Client) classify(ctx context.Context, h *inventory.Host, s *settings, e
 		return transport.Errorf(result.Interrupted, err, "scan interrupted while talking to %s", h.Name)
 	case ctx.Err() != nil:
 		return transport.Errorf(result.Timeout, err, "%s did not finish within its deadline (WinRM over %s)", h.Name, s.url)
+	case errors.As(err, &ke):
+		return transport.Errorf(result.AuthFailed, err, "%s: no Kerberos ticket for %s as %s: %s%s", h.Name, ke.spn, s.user, textsafe.Line(err.Error(), 200), ke.hint())
 	case errors.As(err, &ae):
 		hint := ""
-		if s.auth == "ntlm" && !s.https {
+		switch {
+		case s.auth == "ntlm" && !s.https:
 			hint = "; a server that refuses unencrypted NTLM over HTTP (AllowUnencrypted=false) also answers 401: try winrm_scheme https"
+		case s.auth == "kerberos":
+			hint = fmt.Sprintf("; the host did not accept the ticket for %s: check its SPN and keytab (setspn -L) and its clock", s.krb.spn)
+			if !s.https {
+				hint += "; a server that refuses unencrypted WinRM over HTTP (AllowUnencrypted=false) also answers 401: try winrm_scheme https"
+			}
 		}
 		return transport.Errorf(result.AuthFailed, err, "%s refused the %s credentials of %s (HTTP %d)%s", h.Name, s.auth, s.user, ae.status, hint)
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid):
@@ -346,7 +355,7 @@ func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error
 		req.SetBasicAuth(t.s.user, t.s.password) // ntlm: the Negotiator turns it into NTLM
 	case "kerberos":
 		if err := t.s.krb.sign(req); err != nil {
-			return "", &authError{status: 0}
+			return "", err
 		}
 	}
 	resp, err := t.client.Do(req)

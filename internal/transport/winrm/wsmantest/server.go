@@ -1,8 +1,9 @@
 // Package wsmantest is a WS-Management (WinRM) server for tests: real HTTP
 // or HTTPS, the real SOAP envelopes of the Windows remote shell (Create,
-// Command, Send, Receive, Signal, Delete), and real Basic and NTLMv2
-// authentication (an NTLM challenge the client must answer with the right
-// password hash). Windows cannot run here, so instead of executing the
+// Command, Send, Receive, Signal, Delete), and real Basic, NTLMv2 and
+// Kerberos authentication (an NTLM challenge the client must answer with
+// the right password hash; a Kerberos ticket from a real KDC, checked
+// with the host's service keytab). Windows cannot run here, so instead of executing the
 // PowerShell it receives, it reads the script's nonce and check IDs and
 // answers the way a Windows host in a given fault profile would. It is
 // test infrastructure: nothing in the whyoffline binary imports it.
@@ -25,11 +26,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jcmturner/gokrb5/v8/keytab"
 )
 
 // Config is one emulated Windows host.
 type Config struct {
-	// Auth: "ntlm" (Negotiate/NTLM), "basic", or "both".
+	// Auth: "ntlm" (Negotiate/NTLM), "basic", "both" (NTLM and Basic) or
+	// "kerberos" (Negotiate/Kerberos: Keytab and SPN required).
 	Auth     string
 	User     string // DOMAIN\user or user
 	Password string
@@ -47,6 +51,11 @@ type Config struct {
 	// default it asks this machine's resolver, as a host on the same
 	// network as the bastion would.
 	ManagerAddr string
+	// Kerberos: the service keytab, the SPN this host answers as
+	// (HTTP/name) and the client's realm (User is its principal name).
+	Keytab *keytab.Keytab
+	SPN    string
+	Realm  string
 }
 
 // Server is a running emulated host.
@@ -180,9 +189,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 	auth := r.Header.Get("Authorization")
 	allowBasic := s.cfg.Auth == "basic" || s.cfg.Auth == "both"
 	allowNTLM := s.cfg.Auth == "ntlm" || s.cfg.Auth == "both"
+	allowKerberos := s.cfg.Auth == "kerberos" && s.cfg.Keytab != nil
 	cs, _ := r.Context().Value(connKey{}).(*connState)
 	challenge := func() {
-		if allowNTLM {
+		if allowNTLM || allowKerberos {
 			w.Header().Add("WWW-Authenticate", "Negotiate")
 		}
 		if allowBasic {
@@ -196,6 +206,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		s.mu.Unlock()
 	}
 	switch {
+	case strings.HasPrefix(auth, "Negotiate ") && allowKerberos:
+		token, err := base64.StdEncoding.DecodeString(strings.TrimSpace(strings.TrimPrefix(auth, "Negotiate ")))
+		if err != nil {
+			challenge()
+			return false
+		}
+		return s.kerberos(w, r, token)
 	case strings.HasPrefix(auth, "Basic ") && allowBasic:
 		u, p, ok := r.BasicAuth()
 		if ok && s.userMatches(u, "") && p == s.cfg.Password {

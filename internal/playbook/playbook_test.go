@@ -34,11 +34,7 @@ func TestLinuxScriptRunsUnderRealShells(t *testing.T) {
 			if _, err := exec.LookPath(shell); err != nil {
 				continue
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			cmd := exec.CommandContext(ctx, shell, "-s")
-			cmd.Stdin = strings.NewReader(string(script.Body))
-			out, err := cmd.Output()
-			cancel()
+			out, err := runShell(shell, string(script.Body), 60*time.Second)
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", shell, err, out)
 			}
@@ -80,11 +76,7 @@ func TestUnixPlaybooksParseUnderRealShells(t *testing.T) {
 			if _, err := exec.LookPath(shell); err != nil {
 				continue
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			cmd := exec.CommandContext(ctx, shell, "-s")
-			cmd.Stdin = strings.NewReader(string(script.Body))
-			out, _ := cmd.Output()
-			cancel()
+			out, _ := runShell(shell, string(script.Body), 90*time.Second)
 			raw := Split(out, params.Nonce)
 			// os: given, so the case statement has only this playbook and
 			// this Linux machine falls through to "unsupported" — unless
@@ -94,11 +86,7 @@ func TestUnixPlaybooksParseUnderRealShells(t *testing.T) {
 			}
 			// run the same body with the OS name swapped in for Linux
 			body := strings.Replace(string(script.Body), "'"+set.ForOS(os).Uname+"')", "'Linux')", 1)
-			ctx, cancel = context.WithTimeout(context.Background(), 90*time.Second)
-			cmd = exec.CommandContext(ctx, shell, "-s")
-			cmd.Stdin = strings.NewReader(body)
-			out, err = cmd.Output()
-			cancel()
+			out, err = runShell(shell, body, 90*time.Second)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", os, shell, err)
 			}
@@ -170,4 +158,13 @@ func TestSplitCutShort(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runShell runs a script on a real shell's standard input, bounded.
+func runShell(shell, script string, limit time.Duration) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, shell, "-s")
+	cmd.Stdin = strings.NewReader(script)
+	return cmd.Output()
 }

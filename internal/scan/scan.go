@@ -279,10 +279,13 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 func (s *scanner) partial(res *result.Host, nonce string, resp *transport.Response, err error) error {
 	raw := playbook.Split(resp.Stdout, nonce)
 	pb := s.opt.Playbooks.ForOS(raw.Playbook)
-	if raw.OS == "" || pb == nil {
+	if raw.OS == "" {
 		return transport.Errorf(result.Timeout, err, "%v: the check script never started — the login shell printed nothing of it; "+
 			"a shell startup file (~/.bashrc, ~/.profile, /etc/profile) waiting on input or a lock, or a hung home directory, "+
 			"stalls every SSH command there: try `ssh HOST true`", err)
+	}
+	if pb == nil {
+		return err
 	}
 	_, res.Checks = pb.Evaluate(raw)
 	res.OS = pb.OS

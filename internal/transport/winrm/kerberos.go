@@ -60,7 +60,7 @@ func (e *krbError) hint() string {
 		return "; the user's password or keytab is wrong or stale (re-export the keytab after a password change)"
 	case strings.Contains(msg, "KRB_AP_ERR_SKEW"), strings.Contains(msg, "KDC_ERR_SKEW"):
 		return "; the bastion's clock is off from the KDC's: Kerberos allows 5 minutes"
-	case strings.Contains(msg, "networking"), strings.Contains(msg, "connection"), strings.Contains(msg, "kdc"):
+	case strings.Contains(msg, "Networking_Error"), strings.Contains(msg, "failed to communicate with KDC"):
 		return "; check the [realms] kdc entries in krb5.conf and that the bastion reaches the KDC on port 88"
 	}
 	return ""

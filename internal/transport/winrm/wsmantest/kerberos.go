@@ -19,7 +19,7 @@ const ctxCredentials = "github.com/jcmturner/gokrb5/v8/ctxCredentials"
 // the service keytab, the way a domain-joined Windows host's HTTP.sys
 // does: the ticket must be for this host's SPN, decrypt with its key, be
 // fresh, and name the expected user.
-func (s *Server) kerberos(w http.ResponseWriter, r *http.Request, token []byte) bool {
+func (s *Server) kerberos(w http.ResponseWriter, token []byte) bool {
 	var st spnego.SPNEGOToken
 	if err := st.Unmarshal(token); err != nil {
 		s.count("kerberos-malformed")

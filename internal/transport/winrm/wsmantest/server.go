@@ -155,9 +155,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	action := env.Header.Action
 	short := action[strings.LastIndex(action, "/")+1:]
-	s.mu.Lock()
-	s.Requests[short]++
-	s.mu.Unlock()
+	s.count(short)
 	if env.Header.MessageID == "" || env.Header.ResourceURI != shellURI {
 		s.fault(w, env.Header.MessageID, "InvalidHeader", "MessageID and the cmd shell ResourceURI are required")
 		return
@@ -201,9 +199,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		w.WriteHeader(http.StatusUnauthorized)
 	}
 	if strings.HasPrefix(auth, "Basic ") {
-		s.mu.Lock()
-		s.Requests["basic-auth"]++
-		s.mu.Unlock()
+		s.count("basic-auth")
 	}
 	switch {
 	case strings.HasPrefix(auth, "Negotiate ") && allowKerberos:
@@ -212,7 +208,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 			challenge()
 			return false
 		}
-		return s.kerberos(w, r, token)
+		return s.kerberos(w, token)
 	case strings.HasPrefix(auth, "Basic ") && allowBasic:
 		u, p, ok := r.BasicAuth()
 		if ok && s.userMatches(u, "") && p == s.cfg.Password {

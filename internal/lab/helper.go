@@ -33,25 +33,8 @@ const HelperEnv = "WHYOFFLINE_LAB_HELPER"
 // manager's heartbeat listener (a TLS server with a self-signed
 // certificate), "tarpit ADDR" accepts TCP and never says a word.
 func RunHelper(args []string) {
-	if (len(args) == 4 || len(args) == 6) && args[0] == "wsman" {
-		// an emulated Windows host: wsman ADDR PROFILE BEHAVIOUR [KEYTAB SPN]
-		cfg := wsmantest.Config{Auth: "ntlm", User: WinUser, Password: WinPassword,
-			Profile: args[2], Behaviour: strings.TrimPrefix(args[3], "-"), ManagerAddr: ManagerIP}
-		if len(args) == 6 {
-			kt, err := keytab.Load(args[4])
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "lab helper:", err)
-				os.Exit(1)
-			}
-			cfg.Auth, cfg.Keytab, cfg.SPN, cfg.User, cfg.Realm = "kerberos", kt, args[5], KrbUser, Realm
-		}
-		srv, err := wsmantest.Start(args[1], cfg)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "lab helper:", err)
-			os.Exit(1)
-		}
-		defer srv.Close()
-		select {}
+	if len(args) > 0 && args[0] == "wsman" {
+		runWSMan(args[1:])
 	}
 	if len(args) != 2 {
 		fmt.Fprintln(os.Stderr, "lab helper: want MODE ADDR")
@@ -104,6 +87,52 @@ func RunHelper(args []string) {
 	}
 	fmt.Fprintln(os.Stderr, "lab helper: unknown mode", args[0])
 	os.Exit(2)
+}
+
+// runWSMan serves an emulated Windows host; args are key=value: addr,
+// profile, behaviour; keytab and spn (Kerberos instead of NTLM); tls
+// (valid: a certificate for name and the address's IP; wrong-name: for
+// another name) with ca, the file the issuing CA is written to.
+func runWSMan(args []string) {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "lab helper:", err)
+		os.Exit(1)
+	}
+	kv := map[string]string{}
+	for _, a := range args {
+		k, v, _ := strings.Cut(a, "=")
+		kv[k] = v
+	}
+	cfg := wsmantest.Config{Auth: "ntlm", User: WinUser, Password: WinPassword,
+		Profile: kv["profile"], Behaviour: kv["behaviour"], ManagerAddr: ManagerIP}
+	if kv["keytab"] != "" {
+		kt, err := keytab.Load(kv["keytab"])
+		if err != nil {
+			fail(err)
+		}
+		cfg.Auth, cfg.Keytab, cfg.SPN, cfg.User, cfg.Realm = "kerberos", kt, kv["spn"], KrbUser, Realm
+	}
+	if mode := kv["tls"]; mode != "" {
+		host, _, _ := net.SplitHostPort(kv["addr"])
+		names, ips := []string{kv["name"]}, []net.IP{net.ParseIP(host)}
+		if mode == "wrong-name" {
+			names, ips = []string{"some-other-host.lab.test"}, nil
+		}
+		pki, err := wsmantest.NewPKI(names, ips)
+		if err != nil {
+			fail(err)
+		}
+		if err := os.WriteFile(kv["ca"], pki.CAPEM, 0o644); err != nil {
+			fail(err)
+		}
+		cfg.TLS = pki.TLS()
+	}
+	srv, err := wsmantest.Start(kv["addr"], cfg)
+	if err != nil {
+		fail(err)
+	}
+	defer srv.Close()
+	select {}
 }
 
 func selfSigned() tls.Certificate {

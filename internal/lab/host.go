@@ -59,10 +59,14 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 	}
 	if h.Windows != nil {
 		args := append([]string{"ip", "netns", "exec", h.ns}, l.helper...)
-		args = append(args, "wsman", h.IP+":5985", h.Windows.Profile, "-"+h.Windows.Behaviour)
+		args = append(args, "wsman", "addr="+h.IP+":"+h.Windows.Port(), "name="+KerberosName(h),
+			"profile="+h.Windows.Profile, "behaviour="+h.Windows.Behaviour)
 		if h.Windows.Kerberos {
 			name := KerberosName(h)
-			args = append(args, l.KDC.ServiceKeytab(name), "HTTP/"+name)
+			args = append(args, "keytab="+l.KDC.ServiceKeytab(name), "spn=HTTP/"+name)
+		}
+		if h.Windows.HTTPS != "" {
+			args = append(args, "tls="+h.Windows.HTTPS, "ca="+h.CAFile())
 		}
 		return l.spawn(ctx, args...)
 	}

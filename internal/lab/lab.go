@@ -81,7 +81,8 @@ type Host struct {
 	// Router puts the host behind its own router namespace; see Router.
 	Router *Router
 	// Windows makes the host an emulated Windows host: a WS-Management
-	// server (NTLM, HTTP 5985) answering in a wsmantest profile, no sshd.
+	// server (NTLM, HTTP 5985 or HTTPS 5986) answering in a wsmantest
+	// profile, no sshd.
 	Windows *Windows
 
 	ns      string
@@ -275,7 +276,7 @@ func (l *Lab) start(ctx context.Context) error {
 		}
 		port := "22"
 		if h.Windows != nil {
-			port = "5985"
+			port = h.Windows.Port()
 		}
 		for {
 			out, _ := Run(ctx, "ip", "netns", "exec", h.ns, "ss", "-Hltn", "sport = :"+port)
@@ -301,7 +302,22 @@ type Windows struct {
 	// StaleServiceKey: the host's keytab predates a key change at the
 	// KDC, so it cannot read the tickets the KDC issues for it.
 	StaleServiceKey bool
+	// HTTPS: "" serves HTTP on 5985; "valid" HTTPS on 5986 with a
+	// certificate for the host's name and address from a CA in CAFile;
+	// "wrong-name" one issued for another host.
+	HTTPS string
 }
+
+// Port is the WinRM port the host listens on.
+func (w *Windows) Port() string {
+	if w.HTTPS != "" {
+		return "5986"
+	}
+	return "5985"
+}
+
+// CAFile is where an HTTPS Windows host's issuing CA certificate is.
+func (h *Host) CAFile() string { return filepath.Join(h.dir, "ca.pem") }
 
 // Router puts a host behind a router namespace of its own. The router's
 // route to the host carries a smaller MTU, so a large packet towards the

@@ -34,6 +34,9 @@ func TestLabCauses(t *testing.T) {
 	win := func(name, profile, behaviour string) *Host {
 		return &Host{Name: name, Windows: &Windows{Profile: profile, Behaviour: behaviour}}
 	}
+	winHTTPS := func(name, profile, cert string) *Host {
+		return &Host{Name: name, Windows: &Windows{Profile: profile, HTTPS: cert}}
+	}
 	const winrm = "transport: winrm, user: 'LAB\\scanner', password_env: LAB_WIN_PASSWORD"
 
 	// main scan: agent-initiated, default flags
@@ -81,6 +84,8 @@ func TestLabCauses(t *testing.T) {
 		{host: win("win-high-load", "high-load", ""), status: result.Diagnosed, want: []string{"resource-pressure"}, extra: winrm},
 		{host: win("win-stall", "healthy", "stall"), status: result.Error, want: []string{"timeout"}, extra: winrm + ", timeout: 6s"},
 		{host: win("win-wrong-password", "healthy", ""), status: result.Error, want: []string{"auth-failed"}, extra: "transport: winrm, user: 'LAB\\scanner', password_env: LAB_WRONG_PASSWORD"},
+		{host: winHTTPS("win-https", "clock-skew", "valid"), status: result.Diagnosed, want: []string{"clock-skew"}, extra: winrm + ", winrm_scheme: https, ca_file: CA"},
+		{host: winHTTPS("win-https-wrong-name", "healthy", "wrong-name"), status: result.Error, want: []string{"certificate-invalid"}, extra: winrm + ", winrm_scheme: https, ca_file: CA"},
 	}
 	// scanned with their own flags
 	roaming := []scenario{
@@ -108,6 +113,9 @@ func TestLabCauses(t *testing.T) {
 	t.Setenv("LAB_KBD_PASSWORD", kbdPassword)
 	t.Setenv("LAB_WIN_PASSWORD", WinPassword)
 	t.Setenv("LAB_WRONG_PASSWORD", "not-"+WinPassword)
+	for i := range sc {
+		sc[i].extra = strings.ReplaceAll(sc[i].extra, "ca_file: CA", "ca_file: "+sc[i].host.CAFile())
+	}
 	all := append(append(append([]scenario{}, sc...), roaming...), oneWay...)
 	inv, kh := writeInventory(t, l, all)
 

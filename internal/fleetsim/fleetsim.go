@@ -395,7 +395,30 @@ func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel, gone <-c
 		fmt.Fprintf(&b, "<<WO:%s:begin:%s>>\n%s<<WO:%s:end:%s:0>>\n", nonce, id[1], h.Profile.output(id[1], call), nonce, id[1])
 	}
 	fmt.Fprintf(&b, "<<WO:%s:done>>\n", nonce)
+	if h.Profile.Drip > 0 {
+		return f.drip(ch, b.String(), h.Profile.Drip, gone)
+	}
 	_, _ = io.WriteString(ch, b.String())
+	return 0
+}
+
+// drip writes out a line at a time, every, until done or the client
+// gives up.
+func (f *Fleet) drip(ch ssh.Channel, out string, every time.Duration, gone <-chan struct{}) uint32 {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if _, err := io.WriteString(ch, line); err != nil {
+			return 255
+		}
+		select {
+		case <-t.C:
+		case <-gone:
+			return 255
+		case <-f.closed:
+			return 255
+		}
+	}
 	return 0
 }
 

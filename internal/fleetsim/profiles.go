@@ -32,6 +32,9 @@ type Profile struct {
 	// prints anything (a login shell whose startup file waits), or a
 	// check ID once that check has begun (a command that never returns).
 	HangAt string
+	// Drip sends the answer one line at a time, this long apart: a host
+	// so slow that only the deadline ends it.
+	Drip time.Duration
 }
 
 type listenMode int
@@ -149,6 +152,7 @@ func init() {
 	}
 	add(&Profile{Name: "login-hangs", ExpectStatus: "error", Expect: []string{"timeout"}, Auth: true, HangAt: "login"})
 	add(&Profile{Name: "check-hangs", ExpectStatus: "error", Expect: []string{"timeout"}, Auth: true, HangAt: "dns.resolve"})
+	add(&Profile{Name: "slow-drip", ExpectStatus: "error", Expect: []string{"timeout"}, Auth: true, Drip: 250 * time.Millisecond})
 	add(&Profile{Name: "hpux", ExpectStatus: "error", Expect: []string{"unsupported-os"}, Auth: true, OS: "HP-UX"})
 	add(&Profile{Name: "bad-auth", ExpectStatus: "error", Expect: []string{"auth-failed"}})
 	add(&Profile{Name: "tarpit", ExpectStatus: "error", Expect: []string{"timeout"}, Listen: listenTarpit})

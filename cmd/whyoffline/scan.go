@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/dsmapi"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/probe"
@@ -47,6 +49,9 @@ type scanFlags struct {
 	user           string
 	quiet          bool
 	modeSet        bool // --manager-mode given: it beats the inventory's
+	fromManager    string
+	apiKeyFile     string
+	apiCAFile      string
 }
 
 func newScanCmd(e *env) *cobra.Command {
@@ -57,6 +62,13 @@ func newScanCmd(e *env) *cobra.Command {
 		Long: `Scan logs in to every inventory host, runs the read-only checks of its OS's
 playbook in one round trip, and reports per host: healthy, diagnosed (with
 causes, evidence and remedies), unreachable, or error (with its kind).
+
+With --from-manager URL, the manager's API says which computers are offline
+and only those are scanned: each through its inventory entry when -i has one
+(same name or address, or the same short name), else by its host name
+(Windows computers over WinRM). The API key comes from WHYOFFLINE_API_KEY or
+--api-key-file, never from a flag; the heartbeat manager defaults to the
+URL's host, port 4120.
 
 Secrets never come from flags: SSH passwords from WHYOFFLINE_SSH_PASSWORD(_FILE)
 or a host's password_env/password_file, key passphrases from
@@ -73,6 +85,9 @@ interrupted.`,
 
   # only the Solaris group, JSON saved for a later diff
   whyoffline scan -i inventory.yaml -l solaris -o json --out run-$(date +%F).json
+
+  # only what the manager shows offline right now, with the inventory's connection details
+  whyoffline scan --from-manager https://dsm.corp.example:4119 --api-key-file ~/.dsm-key -i inventory.yaml
 
   # a host list on stdin, first contact: record host keys of new hosts
   printf 'web01\nweb02\n' | whyoffline scan -i - --host-key-policy accept-new`,
@@ -101,6 +116,9 @@ interrupted.`,
 	fl.StringVar(&f.sshConfig, "ssh-config", "", "ssh_config file for HostName/User/Port/IdentityFile/ProxyJump (default ~/.ssh/config; none to ignore)")
 	fl.StringVarP(&f.user, "user", "u", "", "login user for hosts whose inventory and ssh_config name none (default $USER)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line on stderr")
+	fl.StringVar(&f.fromManager, "from-manager", "", "scan only the computers this manager (https://HOST:4119) shows offline, via its API")
+	fl.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the manager API key for --from-manager (else $WHYOFFLINE_API_KEY)")
+	fl.StringVar(&f.apiCAFile, "api-ca-file", "", "CA certificate (PEM) the manager's HTTPS certificate is issued by, for --from-manager")
 	return cmd
 }
 
@@ -117,9 +135,9 @@ type scanSetup struct {
 	via     *probe.Via // where agent ports are tested from (nil: the bastion)
 }
 
-func prepareScan(e *env, f *scanFlags) (*scanSetup, error) {
-	if len(f.inventories) == 0 {
-		return nil, usageErr("no inventory: pass -i FILE (or -i - for a host list on stdin); see whyoffline scan --help")
+func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) {
+	if len(f.inventories) == 0 && f.fromManager == "" {
+		return nil, usageErr("no inventory: pass -i FILE (or -i - for a host list on stdin), or --from-manager URL; see whyoffline scan --help")
 	}
 	switch f.mode {
 	case "agent-initiated", "manager-initiated", "bidirectional":
@@ -154,15 +172,26 @@ func prepareScan(e *env, f *scanFlags) (*scanSetup, error) {
 		nets = append(nets, p.Masked())
 	}
 
-	inv, err := inventory.Load(f.inventories, e.stdin)
+	inv := &inventory.Inventory{}
+	if len(f.inventories) > 0 {
+		if inv, err = inventory.Load(f.inventories, e.stdin); err != nil {
+			return nil, usageWrap(err)
+		}
+	}
+	candidates := inv.Hosts
+	if f.fromManager != "" {
+		if candidates, err = offlineHosts(ctx, e, f, inv.Hosts); err != nil {
+			return nil, err
+		}
+	}
+	hosts, err := inventory.Limit(candidates, f.limit)
 	if err != nil {
 		return nil, usageWrap(err)
 	}
-	hosts, err := inventory.Limit(inv.Hosts, f.limit)
-	if err != nil {
-		return nil, usageWrap(err)
-	}
-	if len(hosts) == 0 {
+	if len(hosts) == 0 && (f.fromManager == "" || f.limit != "") {
+		if f.fromManager != "" {
+			return nil, usageErr("--limit %q matches none of the %d computers the manager shows offline", f.limit, len(candidates))
+		}
 		if f.limit != "" {
 			return nil, usageErr("--limit %q matches none of the %d inventory hosts", f.limit, len(inv.Hosts))
 		}
@@ -182,6 +211,13 @@ func prepareScan(e *env, f *scanFlags) (*scanSetup, error) {
 		}
 		if inv.Manager.Mode != "" && !f.modeSet {
 			mode = inv.Manager.Mode
+		}
+	}
+	if mgrSpec == "" && f.fromManager != "" {
+		// the console's host is, on a single-node manager, the heartbeat's
+		// too; an agent's own dsmUrl still wins for its host
+		if u, err := url.Parse(f.fromManager); err == nil {
+			mgrSpec = u.Hostname()
 		}
 	}
 	mhost, mport, err := parseManager(mgrSpec, 4120)
@@ -278,7 +314,7 @@ func chooseFormat(e *env, output, out string) (string, error) {
 }
 
 func runScan(ctx context.Context, e *env, f *scanFlags) error {
-	s, err := prepareScan(e, f)
+	s, err := prepareScan(ctx, e, f)
 	if err != nil {
 		return err
 	}
@@ -399,4 +435,49 @@ func (p *progress) done() {
 	if p.on {
 		fmt.Fprint(p.e.stderr, "\r\x1b[K")
 	}
+}
+
+// envAPIKey holds the manager API key for --from-manager.
+const envAPIKey = "WHYOFFLINE_API_KEY"
+
+// offlineHosts asks the manager which computers are offline and returns
+// the hosts to scan for them (see inventory.ForComputers), saying on
+// stderr which ones the inventory did not have.
+func offlineHosts(ctx context.Context, e *env, f *scanFlags, known []*inventory.Host) ([]*inventory.Host, error) {
+	key := e.getenv(envAPIKey)
+	if f.apiKeyFile != "" {
+		var err error
+		if key, err = transport.ReadSecretFile(f.apiKeyFile, "--api-key-file"); err != nil {
+			return nil, usageWrap(err)
+		}
+	}
+	client, err := dsmapi.New(dsmapi.Config{URL: f.fromManager, APIKey: key, CAFile: f.apiCAFile, Timeout: 2 * time.Minute})
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	all, err := client.Computers(ctx)
+	if err != nil {
+		var de *dsmapi.Error
+		if errors.As(err, &de) && de.BadInput {
+			return nil, usageWrap(err)
+		}
+		return nil, failed(err)
+	}
+	var offline []inventory.Computer
+	for i := range all {
+		if all[i].Offline() {
+			offline = append(offline, inventory.Computer{Name: all[i].HostName, Windows: all[i].Windows()})
+		}
+	}
+	hosts, unknown, invalid := inventory.ForComputers(known, offline)
+	fmt.Fprintf(e.stderr, "whyoffline: the manager shows %d of %d computers offline\n", len(offline), len(all))
+	if len(unknown) > 0 && len(known) > 0 {
+		fmt.Fprintf(e.stderr, "whyoffline: %d offline computer(s) not in the inventory, reached by host name: %s\n",
+			len(unknown), textsafe.Line(strings.Join(unknown, ", "), 300))
+	}
+	if len(invalid) > 0 {
+		fmt.Fprintf(e.stderr, "whyoffline: skipped %d offline computer(s) whose manager host name is not a host name: %s\n",
+			len(invalid), textsafe.Line(strings.Join(invalid, ", "), 300))
+	}
+	return hosts, nil
 }

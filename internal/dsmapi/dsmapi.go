@@ -1,0 +1,186 @@
+// Package dsmapi asks a Deep Security Manager (or Server & Workload
+// Protection) which computers it shows offline: GET /api/computers with
+// the computer status expanded, authenticated by an API key in the
+// api-secret-key header, API version v1. It only reads.
+package dsmapi
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/textsafe"
+)
+
+// MaxResponse bounds the computer list: with only the status expanded a
+// computer is well under 4 KiB, so this is room for far more computers
+// than one manager holds.
+const MaxResponse = 256 << 20
+
+// Computer is what the manager says of one computer.
+type Computer struct {
+	ID          int    `json:"ID"`
+	HostName    string `json:"hostName"`
+	DisplayName string `json:"displayName"`
+	Platform    string `json:"platform"`
+	Status      struct {
+		AgentStatus   string   `json:"agentStatus"`
+		AgentMessages []string `json:"agentStatusMessages"`
+	} `json:"computerStatus"`
+}
+
+// Offline reports whether the manager shows the agent offline: a status
+// message "Offline" or "Managed (Offline)".
+func (c *Computer) Offline() bool {
+	for _, m := range c.Status.AgentMessages {
+		if strings.Contains(strings.ToLower(m), "offline") {
+			return true
+		}
+	}
+	return false
+}
+
+// Windows reports whether the manager's platform string names Windows.
+func (c *Computer) Windows() bool {
+	return strings.Contains(strings.ToLower(c.Platform), "windows")
+}
+
+// Config is how to reach the manager's API.
+type Config struct {
+	URL     string // https://dsm.example.com:4119 (a trailing /api is fine)
+	APIKey  string
+	CAFile  string // extra CA for the manager's certificate ("" = system pool)
+	Timeout time.Duration
+}
+
+// Error is a failure with what to do about it; BadInput marks the ones the
+// user's input caused (a URL, a key, a CA file).
+type Error struct {
+	Msg      string
+	BadInput bool
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func badInput(format string, args ...any) error {
+	return &Error{Msg: fmt.Sprintf(format, args...), BadInput: true}
+}
+
+// Client lists computers.
+type Client struct {
+	endpoint string
+	key      string
+	http     *http.Client
+}
+
+// New checks cfg and builds a client. The key goes only into the request
+// header, never into an error.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil || u.Host == "" {
+		return nil, badInput("--from-manager %q: give the manager's URL, like https://dsm.example.com:4119", textsafe.Line(cfg.URL, 200))
+	}
+	if u.Scheme != "https" {
+		return nil, badInput("--from-manager %s: the API key would cross the network in clear text; use https://", textsafe.Line(cfg.URL, 200))
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, badInput("--from-manager: give only scheme, host, port and path (no user, query or fragment)")
+	}
+	if cfg.APIKey == "" {
+		return nil, badInput("--from-manager needs an API key: set WHYOFFLINE_API_KEY or pass --api-key-file FILE")
+	}
+	if strings.ContainsAny(cfg.APIKey, "\r\n") {
+		return nil, badInput("the API key holds a line break: the key file should hold the key alone")
+	}
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, badInput("--api-ca-file %s: %v", cfg.CAFile, errors.Unwrap(err))
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, badInput("--api-ca-file %s holds no PEM certificate", cfg.CAFile)
+		}
+		tlsCfg.RootCAs = pool
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	dialer := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
+	transport := &http.Transport{DialContext: dialer.DialContext, TLSClientConfig: tlsCfg, TLSHandshakeTimeout: 15 * time.Second,
+		ResponseHeaderTimeout: timeout, Proxy: http.ProxyFromEnvironment}
+	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api")
+	endpoint := u.Scheme + "://" + u.Host + path + "/api/computers?expand=computerStatus&overrides=false"
+	return &Client{endpoint: endpoint, key: cfg.APIKey, http: &http.Client{
+		Transport: transport, Timeout: timeout,
+		// the key would follow a redirect to wherever it points
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}, nil
+}
+
+// Computers lists every computer the manager knows, sorted by host name.
+func (c *Client) Computers(ctx context.Context) ([]Computer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint, nil)
+	if err != nil {
+		return nil, badInput("--from-manager: %v", err)
+	}
+	req.Header.Set("api-secret-key", c.key)
+	req.Header.Set("api-version", "v1")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var certErr *tls.CertificateVerificationError
+		if errors.As(err, &certErr) {
+			return nil, badInput("the manager's certificate does not verify (%s): give its issuing CA with --api-ca-file", textsafe.Line(certErr.Err.Error(), 200))
+		}
+		return nil, &Error{Msg: fmt.Sprintf("cannot reach the manager's API at %s: %s", c.endpoint, textsafe.Line(unwrapURL(err).Error(), 200))}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, badInput("the manager refused the API key (HTTP %d): check it is current and its role may view computers", resp.StatusCode)
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return nil, &Error{Msg: "the manager is rate-limiting API calls (HTTP 429): try again in a minute"}
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return nil, badInput("the manager's API answered with a redirect (HTTP %d to %s): give the URL it points to", resp.StatusCode, textsafe.Line(resp.Header.Get("Location"), 200))
+	case resp.StatusCode != http.StatusOK:
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+		return nil, &Error{Msg: fmt.Sprintf("the manager's API answered HTTP %d: %s", resp.StatusCode, textsafe.Line(string(body), 300))}
+	}
+	var list struct {
+		Computers []Computer `json:"computers"`
+	}
+	lr := &io.LimitedReader{R: resp.Body, N: MaxResponse + 1}
+	if err := json.NewDecoder(lr).Decode(&list); err != nil {
+		if lr.N <= 0 {
+			return nil, &Error{Msg: fmt.Sprintf("the manager's computer list is larger than %d MiB: stopped reading", MaxResponse>>20)}
+		}
+		return nil, &Error{Msg: fmt.Sprintf("the manager's answer is not a computer list: %s", textsafe.Line(err.Error(), 200))}
+	}
+	sort.SliceStable(list.Computers, func(i, j int) bool { return list.Computers[i].HostName < list.Computers[j].HostName })
+	return list.Computers, nil
+}
+
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

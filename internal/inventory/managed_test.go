@@ -1,0 +1,54 @@
+package inventory
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestForComputers(t *testing.T) {
+	p := write(t, "inv.yaml", `
+hosts:
+  web01: {address: 10.0.0.1}
+  db01.corp.example.com: {}
+  app01.east.example.com: {}
+  app01.west.example.com: {}
+  win01: {address: win01.corp.example.com, transport: winrm}
+`)
+	inv, err := Load([]string{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		computers []Computer
+		scan      string // names, in order
+		unknown   string
+		invalid   string
+	}{
+		{"exact name", []Computer{{Name: "web01"}}, "web01", "", ""},
+		{"address", []Computer{{Name: "10.0.0.1"}}, "web01", "", ""},
+		{"fqdn to short inventory name, other case", []Computer{{Name: "WEB01.corp.example.com."}}, "web01", "", ""},
+		{"short name to fqdn entry", []Computer{{Name: "db01"}}, "db01.corp.example.com", "", ""},
+		{"address is a name", []Computer{{Name: "win01.corp.example.com"}}, "win01", "", ""},
+		{"ambiguous short name: a new entry", []Computer{{Name: "app01"}}, "app01", "app01", ""},
+		{"unknown Windows computer", []Computer{{Name: "win02.corp.example.com", Windows: true}}, "win02.corp.example.com", "win02.corp.example.com", ""},
+		{"listed twice: scanned once", []Computer{{Name: "web01"}, {Name: "web01.corp.example.com"}}, "web01", "", ""},
+		{"not a host name", []Computer{{Name: "x;reboot"}, {Name: ""}, {Name: "web01"}}, "web01", "", "x;reboot,"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosts, unknown, invalid := ForComputers(inv.Hosts, tc.computers)
+			var names []string
+			for _, h := range hosts {
+				names = append(names, h.Name)
+			}
+			if strings.Join(names, ",") != tc.scan || strings.Join(unknown, ",") != tc.unknown || strings.Join(invalid, ",") != tc.invalid {
+				t.Errorf("scan %v unknown %v invalid %q; want %q %q %q", names, unknown, invalid, tc.scan, tc.unknown, tc.invalid)
+			}
+			for _, h := range hosts {
+				if h.Name == "win02.corp.example.com" && (h.Transport != WinRM || h.OS != "windows" || h.Address != h.Name || strings.Join(h.Groups, ",") != "from_manager") {
+					t.Errorf("new Windows entry = %+v", h)
+				}
+			}
+		})
+	}
+}

@@ -71,6 +71,9 @@ func TestLabCauses(t *testing.T) {
 		{host: &Host{Name: "pmtu-blackhole", Router: &Router{MTU: 512, BlockFragNeeded: true}}, status: result.Diagnosed, want: []string{"pmtu-blackhole"}},
 		{host: &Host{Name: "pmtu-twin", Router: &Router{MTU: 512}}, status: result.Healthy},
 		{host: &Host{Name: "sol11-pmtu", Setup: []Fault{sol11("online", v20, v20)}, Router: &Router{MTU: 512, BlockFragNeeded: true}}, status: result.Diagnosed, want: []string{"pmtu-blackhole"}},
+		{host: &Host{Name: "aix-pmtu", Setup: []Fault{FakeAIX(AIX{SRC: "active", Version: v20})}, Router: &Router{MTU: 512, BlockFragNeeded: true}}, status: result.Diagnosed, want: []string{"pmtu-blackhole"}},
+		{host: h("sol11-hosts-override", sol11("online", v20, v20), HostsOverride), status: result.Diagnosed, want: []string{"dns-mismatch", "heartbeat-port-blocked"}},
+		{host: h("aix-sudo-denied", FakeAIX(AIX{SRC: "active", Version: v20}), User("ops", false)), status: result.Error, want: []string{"privilege-denied"}, user: "ops", become: true},
 		{host: &Host{Name: "aix-pmtu-twin", Setup: []Fault{FakeAIX(AIX{SRC: "active", Version: v20})}, Router: &Router{MTU: 512}}, status: result.Healthy},
 		{host: h("login-hangs", LoginShellHangs), status: result.Error, want: []string{"timeout"}, extra: "timeout: 6s"},
 		{host: manager, status: result.Diagnosed, want: []string{"resource-pressure"}, extra: "role: manager"},
@@ -92,12 +95,15 @@ func TestLabCauses(t *testing.T) {
 		{host: &Host{Name: "roaming", IP: "10.77.99.10"}, status: result.Diagnosed, want: []string{"off-network"}},
 		{host: h("sol10-roaming", sol10("online", "10.0.0-3761")), status: result.Diagnosed, want: []string{"off-network"}},
 		{host: h("office"), status: result.Healthy},
+		{host: h("aix-roaming", FakeAIX(AIX{SRC: "active", Version: v20})), status: result.Diagnosed, want: []string{"off-network"}},
 	}
 	roaming[1].host.IP = "10.77.99.11"
+	roaming[3].host.IP = "10.77.99.12"
 	oneWay := []scenario{
 		{host: h("inbound-blocked", AgentListening, InboundFromManagerDropped), status: result.Diagnosed, want: []string{"one-way-communication"}},
 		{host: h("not-listening"), status: result.Diagnosed, want: []string{"one-way-communication"}},
 		{host: h("aix-inbound-blocked", FakeAIX(AIX{SRC: "active", Version: v20}), AgentListening, InboundFromManagerDropped), status: result.Diagnosed, want: []string{"one-way-communication"}},
+		{host: h("sol10-inbound-blocked", sol10("online", "10.0.0-3761"), AgentListening, InboundFromManagerDropped), status: result.Diagnosed, want: []string{"one-way-communication"}},
 		{host: h("both-ways", AgentListening), status: result.Healthy},
 	}
 
@@ -173,7 +179,7 @@ func TestLabCauses(t *testing.T) {
 	t.Run("one-way-from-bastion", func(t *testing.T) {
 		// Without a manager host the bastion probes instead: a closed port
 		// is still found (likely), a filter aimed at the manager is not.
-		noMgr := []scenario{oneWay[1], oneWay[3]}
+		noMgr := []scenario{oneWay[1], oneWay[4]}
 		inv2, kh2 := writeInventoryNamed(t, l, noMgr, "inventory-nomanager.yaml")
 		run, _, _ := scan(t, l, "-i", inv2, "--known-hosts", kh2, "--manager", ManagerName, "--manager-mode", "manager-initiated", "--connect-timeout", "4s")
 		var tb strings.Builder

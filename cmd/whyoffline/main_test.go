@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -394,4 +395,70 @@ func outcome(h *result.Host) []string {
 		ids = append(ids, c.ID)
 	}
 	return ids
+}
+
+// TestSSHAgentAuth logs in with a key held only by a real ssh-agent: the
+// inventory names no key file and HOME has none.
+func TestSSHAgentAuth(t *testing.T) {
+	for _, tool := range []string{"ssh-agent", "ssh-add"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (Debian: openssh-client)", tool)
+		}
+	}
+	_, inv, kh := startFleet(t, []string{"healthy", "agent-stopped"})
+	dir := filepath.Dir(inv)
+	key := filepath.Join(dir, "id_ed25519")
+	data, err := os.ReadFile(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noKey := strings.Replace(string(data), "  key_file: "+key+"\n", "", 1)
+	if noKey == string(data) {
+		t.Fatal("the simulated inventory names no key_file to remove")
+	}
+	invNoKey := filepath.Join(dir, "inventory-agent.yaml")
+	if err := os.WriteFile(invNoKey, []byte(noKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agentCmd := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agentCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = agentCmd.Process.Kill(); _ = agentCmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	add := exec.Command("ssh-add", key)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v: %s", err, out)
+	}
+	home := t.TempDir()
+	base := []string{"scan", "-i", invNoKey, "--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s", "-o", "json"}
+
+	r := runCLI(t, "", map[string]string{"HOME": home, "SSH_AUTH_SOCK": sock}, base...)
+	var run result.Run
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil || r.code != exitFindings {
+		t.Fatalf("with the agent: exit %d, %v; stderr %s", r.code, err, r.stderr)
+	}
+	for _, h := range run.Hosts {
+		if h.Status != result.Healthy && h.Status != result.Diagnosed {
+			t.Errorf("%s: %s %+v, want a login through the agent's key", h.Name, h.Status, h.Error)
+		}
+	}
+
+	// the same inventory without the agent: nothing to log in with
+	r = runCLI(t, "", map[string]string{"HOME": home}, base...)
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
+		t.Fatalf("without the agent: %v; stderr %s", err, r.stderr)
+	}
+	for _, h := range run.Hosts {
+		if h.Error == nil || h.Error.Kind != result.AuthFailed {
+			t.Errorf("%s without the agent: %s %+v, want auth-failed", h.Name, h.Status, h.Error)
+		}
+	}
 }

@@ -295,7 +295,7 @@ func TestMixedFleetWithWindows(t *testing.T) {
 	var hosts []winHost
 	for _, p := range wsmantest.Profiles() {
 		prof := wsmantest.Lookup(p)
-		hosts = append(hosts, winHost{name: "win-" + p, server: wsmantest.Config{Auth: "ntlm", Profile: p}, status: prof.ExpectStatus, want: prof.Expect})
+		hosts = append(hosts, winHost{name: "win-" + p, server: wsmantest.Config{Auth: "ntlm", Profile: p, RequireEncryption: true}, status: prof.ExpectStatus, want: prof.Expect})
 	}
 	hosts = append(hosts,
 		winHost{name: "win-https-basic", server: wsmantest.Config{Auth: "basic", TLS: pki.TLS()},

@@ -127,6 +127,8 @@ func runWSMan(args []string) {
 		}
 		cfg.TLS = pki.TLS()
 	}
+	// like a default Windows host: NTLM over HTTP only when sealed
+	cfg.RequireEncryption = cfg.Auth == "ntlm" && cfg.TLS == nil
 	srv, err := wsmantest.Start(kv["addr"], cfg)
 	if err != nil {
 		fail(err)

@@ -261,8 +261,6 @@ func (c *Client) classify(ctx context.Context, h *inventory.Host, s *settings, e
 	case errors.As(err, &ae):
 		hint := ""
 		switch {
-		case s.auth == "ntlm" && !s.https:
-			hint = "; a server that refuses unencrypted NTLM over HTTP (AllowUnencrypted=false) also answers 401: try winrm_scheme https"
 		case s.auth == "kerberos":
 			hint = fmt.Sprintf("; the host did not accept the ticket for %s: check its SPN and keytab (setspn -L) and its clock", s.krb.spn)
 			if !s.https {
@@ -299,6 +297,8 @@ type httpTransport struct {
 	// Receive waits here for stdin instead, as pywinrm orders them.
 	stdinSent chan struct{}
 	stdinOnce sync.Once
+	// sealed: NTLM over plain HTTP seals every message (nil otherwise)
+	sealed *sealedConn
 }
 
 func (c *Client) newHTTP(ctx context.Context, s *settings) *httpTransport {
@@ -314,13 +314,21 @@ func (c *Client) newHTTP(ctx context.Context, s *settings) *httpTransport {
 		MaxIdleConnsPerHost: 1,
 		Proxy:               nil, // a bastion talks to its fleet directly
 	}
+	t := &httpTransport{ctx: ctx, s: s, conns: base, stdinSent: make(chan struct{})}
 	var rt http.RoundTripper = base
-	if s.auth == "ntlm" {
-		// the Negotiator falls back to Basic when a server does not offer
-		// NTLM: never let that put the password on the wire
+	switch {
+	case s.auth == "ntlm" && !s.https:
+		// our own NTLM, whose keys seal each message: the only way a
+		// host that refuses unencrypted WinRM takes NTLM over HTTP
+		t.sealed = &sealedConn{user: s.user, pass: s.password, url: s.url, client: &http.Client{Transport: noBasic{base}}}
+	case s.auth == "ntlm":
+		// over TLS: the Negotiator authenticates; it falls back to Basic
+		// when a server does not offer NTLM, so never let that put the
+		// password on the wire
 		rt = ntlmssp.Negotiator{RoundTripper: noBasic{base}}
 	}
-	return &httpTransport{ctx: ctx, s: s, client: &http.Client{Transport: rt}, conns: base, stdinSent: make(chan struct{})}
+	t.client = &http.Client{Transport: rt}
+	return t
 }
 
 func (t *httpTransport) noStdin() { t.stdinOnce.Do(func() { close(t.stdinSent) }) }
@@ -342,12 +350,21 @@ func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error
 			return "", t.ctx.Err()
 		}
 	}
+	if lastSend {
+		defer t.noStdin()
+	}
+	if t.sealed != nil {
+		body, status, err := t.sealed.post(func(b io.Reader) (*http.Request, error) {
+			return http.NewRequestWithContext(t.ctx, http.MethodPost, t.s.url, b)
+		}, []byte(envelope))
+		if err != nil {
+			return "", err
+		}
+		return answer(status, body)
+	}
 	req, err := http.NewRequestWithContext(t.ctx, http.MethodPost, t.s.url, strings.NewReader(envelope))
 	if err != nil {
 		return "", err
-	}
-	if lastSend {
-		defer t.noStdin()
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	switch t.s.auth {
@@ -367,16 +384,21 @@ func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error
 	if err != nil {
 		return "", err
 	}
+	return answer(resp.StatusCode, body)
+}
+
+// answer turns an HTTP status and body into what the library expects.
+func answer(status int, body []byte) (string, error) {
 	if len(body) > maxEnvelope {
 		return "", fmt.Errorf("WinRM answer larger than %d bytes", maxEnvelope)
 	}
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		return "", &authError{status: resp.StatusCode}
-	case resp.StatusCode != http.StatusOK:
+	case status == http.StatusUnauthorized:
+		return "", &authError{status: status}
+	case status != http.StatusOK:
 		// WS-Management faults come as HTTP 500 with a SOAP body; the
 		// library looks for "OperationTimeout" in it to keep receiving
-		return "", fmt.Errorf("http error %d: %s", resp.StatusCode, textsafe.Truncate(string(body), 2000))
+		return "", fmt.Errorf("http error %d: %s", status, textsafe.Truncate(string(body), 2000))
 	}
 	return string(body), nil
 }

@@ -102,7 +102,8 @@ func TestRunThroughRealProtocol(t *testing.T) {
 		server wsmantest.Config
 		host   func(h *inventory.Host)
 	}{
-		{"ntlm over http", wsmantest.Config{Auth: "ntlm"}, nil},
+		{"ntlm over http, sealed (AllowUnencrypted=false)", wsmantest.Config{Auth: "ntlm", RequireEncryption: true}, nil},
+		{"ntlm over http, server also takes clear", wsmantest.Config{Auth: "ntlm"}, nil},
 		{"ntlm over https", wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { h.WinRMScheme, h.CAFile = "https", pki.caFile }},
 		{"basic over https", wsmantest.Config{Auth: "basic", TLS: tlsCfg}, func(h *inventory.Host) {
 			h.WinRMScheme, h.WinRMTransport, h.CAFile = "https", "basic", pki.caFile
@@ -132,6 +133,11 @@ func TestRunThroughRealProtocol(t *testing.T) {
 			}
 			if resp.Started.IsZero() || resp.Finished.Before(resp.Started) {
 				t.Errorf("bad time window %v..%v", resp.Started, resp.Finished)
+			}
+			// NTLM over HTTP seals every message; TLS carries it in clear
+			sealed := srv.Count("sealed")
+			if over := c.server.TLS == nil && c.server.Auth == "ntlm"; (sealed > 0) != over || srv.Count("sealed-rejected") != 0 || srv.Count("clear-refused") != 0 {
+				t.Errorf("sealed %d, rejected %d, clear refused %d (want sealing: %v)", sealed, srv.Count("sealed-rejected"), srv.Count("clear-refused"), over)
 			}
 		})
 	}

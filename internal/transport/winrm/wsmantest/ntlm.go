@@ -19,6 +19,8 @@ import (
 const (
 	flagUnicode        = 0x00000001
 	flagRequestTarget  = 0x00000004
+	flagSign           = 0x00000010
+	flagSeal           = 0x00000020
 	flagNTLM           = 0x00000200
 	flagAlwaysSign     = 0x00008000
 	flagTargetDomain   = 0x00010000
@@ -59,8 +61,14 @@ func av(id uint16, value []byte) []byte {
 	return append(b, value...)
 }
 
-// challengeMessage is a CHALLENGE_MESSAGE (type 2) with target info.
-func challengeMessage(serverChallenge []byte) []byte {
+// challengeMessage is a CHALLENGE_MESSAGE (type 2) with target info. Like
+// Windows, it grants session security (sign, seal, key exchange) only
+// when the NEGOTIATE asked for it.
+func challengeMessage(serverChallenge []byte, negotiate []byte) []byte {
+	var asked uint32
+	if len(negotiate) >= 16 {
+		asked = binary.LittleEndian.Uint32(negotiate[12:])
+	}
 	target := utf16le(Domain)
 	ts := make([]byte, 8)
 	binary.LittleEndian.PutUint64(ts, uint64(time.Now().UnixNano()/100)+116444736000000000)
@@ -79,7 +87,7 @@ func challengeMessage(serverChallenge []byte) []byte {
 	binary.LittleEndian.PutUint16(b[14:], uint16(len(target)))
 	binary.LittleEndian.PutUint32(b[16:], header)
 	binary.LittleEndian.PutUint32(b[20:], flagUnicode|flagRequestTarget|flagNTLM|flagAlwaysSign|flagTargetDomain|
-		flagExtendedSecure|flagTargetInfo|flagVersion|flag128|flag56)
+		flagExtendedSecure|flagTargetInfo|flagVersion|flag128|flag56|asked&(flagSign|flagSeal|flagKeyExch))
 	copy(b[24:32], serverChallenge)
 	binary.LittleEndian.PutUint16(b[40:], uint16(len(info)))
 	binary.LittleEndian.PutUint16(b[42:], uint16(len(info)))
@@ -104,12 +112,13 @@ func field(msg []byte, at int) ([]byte, bool) {
 
 // verifyNTLMv2 checks an AUTHENTICATE_MESSAGE (type 3): the user must be
 // the configured one and NTProofStr = HMAC-MD5(NTOWFv2, challenge ‖ blob).
-func verifyNTLMv2(msg, serverChallenge []byte, wantUser, password string) bool {
+// It returns the session base key, or nil when the check fails.
+func verifyNTLMv2(msg, serverChallenge []byte, wantUser, password string) []byte {
 	nt, ok1 := field(msg, 20)
 	domainB, ok2 := field(msg, 28)
 	userB, ok3 := field(msg, 36)
-	if !ok1 || !ok2 || !ok3 || len(nt) < 16+28 {
-		return false
+	if !ok1 || !ok2 || !ok3 || len(nt) < 16+28 || len(msg) < 64 {
+		return nil
 	}
 	user, domain := fromUTF16(userB), fromUTF16(domainB)
 	want := wantUser
@@ -117,14 +126,17 @@ func verifyNTLMv2(msg, serverChallenge []byte, wantUser, password string) bool {
 		want = u
 	}
 	if !strings.EqualFold(user, want) {
-		return false
+		return nil
 	}
 	h := md4.New()
 	h.Write(utf16le(password))
 	ntowfv1 := h.Sum(nil)
 	ntowfv2 := hmacMD5(ntowfv1, utf16le(strings.ToUpper(user)+domain))
 	proof := hmacMD5(ntowfv2, serverChallenge, nt[16:])
-	return hmac.Equal(proof, nt[:16]) && bytes.Equal(nt[16:18], []byte{1, 1})
+	if !hmac.Equal(proof, nt[:16]) || !bytes.Equal(nt[16:18], []byte{1, 1}) {
+		return nil
+	}
+	return hmacMD5(ntowfv2, proof)
 }
 
 func hmacMD5(key []byte, data ...[]byte) []byte {

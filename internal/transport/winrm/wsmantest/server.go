@@ -22,6 +22,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -51,6 +52,9 @@ type Config struct {
 	// default it asks this machine's resolver, as a host on the same
 	// network as the bastion would.
 	ManagerAddr string
+	// RequireEncryption refuses SOAP in clear over HTTP, as Windows does
+	// with its default AllowUnencrypted=false: NTLM clients must seal.
+	RequireEncryption bool
 	// Kerberos: the service keytab, the SPN this host answers as
 	// (HTTP/name) and the client's realm (User is its principal name).
 	Keytab *keytab.Keytab
@@ -89,6 +93,7 @@ type connState struct {
 	mu            sync.Mutex
 	challenge     []byte
 	authenticated bool
+	sealer        *sealer // NTLM session security, once authenticated
 }
 
 // Start serves cfg on addr ("127.0.0.1:0" for any port).
@@ -144,10 +149,48 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r) {
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/soap+xml") {
+	cs, _ := r.Context().Value(connKey{}).(*connState)
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, "multipart/encrypted"):
+		if cs == nil || cs.sealer == nil {
+			http.Error(w, "no security context to open a sealed message", http.StatusBadRequest)
+			return
+		}
+		cs.mu.Lock()
+		plain, err := cs.sealer.open(body)
+		cs.mu.Unlock()
+		if err != nil {
+			s.count("sealed-rejected")
+			http.Error(w, "sealed message: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.count("sealed")
+		rec := httptest.NewRecorder()
+		s.handle(rec, r, plain)
+		cs.mu.Lock()
+		sealed := cs.sealer.seal(rec.Body.Bytes())
+		cs.mu.Unlock()
+		w.Header().Set("Content-Type", `multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"`)
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(sealed)
+		return
+	case len(body) == 0:
+		// the last leg of a handshake a client completes before sealing
+		return
+	case s.cfg.RequireEncryption && s.cfg.TLS == nil:
+		s.count("clear-refused")
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	case !strings.HasPrefix(ct, "application/soap+xml"):
 		http.Error(w, "unsupported content type", http.StatusUnsupportedMediaType)
 		return
 	}
+	s.handle(w, r, body)
+}
+
+// handle answers one SOAP request.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, body []byte) {
 	var env envelope
 	if err := xml.Unmarshal(body, &env); err != nil {
 		s.fault(w, "", "InvalidMessage", "the request is not a SOAP envelope")
@@ -229,12 +272,16 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		case 1: // NEGOTIATE: answer with a CHALLENGE
 			cs.challenge = make([]byte, 8)
 			_, _ = rand.Read(cs.challenge)
-			w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(challengeMessage(cs.challenge)))
+			w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(challengeMessage(cs.challenge, msg)))
 			w.WriteHeader(http.StatusUnauthorized)
 			return false
 		case 3: // AUTHENTICATE: check the NTLMv2 proof
-			if cs.challenge != nil && verifyNTLMv2(msg, cs.challenge, s.cfg.User, s.cfg.Password) {
+			if cs.challenge == nil {
+				break
+			}
+			if base := verifyNTLMv2(msg, cs.challenge, s.cfg.User, s.cfg.Password); base != nil {
 				cs.authenticated = true
+				cs.sealer = newSealer(exportedKey(msg, base))
 				return true
 			}
 			cs.challenge = nil

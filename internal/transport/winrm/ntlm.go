@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf16"
 
-	//lint:ignore SA1019 NTLM is defined on MD4 (MS-NLMP NTOWFv1): no other hash will do
-	"golang.org/x/crypto/md4"
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/ntlmwire"
 )
 
 // NTLMv2 client with session security (MS-NLMP 3.3.2, 3.4): what WinRM
@@ -86,7 +84,7 @@ func (n *ntlmSession) authenticate(challenge []byte) ([]byte, error) {
 		return nil, fmt.Errorf("the server's NTLM does not offer 128-bit sealing with key exchange (flags %#08x): use winrm_scheme https", flags)
 	}
 	serverChallenge := challenge[24:32]
-	targetInfo, ok := ntlmField(challenge, 40)
+	targetInfo, ok := ntlmwire.Field(challenge, 40)
 	if !ok {
 		return nil, errors.New("the server's NTLM challenge has a malformed target info field")
 	}
@@ -103,7 +101,7 @@ func (n *ntlmSession) authenticate(challenge []byte) ([]byte, error) {
 	if !hasTS {
 		ts = fileTime(n.now())
 	}
-	key := ntowfv2(n.user, n.domain, n.password)
+	key := ntlmwire.NTOWFv2(n.user, n.domain, n.password)
 	temp := make([]byte, 0, 28+len(targetInfo)+4)
 	temp = append(temp, 1, 1, 0, 0, 0, 0, 0, 0)
 	temp = append(temp, ts...)
@@ -111,13 +109,13 @@ func (n *ntlmSession) authenticate(challenge []byte) ([]byte, error) {
 	temp = append(temp, 0, 0, 0, 0)
 	temp = append(temp, targetInfo...)
 	temp = append(temp, 0, 0, 0, 0)
-	proof := hmacMD5(key, serverChallenge, temp)
+	proof := ntlmwire.HMACMD5(key, serverChallenge, temp)
 	ntResponse := append(append([]byte{}, proof...), temp...)
 	lmResponse := make([]byte, 24) // Z(24) when the server sent a timestamp
 	if !hasTS {
-		lmResponse = append(hmacMD5(key, serverChallenge, cc), cc...)
+		lmResponse = append(ntlmwire.HMACMD5(key, serverChallenge, cc), cc...)
 	}
-	sessionBaseKey := hmacMD5(key, proof) // the key exchange key, for NTLMv2
+	sessionBaseKey := ntlmwire.HMACMD5(key, proof) // the key exchange key, for NTLMv2
 
 	exported := n.exportedKey
 	if exported == nil {
@@ -131,7 +129,7 @@ func (n *ntlmSession) authenticate(challenge []byte) ([]byte, error) {
 	kx.XORKeyStream(encryptedKey, exported)
 	n.keys(exported)
 
-	payload := [][]byte{lmResponse, ntResponse, utf16le(n.domain), utf16le(n.user), nil, encryptedKey}
+	payload := [][]byte{lmResponse, ntResponse, ntlmwire.UTF16LE(n.domain), ntlmwire.UTF16LE(n.user), nil, encryptedKey}
 	const header = 64
 	msg := make([]byte, header)
 	copy(msg, "NTLMSSP\x00")
@@ -198,7 +196,7 @@ func (n *ntlmSession) unseal(sig, sealed []byte) ([]byte, error) {
 func signature(signKey []byte, sealer *rc4.Cipher, seq uint32, msg []byte) []byte {
 	var seqb [4]byte
 	binary.LittleEndian.PutUint32(seqb[:], seq)
-	checksum := hmacMD5(signKey, seqb[:], msg)[:8]
+	checksum := ntlmwire.HMACMD5(signKey, seqb[:], msg)[:8]
 	sealer.XORKeyStream(checksum, checksum)
 	sig := make([]byte, 16)
 	binary.LittleEndian.PutUint32(sig, 1)
@@ -212,42 +210,6 @@ func fileTime(t time.Time) []byte {
 	b := make([]byte, 8)
 	binary.LittleEndian.PutUint64(b, uint64(t.Unix()+11644473600)*10_000_000+uint64(t.Nanosecond()/100))
 	return b
-}
-
-func ntowfv2(user, domain, password string) []byte {
-	h := md4.New()
-	h.Write(utf16le(password))
-	return hmacMD5(h.Sum(nil), utf16le(strings.ToUpper(user)+domain))
-}
-
-func hmacMD5(key []byte, data ...[]byte) []byte {
-	m := hmac.New(md5.New, key)
-	for _, d := range data {
-		m.Write(d)
-	}
-	return m.Sum(nil)
-}
-
-func utf16le(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 2*len(u))
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], c)
-	}
-	return b
-}
-
-// ntlmField reads a (len, maxlen, offset) field of an NTLM message.
-func ntlmField(msg []byte, at int) ([]byte, bool) {
-	if len(msg) < at+8 {
-		return nil, false
-	}
-	l := int(binary.LittleEndian.Uint16(msg[at:]))
-	off := int(binary.LittleEndian.Uint32(msg[at+4:]))
-	if off < 0 || off+l > len(msg) {
-		return nil, false
-	}
-	return msg[off : off+l], true
 }
 
 // avValue finds an AV pair in target info.

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"testing"
 	"time"
+
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/ntlmwire"
 )
 
 func unhex(t *testing.T, s string) []byte {
@@ -25,12 +27,12 @@ func TestNTLMSpecVectors(t *testing.T) {
 	av := func(id uint16, v string) []byte {
 		b := make([]byte, 4)
 		binary.LittleEndian.PutUint16(b, id)
-		u := utf16le(v)
+		u := ntlmwire.UTF16LE(v)
 		binary.LittleEndian.PutUint16(b[2:], uint16(len(u)))
 		return append(b, u...)
 	}
 	info := append(append(av(2, "Domain"), av(1, "Server")...), 0, 0, 0, 0)
-	target := utf16le("Domain")
+	target := ntlmwire.UTF16LE("Domain")
 	ch := make([]byte, 56)
 	copy(ch, "NTLMSSP\x00")
 	binary.LittleEndian.PutUint32(ch[8:], 2)
@@ -48,16 +50,16 @@ func TestNTLMSpecVectors(t *testing.T) {
 	n.clientChallenge = bytes.Repeat([]byte{0xaa}, 8)
 	n.exportedKey = bytes.Repeat([]byte{0x55}, 16)
 	n.now = func() time.Time { return time.Unix(-11644473600, 0) } // FILETIME 0
-	if got := hex.EncodeToString(ntowfv2("User", "Domain", "Password")); got != "0c868a403bfd7a93a3001ef22ef02e3f" {
+	if got := hex.EncodeToString(ntlmwire.NTOWFv2("User", "Domain", "Password")); got != "0c868a403bfd7a93a3001ef22ef02e3f" {
 		t.Errorf("NTOWFv2 = %s", got)
 	}
 	msg, err := n.authenticate(ch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lm, _ := ntlmField(msg, 12)
-	nt, _ := ntlmField(msg, 20)
-	key, _ := ntlmField(msg, 52)
+	lm, _ := ntlmwire.Field(msg, 12)
+	nt, _ := ntlmwire.Field(msg, 20)
+	key, _ := ntlmwire.Field(msg, 52)
 	for _, c := range []struct{ what, got, want string }{
 		{"LMv2 response", hex.EncodeToString(lm), "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa"},
 		{"NTProofStr", hex.EncodeToString(nt[:16]), "68cd0ab851e51c96aabc927bebef6a1c"},
@@ -67,7 +69,7 @@ func TestNTLMSpecVectors(t *testing.T) {
 			t.Errorf("%s = %s, want %s", c.what, c.got, c.want)
 		}
 	}
-	sig, sealed := n.seal(utf16le("Plaintext"))
+	sig, sealed := n.seal(ntlmwire.UTF16LE("Plaintext"))
 	if got := hex.EncodeToString(sealed); got != "54e50165bf1936dc996020c1811b0f06fb5f" {
 		t.Errorf("sealed = %s", got)
 	}

@@ -3,14 +3,11 @@ package wsmantest
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/md5"
 	"encoding/binary"
 	"strings"
 	"time"
-	"unicode/utf16"
 
-	//lint:ignore SA1019 NTLM is defined on MD4: the test server must compute it to check a client
-	"golang.org/x/crypto/md4"
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/ntlmwire"
 )
 
 // NTLM (MS-NLMP), server side: just enough to issue a CHALLENGE and check
@@ -34,26 +31,6 @@ const (
 // Domain is the NetBIOS domain the emulated hosts belong to.
 const Domain = "LAB"
 
-func utf16le(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 2*len(u))
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], c)
-	}
-	return b
-}
-
-func fromUTF16(b []byte) string {
-	if len(b)%2 != 0 {
-		return ""
-	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return string(utf16.Decode(u))
-}
-
 func av(id uint16, value []byte) []byte {
 	b := make([]byte, 4, 4+len(value))
 	binary.LittleEndian.PutUint16(b, id)
@@ -69,14 +46,14 @@ func challengeMessage(serverChallenge []byte, negotiate []byte) []byte {
 	if len(negotiate) >= 16 {
 		asked = binary.LittleEndian.Uint32(negotiate[12:])
 	}
-	target := utf16le(Domain)
+	target := ntlmwire.UTF16LE(Domain)
 	ts := make([]byte, 8)
 	binary.LittleEndian.PutUint64(ts, uint64(time.Now().UnixNano()/100)+116444736000000000)
 	var info []byte
-	info = append(info, av(2, utf16le(Domain))...)
-	info = append(info, av(1, utf16le("WINHOST"))...)
-	info = append(info, av(4, utf16le("lab.test"))...)
-	info = append(info, av(3, utf16le("winhost.lab.test"))...)
+	info = append(info, av(2, ntlmwire.UTF16LE(Domain))...)
+	info = append(info, av(1, ntlmwire.UTF16LE("WINHOST"))...)
+	info = append(info, av(4, ntlmwire.UTF16LE("lab.test"))...)
+	info = append(info, av(3, ntlmwire.UTF16LE("winhost.lab.test"))...)
 	info = append(info, av(7, ts)...)
 	info = append(info, av(0, nil)...)
 	const header = 56
@@ -97,30 +74,17 @@ func challengeMessage(serverChallenge []byte, negotiate []byte) []byte {
 	return append(b, info...)
 }
 
-// field reads a (len, maxlen, offset) field of an NTLM message.
-func field(msg []byte, at int) ([]byte, bool) {
-	if len(msg) < at+8 {
-		return nil, false
-	}
-	l := int(binary.LittleEndian.Uint16(msg[at:]))
-	off := int(binary.LittleEndian.Uint32(msg[at+4:]))
-	if off < 0 || off+l > len(msg) {
-		return nil, false
-	}
-	return msg[off : off+l], true
-}
-
 // verifyNTLMv2 checks an AUTHENTICATE_MESSAGE (type 3): the user must be
 // the configured one and NTProofStr = HMAC-MD5(NTOWFv2, challenge ‖ blob).
 // It returns the session base key, or nil when the check fails.
 func verifyNTLMv2(msg, serverChallenge []byte, wantUser, password string) []byte {
-	nt, ok1 := field(msg, 20)
-	domainB, ok2 := field(msg, 28)
-	userB, ok3 := field(msg, 36)
+	nt, ok1 := ntlmwire.Field(msg, 20)
+	domainB, ok2 := ntlmwire.Field(msg, 28)
+	userB, ok3 := ntlmwire.Field(msg, 36)
 	if !ok1 || !ok2 || !ok3 || len(nt) < 16+28 || len(msg) < 64 {
 		return nil
 	}
-	user, domain := fromUTF16(userB), fromUTF16(domainB)
+	user, domain := ntlmwire.FromUTF16LE(userB), ntlmwire.FromUTF16LE(domainB)
 	want := wantUser
 	if _, u, ok := strings.Cut(want, `\`); ok {
 		want = u
@@ -128,21 +92,10 @@ func verifyNTLMv2(msg, serverChallenge []byte, wantUser, password string) []byte
 	if !strings.EqualFold(user, want) {
 		return nil
 	}
-	h := md4.New()
-	h.Write(utf16le(password))
-	ntowfv1 := h.Sum(nil)
-	ntowfv2 := hmacMD5(ntowfv1, utf16le(strings.ToUpper(user)+domain))
-	proof := hmacMD5(ntowfv2, serverChallenge, nt[16:])
+	ntowfv2 := ntlmwire.NTOWFv2(user, domain, password)
+	proof := ntlmwire.HMACMD5(ntowfv2, serverChallenge, nt[16:])
 	if !hmac.Equal(proof, nt[:16]) || !bytes.Equal(nt[16:18], []byte{1, 1}) {
 		return nil
 	}
-	return hmacMD5(ntowfv2, proof)
-}
-
-func hmacMD5(key []byte, data ...[]byte) []byte {
-	m := hmac.New(md5.New, key)
-	for _, d := range data {
-		m.Write(d)
-	}
-	return m.Sum(nil)
+	return ntlmwire.HMACMD5(ntowfv2, proof)
 }

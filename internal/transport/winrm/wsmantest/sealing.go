@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/ntlmwire"
 )
 
 // NTLM session security, server side (MS-NLMP 3.4), and the WinRM
@@ -53,7 +55,7 @@ func md5Sum(parts ...[]byte) []byte {
 // session base key), or the base key itself without key exchange.
 func exportedKey(msg, sessionBaseKey []byte) []byte {
 	flags := binary.LittleEndian.Uint32(msg[60:])
-	enc, ok := field(msg, 52)
+	enc, ok := ntlmwire.Field(msg, 52)
 	if flags&flagKeyExch == 0 || !ok || len(enc) != 16 {
 		return sessionBaseKey
 	}

@@ -342,6 +342,12 @@ func User(name string, nopasswd bool) Fault {
 	}
 }
 
+// RequireTTY: sudo insists on a terminal for user (Defaults requiretty,
+// as RHEL 5-7 shipped it), so even NOPASSWD sudo -n is refused.
+func RequireTTY(user string) Fault {
+	return func(_ *Host, b *HostBuild) { b.Sudoers += "Defaults:" + user + " requiretty\n" }
+}
+
 // PasswordUser adds a login user whose password (hashed into the host's
 // shadow file) is the only way in: sshd offers keyboard-interactive
 // through PAM and nothing else, like a PAM-only Solaris or AIX host.

@@ -210,6 +210,7 @@ func TestLabFleet(t *testing.T) {
 		{host: h("hpux", FakeUname("HP-UX")), status: result.Error, want: []string{"unsupported-os"}},
 		{host: h("become-ok", User("ops", true)), status: result.Healthy, user: "ops", become: true},
 		{host: h("become-denied", User("ops", false)), status: result.Error, want: []string{"privilege-denied"}, user: "ops", become: true},
+		{host: h("become-requiretty", User("ops", true), RequireTTY("ops")), status: result.Error, want: []string{"privilege-denied"}, user: "ops", become: true},
 		{host: h("ssh-dropped", SSHDropped), status: result.Unreachable, want: []string{"host-unreachable"}},
 		{host: &Host{Name: "host-down", NoSSHD: true}, status: result.Unreachable, want: []string{"host-unreachable"}, address: "10.77.9.9"},
 		{host: &Host{Name: "tarpit", Tarpit: true}, status: result.Error, want: []string{"timeout"}},
@@ -242,6 +243,9 @@ func TestLabFleet(t *testing.T) {
 	}
 	if len(run.Fleet) != 0 {
 		t.Errorf("fleet findings on a reachable manager: %+v", run.Fleet)
+	}
+	if h := hostsByName(run)["become-requiretty"]; h == nil || h.Error == nil || !strings.Contains(h.Error.Message, "!requiretty") {
+		t.Errorf("become-requiretty: want the requiretty fix named: %+v", h)
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-22s %-8s %-13s %-45s %s\n", "HOST", "OS", "STATUS", "EXPECTED", "GOT")

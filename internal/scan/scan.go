@@ -212,7 +212,15 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		raw = playbook.Split(resp.Stdout, sc.Nonce)
 	}
 	if denied := s.privilegeDenied(h, raw, resp); denied != "" {
-		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused without a password: %s; allow NOPASSWD for the scan user, or scan without become", becomeMethod(h), denied))
+		fix := "allow NOPASSWD for the scan user, or scan without become"
+		if strings.Contains(denied, "tty") {
+			u := h.User
+			if u == "" {
+				u = "<scan user>"
+			}
+			fix = "sudo wants a terminal (Defaults requiretty): add \"Defaults:" + u + " !requiretty\" to sudoers, or scan without become"
+		}
+		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused: %s; %s", becomeMethod(h), denied, fix))
 		return
 	}
 	if raw.Unsupported {

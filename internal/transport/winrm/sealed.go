@@ -37,7 +37,6 @@ type sealedConn struct {
 	pass   string
 	sess   *ntlmSession // nil until the handshake is done
 	client *http.Client
-	url    string
 }
 
 // post seals envelope, sends it and returns the unsealed answer and its

@@ -320,7 +320,7 @@ func (c *Client) newHTTP(ctx context.Context, s *settings) *httpTransport {
 	case s.auth == "ntlm" && !s.https:
 		// our own NTLM, whose keys seal each message: the only way a
 		// host that refuses unencrypted WinRM takes NTLM over HTTP
-		t.sealed = &sealedConn{user: s.user, pass: s.password, url: s.url, client: &http.Client{Transport: noBasic{base}}}
+		t.sealed = &sealedConn{user: s.user, pass: s.password, client: &http.Client{Transport: noBasic{base}}}
 	case s.auth == "ntlm":
 		// over TLS: the Negotiator authenticates; it falls back to Basic
 		// when a server does not offer NTLM, so never let that put the

@@ -133,6 +133,12 @@ func TestFromManagerScansOnlyOfflineComputers(t *testing.T) {
 	if r.code != exitHealthy || !strings.Contains(r.stdout, `"hosts": 0`) {
 		t.Errorf("nothing offline: exit %d, %s / %s", r.code, r.stdout, r.stderr)
 	}
+	// offline, but none in --limit: the same
+	m.computers[1]["computerStatus"].(map[string]any)["agentStatusMessages"] = []string{"Managed (Offline)"}
+	r = runCLI(t, "", map[string]string{"HOME": home["HOME"], "WHYOFFLINE_API_KEY": key}, append(base, "-l", "no-such-host*")...)
+	if r.code != exitHealthy || !strings.Contains(r.stdout, `"hosts": 0`) || !strings.Contains(r.stderr, "no offline computer to scan (1 offline") {
+		t.Errorf("offline outside --limit: exit %d, %s / %s", r.code, r.stdout, r.stderr)
+	}
 }
 
 func TestFromManagerFailures(t *testing.T) {

@@ -188,10 +188,11 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 	if err != nil {
 		return nil, usageWrap(err)
 	}
-	if len(hosts) == 0 && (f.fromManager == "" || f.limit != "") {
-		if f.fromManager != "" {
-			return nil, usageErr("--limit %q matches none of the %d computers the manager shows offline", f.limit, len(candidates))
-		}
+	if len(hosts) == 0 && f.fromManager != "" {
+		// nothing offline (or nothing offline in --limit) is a good night,
+		// not bad input: an empty report, exit 0
+		fmt.Fprintf(e.stderr, "whyoffline: no offline computer to scan (%d offline, --limit %q)\n", len(candidates), f.limit)
+	} else if len(hosts) == 0 {
 		if f.limit != "" {
 			return nil, usageErr("--limit %q matches none of the %d inventory hosts", f.limit, len(inv.Hosts))
 		}

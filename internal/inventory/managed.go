@@ -27,8 +27,9 @@ func ForComputers(hosts []*Host, computers []Computer) (scan []*Host, unknown, i
 			n = strings.ToLower(n)
 			exact[n] = h
 			s, _, _ := strings.Cut(n, ".")
-			if !contains(hostNames(short[s]), h.Name) {
-				short[s] = append(short[s], h)
+			// name and address of one host may share a first label
+			if m := short[s]; len(m) == 0 || m[len(m)-1] != h {
+				short[s] = append(m, h)
 			}
 		}
 	}
@@ -57,14 +58,6 @@ func ForComputers(hosts []*Host, computers []Computer) (scan []*Host, unknown, i
 		}
 	}
 	return scan, unknown, invalid
-}
-
-func hostNames(hs []*Host) []string {
-	out := make([]string, len(hs))
-	for i, h := range hs {
-		out[i] = h.Name
-	}
-	return out
 }
 
 // computerHost is the entry for a computer no inventory names, built the

@@ -1,15 +1,9 @@
 package lab
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"strings"
@@ -69,7 +63,12 @@ func RunHelper(args []string) {
 			c.Close()
 		}
 	case "tls":
-		cfg := &tls.Config{Certificates: []tls.Certificate{selfSigned()}}
+		pki, err := wsmantest.NewPKI([]string{ManagerName}, nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lab helper:", err)
+			os.Exit(1)
+		}
+		cfg := pki.TLS()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -135,14 +134,4 @@ func runWSMan(args []string) {
 	}
 	defer srv.Close()
 	select {}
-}
-
-func selfSigned() tls.Certificate {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: ManagerName},
-		DNSNames: []string{ManagerName}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-	}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
-	"github.com/whyoffline/whyoffline/playbooks"
 )
 
 func newInventoryCmd(e *env) *cobra.Command {
@@ -106,9 +105,9 @@ func newPlaybooksCmd(e *env) *cobra.Command {
   whyoffline playbooks show linux --script   # the exact script sent to a host`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := playbook.Load(playbooks.FS, dir)
+			set, _, err := loadChecks(dir)
 			if err != nil {
-				return usageWrap(err)
+				return err
 			}
 			if len(args) == 0 || args[0] == "list" {
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

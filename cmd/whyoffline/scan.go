@@ -26,7 +26,6 @@ import (
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
 	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
-	"github.com/whyoffline/whyoffline/playbooks"
 )
 
 type scanFlags struct {
@@ -199,9 +198,9 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 		return nil, usageErr("the inventory has no hosts")
 	}
 
-	set, err := playbook.Load(playbooks.FS, f.playbookDir)
+	set, remedies, err := loadChecks(f.playbookDir)
 	if err != nil {
-		return nil, usageWrap(err)
+		return nil, err
 	}
 
 	mgrSpec, mode := f.manager, f.mode
@@ -286,7 +285,7 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 	s.params = playbook.Params{Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, Nonce: playbook.NewNonce()}
 	s.diag = &diagnose.Options{
 		Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, MaxClockSkew: f.maxSkew,
-		CorporateNetworks: nets, Thresholds: set.Causes.Thresholds, Remedies: set.Causes,
+		CorporateNetworks: nets, Thresholds: set.Causes.Thresholds, Remedies: remedies,
 	}
 	if mhost != "" {
 		s.manager = &result.Manager{Host: mhost, Port: mport, Mode: mode}

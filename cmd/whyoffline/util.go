@@ -12,7 +12,10 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/report"
+	"github.com/whyoffline/whyoffline/playbooks"
 )
 
 func terminal(f *os.File) (bool, int) {
@@ -158,4 +161,19 @@ func homeDir(getenv func(string) string) string {
 	}
 	h, _ := os.UserHomeDir()
 	return h
+}
+
+// loadChecks loads the playbooks (embedded, overlaid by dir) and compiles
+// every cause's remedy with the site's causes.yaml applied. Either failing
+// is bad input: exit 2 before anything is scanned.
+func loadChecks(dir string) (*playbook.Set, *diagnose.Remedies, error) {
+	set, err := playbook.Load(playbooks.FS, dir)
+	if err != nil {
+		return nil, nil, usageWrap(err)
+	}
+	rem, err := diagnose.NewRemedies(set.Causes)
+	if err != nil {
+		return nil, nil, usageWrap(err)
+	}
+	return set, rem, nil
 }

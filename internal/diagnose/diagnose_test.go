@@ -147,14 +147,15 @@ func TestRemediesCoverEveryCause(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range append(append([]string{}, result.CauseOrder...), result.FleetManagerUnreach, result.FleetManagerOverload) {
-		if !set.Causes.Known(id) {
-			t.Errorf("causes.yaml has no wording for %s", id)
-		}
+	rem, err := NewRemedies(set.Causes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Causes() {
 		for _, os := range []string{"linux", "solaris", "aix", "windows"} {
-			r := set.Causes.Remedy(id, os, playbook.RemedyVars{Manager: "dsm", Port: 4120, AgentPort: 4118, Host: "h", Detail: "d"})
+			r := rem.Render(c.ID, os, RemedyVars{Manager: "dsm", Port: 4120, AgentPort: 4118, Host: "h", Detail: "d"})
 			if r == "" || strings.Contains(r, "<no value>") {
-				t.Errorf("%s/%s: remedy %q", id, os, r)
+				t.Errorf("%s/%s: remedy %q", c.ID, os, r)
 			}
 		}
 	}
@@ -180,7 +181,11 @@ func TestFleet(t *testing.T) {
 // for DHCP hosts, the SMF reason.
 func TestEvidenceHints(t *testing.T) {
 	now := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
-	causes, err := playbook.Load(playbooksFS(), "")
+	set, err := playbook.Load(playbooksFS(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rem, err := NewRemedies(set.Causes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +221,7 @@ func TestEvidenceHints(t *testing.T) {
 			in := &Input{Name: "h", OS: "linux", Facts: f, BastionAddrs: []string{"10.0.0.2"}}
 			in.Window.Start, in.Window.End = now, now.Add(time.Second)
 			c.mutate(f, in)
-			got := Host(in, &Options{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Remedies: causes.Causes,
+			got := Host(in, &Options{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Remedies: rem,
 				Thresholds: playbook.Thresholds{LoadPerCPU: 4, MemAvailablePct: 5, FSUsedPct: 98}})
 			if len(got) == 0 || got[0].ID != c.id {
 				t.Fatalf("causes %+v, want %s first", got, c.id)

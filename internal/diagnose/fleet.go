@@ -1,10 +1,6 @@
 package diagnose
 
 import (
-	"fmt"
-	"strings"
-
-	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
@@ -19,60 +15,24 @@ type ManagerProbe struct {
 	ConnectErr string
 }
 
-// Fleet returns the run-wide findings: the bastion cannot reach the
-// manager, and manager hosts under resource pressure.
+// FleetInput is everything a fleet rule may look at: the bastion's probe of
+// the manager and every host's result.
+type FleetInput struct {
+	Probe *ManagerProbe
+	Hosts []result.Host
+}
+
+// Fleet returns the run-wide findings of every registered fleet cause, in
+// rank order.
 func Fleet(mp *ManagerProbe, hosts []result.Host, o *Options) []result.Finding {
 	out := []result.Finding{}
-	if mp != nil && (mp.ResolveErr != "" || mp.PortState != "open") {
-		var detail string
-		if mp.ResolveErr != "" {
-			detail = "cannot resolve " + mp.Host + ": " + mp.ResolveErr
-		} else {
-			detail = fmt.Sprintf("TCP to %s:%d (%s) %s", mp.Host, mp.Port, strings.Join(mp.Addresses, ", "), describePort(mp.PortState))
-		}
-		detail = textsafe.Line(detail, maxEvidence)
-		out = append(out, result.Finding{
-			ID: result.FleetManagerUnreach, Evidence: detail,
-			Remedy: fleetRemedy(o, result.FleetManagerUnreach, mp.Host, mp.Port, "", detail),
-		})
-	}
-	for i := range hosts {
-		h := &hosts[i]
-		if h.Role != "manager" {
-			continue
-		}
-		for _, c := range h.Causes {
-			if c.ID == result.ResourcePressure {
-				ev := textsafe.Line(h.Name+": "+c.Evidence, maxEvidence)
-				out = append(out, result.Finding{
-					ID: result.FleetManagerOverload, Evidence: ev,
-					Remedy: fleetRemedy(o, result.FleetManagerOverload, o.Manager, o.Port, h.Name, c.Evidence),
-				})
-			}
+	in := &FleetInput{Probe: mp, Hosts: hosts}
+	for _, c := range Causes() {
+		if c.FleetRule != nil {
+			out = append(out, c.FleetRule(in, o)...)
 		}
 	}
 	return out
-}
-
-func describePort(s string) string {
-	switch s {
-	case "refused":
-		return "was refused: nothing listens there (manager service down or wrong port?)"
-	case "timeout":
-		return "timed out"
-	case "unreachable":
-		return "failed: no route"
-	case "dns":
-		return "failed: name not resolvable"
-	}
-	return "failed"
-}
-
-func fleetRemedy(o *Options, id, manager string, port int, host, detail string) string {
-	if o.Remedies == nil {
-		return ""
-	}
-	return textsafe.Line(o.Remedies.Remedy(id, "", playbook.RemedyVars{Manager: manager, Port: port, AgentPort: o.AgentPort, Host: host, Detail: detail}), 1200)
 }
 
 // Unreachable is the cause for a host the bastion could not reach at all.
@@ -80,6 +40,6 @@ func Unreachable(name, evidence string, o *Options) result.Cause {
 	return result.Cause{
 		ID: result.HostUnreachable, Confidence: result.Confirmed,
 		Evidence: textsafe.Line(evidence, maxEvidence),
-		Remedy:   remedy(o, result.HostUnreachable, "", o.Manager, o.Port, name, ""),
+		Remedy:   o.remedy(result.HostUnreachable, "", RemedyVars{Manager: o.managerName(""), Port: o.Port, AgentPort: o.AgentPort, Host: name}),
 	}
 }

@@ -65,3 +65,15 @@ func (f Facts) Int(name string) (int64, bool) {
 	v, err := strconv.ParseInt(strings.TrimSpace(f.Get(name)), 10, 64)
 	return v, err == nil
 }
+
+// Reader is how rules read facts. Facts implements it; tests wrap it to
+// see which facts a rule really reads.
+type Reader interface {
+	Has(name string) bool
+	Get(name string) string
+	List(name string) []string
+	Is(name string, want ...string) bool
+	Bool(name string) (value, known bool)
+	Float(name string) (float64, bool)
+	Int(name string) (int64, bool)
+}

@@ -3,18 +3,19 @@ package playbook
 import (
 	"fmt"
 	"strings"
-	"text/template"
 
 	"gopkg.in/yaml.v3"
 )
 
-// Causes is playbooks/causes.yaml: the thresholds diagnosis applies and the
-// remedy text for every cause, with per-OS wording where it differs.
+// Causes is playbooks/causes.yaml: the thresholds diagnosis applies, and a
+// site's replacements for the remedy wording of individual causes. The
+// built-in wording lives with each cause (internal/diagnose); this file only
+// overrides it, key by key.
 type Causes struct {
-	Thresholds Thresholds           `yaml:"thresholds"`
-	Causes     map[string]CauseText `yaml:"causes"`
-	Fleet      map[string]CauseText `yaml:"fleet"`
-	templates  map[string]*template.Template
+	Thresholds Thresholds
+	// File is the causes.yaml the overrides came from (for errors).
+	File      string
+	overrides map[string]CauseText
 }
 
 // Thresholds for resource-pressure and friends.
@@ -24,78 +25,130 @@ type Thresholds struct {
 	FSUsedPct       float64 `yaml:"fs_used_pct"`
 }
 
-// CauseText is the wording of one cause.
+// CauseText is a site's wording for one cause.
 type CauseText struct {
 	Title    string            `yaml:"title"`
 	Remedy   string            `yaml:"remedy"`
 	RemedyOS map[string]string `yaml:"remedy_os"`
+	// RemedySet: the file has a remedy: key (an empty one is an error,
+	// not "keep the built-in one").
+	RemedySet bool `yaml:"-"`
+	Line      int  `yaml:"-"`
 }
 
-// RemedyVars are the values a remedy template may use.
-type RemedyVars struct {
-	Manager   string
-	Port      int
-	AgentPort int
-	Host      string
-	Detail    string // cause-specific hint (e.g. the firewall rule)
+// UnmarshalYAML records whether the entry sets remedy:.
+func (t *CauseText) UnmarshalYAML(n *yaml.Node) error {
+	type plain CauseText
+	if err := n.Decode((*plain)(t)); err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "remedy" {
+			t.RemedySet = true
+		}
+	}
+	return nil
 }
 
-func parseCauses(file string, data []byte) (*Causes, error) {
-	var c Causes
+// causeTexts is a causes: or fleet: mapping that keeps each key's line.
+type causeTexts map[string]CauseText
+
+func (m *causeTexts) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: expected a mapping of cause ID to wording", n.Line)
+	}
+	*m = causeTexts{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		var t CauseText
+		if err := n.Content[i+1].Decode(&t); err != nil {
+			return err
+		}
+		t.Line = n.Content[i].Line
+		(*m)[n.Content[i].Value] = t
+	}
+	return nil
+}
+
+// causesFile is one causes.yaml as written: every key optional, so an
+// overlay names only what it changes.
+type causesFile struct {
+	Thresholds struct {
+		LoadPerCPU      *float64 `yaml:"load_per_cpu"`
+		MemAvailablePct *float64 `yaml:"mem_available_pct"`
+		FSUsedPct       *float64 `yaml:"fs_used_pct"`
+	} `yaml:"thresholds"`
+	Causes causeTexts `yaml:"causes"`
+	Fleet  causeTexts `yaml:"fleet"`
+}
+
+// mergeCauses applies one causes.yaml over c (nil: the first file).
+func mergeCauses(c *Causes, file string, data []byte) (*Causes, error) {
+	var f causesFile
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	if err := dec.Decode(&f); err != nil && err.Error() != "EOF" {
 		return nil, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	if c.Thresholds.LoadPerCPU <= 0 || c.Thresholds.MemAvailablePct <= 0 || c.Thresholds.FSUsedPct <= 0 {
-		return nil, fmt.Errorf("%s: thresholds: load_per_cpu, mem_available_pct and fs_used_pct must all be set above 0", file)
+	if c == nil {
+		c = &Causes{overrides: map[string]CauseText{}}
 	}
-	c.templates = map[string]*template.Template{}
-	add := func(key, text string) error {
-		t, err := template.New(key).Option("missingkey=error").Parse(text)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %v", file, key, err)
+	set := func(dst *float64, v *float64, key string) error {
+		if v == nil {
+			return nil
 		}
-		c.templates[key] = t
+		if *v <= 0 {
+			return fmt.Errorf("%s: thresholds: %s must be above 0", file, key)
+		}
+		*dst = *v
 		return nil
 	}
-	for _, group := range []map[string]CauseText{c.Causes, c.Fleet} {
-		for id, t := range group {
-			if t.Remedy == "" {
-				return nil, fmt.Errorf("%s: %s: remedy: is required", file, id)
-			}
-			if err := add(id, t.Remedy); err != nil {
-				return nil, err
-			}
-			for os, r := range t.RemedyOS {
-				if err := add(id+"@"+os, r); err != nil {
-					return nil, err
-				}
-			}
+	for _, e := range []error{
+		set(&c.Thresholds.LoadPerCPU, f.Thresholds.LoadPerCPU, "load_per_cpu"),
+		set(&c.Thresholds.MemAvailablePct, f.Thresholds.MemAvailablePct, "mem_available_pct"),
+		set(&c.Thresholds.FSUsedPct, f.Thresholds.FSUsedPct, "fs_used_pct"),
+	} {
+		if e != nil {
+			return nil, e
 		}
 	}
-	return &c, nil
+	for _, group := range []causeTexts{f.Causes, f.Fleet} {
+		for id, t := range group {
+			if old, ok := c.overrides[id]; ok {
+				t = mergeText(old, t)
+			}
+			c.overrides[id] = t
+		}
+	}
+	if len(f.Causes)+len(f.Fleet) > 0 {
+		c.File = file
+	}
+	return c, nil
 }
 
-// Remedy renders the remedy for cause id on os.
-func (c *Causes) Remedy(id, os string, v RemedyVars) string {
-	t := c.templates[id+"@"+os]
-	if t == nil {
-		t = c.templates[id]
+func mergeText(old, t CauseText) CauseText {
+	if !t.RemedySet {
+		t.Remedy, t.RemedySet = old.Remedy, old.RemedySet
 	}
-	if t == nil {
-		return ""
+	if t.Title == "" {
+		t.Title = old.Title
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, v); err != nil {
-		return c.Causes[id].Remedy
+	for os, r := range old.RemedyOS {
+		if _, ok := t.RemedyOS[os]; !ok {
+			if t.RemedyOS == nil {
+				t.RemedyOS = map[string]string{}
+			}
+			t.RemedyOS[os] = r
+		}
 	}
-	return strings.Join(strings.Fields(b.String()), " ")
+	return t
 }
 
-// Known reports whether cause id has wording.
-func (c *Causes) Known(id string) bool {
-	_, a := c.Causes[id]
-	_, b := c.Fleet[id]
-	return a || b
+func (c *Causes) validate(file string) error {
+	if c.Thresholds.LoadPerCPU <= 0 || c.Thresholds.MemAvailablePct <= 0 || c.Thresholds.FSUsedPct <= 0 {
+		return fmt.Errorf("%s: thresholds: load_per_cpu, mem_available_pct and fs_used_pct must all be set above 0", file)
+	}
+	return nil
 }
+
+// Overrides returns the site's wording by cause ID.
+func (c *Causes) Overrides() map[string]CauseText { return c.overrides }

@@ -117,8 +117,18 @@ func (p *Playbook) Evaluate(raw *Raw) (facts.Facts, []result.Check) {
 			checks = append(checks, result.Check{ID: c.ID, Result: result.CheckError, Output: joinNonEmpty("check did not finish (deadline or output cut short)", out)})
 			continue
 		}
+		var bad []string
 		for j := range c.Facts {
-			c.Facts[j].extract(sec, f)
+			if err := c.Facts[j].extract(sec, f); err != nil {
+				bad = append(bad, err.Error())
+			}
+		}
+		if len(bad) > 0 {
+			// A value the catalogue does not know means the parser did not
+			// understand the host: the fact is dropped, never guessed.
+			checks = append(checks, result.Check{ID: c.ID, Result: result.CheckError,
+				Output: joinNonEmpty("unexpected output: "+textsafe.Line(strings.Join(bad, "; "), 300), shown(sec.Output, c.Show))})
+			continue
 		}
 		checks = append(checks, result.Check{ID: c.ID, Result: c.judge(f), Output: shown(sec.Output, c.Show)})
 	}
@@ -165,8 +175,10 @@ func (c *Check) judge(f facts.Facts) string {
 	return result.CheckPass
 }
 
-// extract applies one rule to a section and records the fact.
-func (r *FactRule) extract(sec *Section, f facts.Facts) {
+// extract applies one rule to a section and records the fact. A bool or
+// enum value outside the catalogue's set is not recorded: it is returned as
+// an error instead.
+func (r *FactRule) extract(sec *Section, f facts.Facts) error {
 	var vals []string
 	switch r.From {
 	case "exit":
@@ -182,7 +194,7 @@ func (r *FactRule) extract(sec *Section, f facts.Facts) {
 	}
 	if r.Bool {
 		f.Set(r.Name, strconv.FormatBool(len(vals) > 0))
-		return
+		return nil
 	}
 	max := r.Max
 	if max <= 0 || max > MaxListValues {
@@ -201,11 +213,19 @@ func (r *FactRule) extract(sec *Section, f facts.Facts) {
 	}
 	if len(out) == 0 {
 		if r.Default == "" {
-			return
+			return nil
 		}
 		out = []string{r.Default}
 	}
+	if k := r.spec.Kind; k == facts.Enum || k == facts.Bool {
+		for _, v := range out {
+			if err := r.spec.Check(v); err != nil {
+				return err
+			}
+		}
+	}
 	f[r.Name] = out
+	return nil
 }
 
 func mapValue(m map[string]string, v string) string {

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/whyoffline/whyoffline/internal/facts"
 )
 
 // Playbook is the checks for one OS family.
@@ -65,6 +67,17 @@ type Check struct {
 	InShell bool `yaml:"in_shell"`
 
 	passIf map[string]*regexp.Regexp
+	line   int // where the check starts in its file
+}
+
+// UnmarshalYAML keeps the check's line for load errors.
+func (c *Check) UnmarshalYAML(n *yaml.Node) error {
+	type plain Check
+	if err := n.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.line = n.Line
+	return nil
 }
 
 // FactRule extracts one fact from a check's output.
@@ -86,7 +99,19 @@ type FactRule struct {
 	// Max caps how many values a list fact keeps.
 	Max int `yaml:"max"`
 
-	re *regexp.Regexp
+	re   *regexp.Regexp
+	spec facts.Spec
+	line int
+}
+
+// UnmarshalYAML keeps the rule's line for load errors.
+func (r *FactRule) UnmarshalYAML(n *yaml.Node) error {
+	type plain FactRule
+	if err := n.Decode((*plain)(r)); err != nil {
+		return err
+	}
+	r.line = n.Line
+	return nil
 }
 
 // Set is every loaded playbook plus the shared cause data.
@@ -120,62 +145,45 @@ func (s *Set) Unix() []*Playbook {
 	return out
 }
 
-// Load reads the playbooks from fsys (the embedded copy), then any files in
-// overrideDir replace those with the same name — a site can change one
-// threshold or pattern without rebuilding.
+// MaxFileBytes caps one playbook file: a playbook is a page of YAML, and a
+// directory entry that is a device or a huge file must not hang or exhaust
+// the bastion.
+const MaxFileBytes = 1 << 20
+
+// Load reads the playbooks from fsys (the embedded copy), then overlays the
+// files in overrideDir: a playbook file there replaces the embedded one of
+// the same name, and causes.yaml is merged key by key (a site changes one
+// threshold or one remedy without copying the rest).
 func Load(fsys fs.FS, overrideDir string) (*Set, error) {
-	files := map[string][]byte{}
-	read := func(f fs.FS, where string) error {
-		entries, err := fs.ReadDir(f, ".")
-		if err != nil {
-			return fmt.Errorf("playbooks: cannot list %s: %w", where, err)
-		}
-		for _, e := range entries {
-			if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
-				continue
-			}
-			b, err := fs.ReadFile(f, e.Name())
-			if err != nil {
-				return fmt.Errorf("playbooks: %s: %w", filepath.Join(where, e.Name()), err)
-			}
-			files[e.Name()] = b
-		}
-		return nil
-	}
-	set := &Set{Playbooks: map[string]*Playbook{}, Source: "embedded"}
-	if err := read(fsys, "(embedded)"); err != nil {
+	embedded, err := readYAMLFiles(fsys, "(embedded)")
+	if err != nil {
 		return nil, err
 	}
+	files := map[string][]byte{}
 	where := map[string]string{}
-	for name := range files {
-		where[name] = "(embedded)/" + name
+	for name, b := range embedded {
+		files[name], where[name] = b, "(embedded)/"+name
 	}
+	set := &Set{Playbooks: map[string]*Playbook{}, Source: "embedded"}
+	var overlay map[string][]byte
 	if overrideDir != "" {
 		st, err := os.Stat(overrideDir)
 		if err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("--playbooks %s: not a readable directory", overrideDir)
 		}
-		before := map[string][]byte{}
-		for k, v := range files {
-			before[k] = v
-		}
-		if err := read(os.DirFS(overrideDir), overrideDir); err != nil {
+		if overlay, err = readYAMLFiles(os.DirFS(overrideDir), overrideDir); err != nil {
 			return nil, err
 		}
-		for name, b := range files {
-			if string(before[name]) != string(b) {
-				where[name] = filepath.Join(overrideDir, name)
+		for name, b := range overlay {
+			if name == "causes.yaml" {
+				continue // merged below, not replaced
 			}
+			files[name], where[name] = b, filepath.Join(overrideDir, name)
 		}
 		set.Source = overrideDir
 	}
 	for _, name := range sortedNames(files) {
 		if name == "causes.yaml" {
-			c, err := parseCauses(where[name], files[name])
-			if err != nil {
-				return nil, err
-			}
-			set.Causes = c
 			continue
 		}
 		p, err := parsePlaybook(where[name], files[name])
@@ -187,13 +195,60 @@ func Load(fsys fs.FS, overrideDir string) (*Set, error) {
 		}
 		set.Playbooks[p.OS] = p
 	}
-	if set.Causes == nil {
+	base, ok := files["causes.yaml"]
+	if !ok {
 		return nil, fmt.Errorf("playbooks: causes.yaml is missing")
 	}
+	c, err := mergeCauses(nil, where["causes.yaml"], base)
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := overlay["causes.yaml"]; ok {
+		file := filepath.Join(overrideDir, "causes.yaml")
+		if c, err = mergeCauses(c, file, b); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.validate(where["causes.yaml"]); err != nil {
+		return nil, err
+	}
+	set.Causes = c
 	if len(set.Playbooks) == 0 {
 		return nil, fmt.Errorf("playbooks: no playbook found")
 	}
 	return set, nil
+}
+
+// readYAMLFiles reads every *.yaml in f. Entries that are not regular files
+// (a FIFO, a device) and files over MaxFileBytes are refused by name.
+func readYAMLFiles(f fs.FS, where string) (map[string][]byte, error) {
+	entries, err := fs.ReadDir(f, ".")
+	if err != nil {
+		return nil, fmt.Errorf("playbooks: cannot list %s: %w", where, err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		path := filepath.Join(where, e.Name())
+		st, err := fs.Stat(f, e.Name()) // follows a symlink to what it names
+		if err != nil {
+			return nil, fmt.Errorf("playbooks: %s: %w", path, err)
+		}
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("playbooks: %s is not a regular file (%s): remove it or replace it with the YAML file itself", path, st.Mode().Type())
+		}
+		if st.Size() > MaxFileBytes {
+			return nil, fmt.Errorf("playbooks: %s is %d bytes, over the %d-byte limit for a playbook", path, st.Size(), MaxFileBytes)
+		}
+		b, err := fs.ReadFile(f, e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("playbooks: %s: %w", path, err)
+		}
+		files[e.Name()] = b
+	}
+	return files, nil
 }
 
 func sortedNames(m map[string][]byte) []string {
@@ -237,26 +292,29 @@ func parsePlaybook(file string, data []byte) (*Playbook, error) {
 	for i := range p.Checks {
 		c := &p.Checks[i]
 		if !idPattern.MatchString(c.ID) {
-			return nil, fmt.Errorf("%s: check %d: id %q must be lower-case letters, digits, '.', '_' or '-'", file, i+1, c.ID)
+			return nil, fmt.Errorf("%s:%d: check %d: id %q must be lower-case letters, digits, '.', '_' or '-'", file, c.line, i+1, c.ID)
 		}
 		if seen[c.ID] {
-			return nil, fmt.Errorf("%s: check %q is defined twice", file, c.ID)
+			return nil, fmt.Errorf("%s:%d: check %q is defined twice", file, c.line, c.ID)
 		}
 		seen[c.ID] = true
 		if strings.TrimSpace(c.Run) == "" {
-			return nil, fmt.Errorf("%s: check %q: run: is empty", file, c.ID)
+			return nil, fmt.Errorf("%s:%d: check %q: run: is empty", file, c.line, c.ID)
 		}
 		for j := range c.Facts {
 			r := &c.Facts[j]
 			if err := r.compile(); err != nil {
-				return nil, fmt.Errorf("%s: check %q: fact %q: %v", file, c.ID, r.Name, err)
+				return nil, fmt.Errorf("%s:%d: check %q: fact %q: %v", file, r.line, c.ID, r.Name, err)
 			}
 		}
 		c.passIf = map[string]*regexp.Regexp{}
 		for fact, pat := range c.PassIf {
+			if !c.produces(fact) {
+				return nil, fmt.Errorf("%s:%d: check %q: pass_if %s: the check has no fact rule for %s", file, c.line, c.ID, fact, fact)
+			}
 			re, err := regexp.Compile("^(?:" + pat + ")$")
 			if err != nil {
-				return nil, fmt.Errorf("%s: check %q: pass_if %s: %v", file, c.ID, fact, err)
+				return nil, fmt.Errorf("%s:%d: check %q: pass_if %s: %v", file, c.line, c.ID, fact, err)
 			}
 			c.passIf[fact] = re
 		}
@@ -264,9 +322,57 @@ func parsePlaybook(file string, data []byte) (*Playbook, error) {
 	return &p, nil
 }
 
+// produces reports whether one of the check's rules sets fact.
+func (c *Check) produces(fact string) bool {
+	for _, r := range c.Facts {
+		if r.Name == fact {
+			return true
+		}
+	}
+	return false
+}
+
+// Produces reports whether some check of the playbook sets fact (the
+// evaluator's own facts count too).
+func (p *Playbook) Produces(fact string) bool {
+	if s, ok := facts.Lookup(fact); ok && s.Builtin {
+		return true
+	}
+	for i := range p.Checks {
+		if p.Checks[i].produces(fact) {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *FactRule) compile() error {
-	if !idPattern.MatchString(r.Name) {
-		return fmt.Errorf("name must be lower-case letters, digits, '.', '_' or '-'")
+	spec, ok := facts.Lookup(r.Name)
+	if !ok {
+		return fmt.Errorf("no such fact in the catalogue (internal/facts/catalog.go): a rule reads facts by name, so a new or renamed fact is declared there first")
+	}
+	if spec.Builtin {
+		return fmt.Errorf("is set by whyoffline itself, not by a playbook")
+	}
+	r.spec = spec
+	if (spec.Kind == facts.List) != r.All {
+		if r.All {
+			return fmt.Errorf("all: true makes a list, but the catalogue declares a %s fact", spec.Kind)
+		}
+		return fmt.Errorf("the catalogue declares a list fact: set all: true")
+	}
+	if r.Bool && spec.Kind != facts.Bool {
+		return fmt.Errorf("bool: true makes a bool, but the catalogue declares a %s fact", spec.Kind)
+	}
+	for from, to := range r.Map {
+		if err := spec.Check(to); err != nil {
+			return fmt.Errorf("map %q: %v", from, err)
+		}
+	}
+	if r.Default != "" {
+		if err := spec.Check(r.Default); err != nil {
+			return fmt.Errorf("default: %v", err)
+		}
 	}
 	switch r.From {
 	case "kv":

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/result"
 )
 
@@ -126,20 +127,12 @@ func groupCauses(run *result.Run) []causeGroup {
 			g.Hosts = append(g.Hosts, h.Name)
 		}
 	}
-	rank := map[string]int{}
-	for i, id := range result.CauseOrder {
-		rank[id] = i
-	}
 	var out []causeGroup
 	for _, g := range byID {
 		out = append(out, *g)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		ri, okI := rank[out[i].ID]
-		rj, okJ := rank[out[j].ID]
-		if okI != okJ {
-			return okI
-		}
+		ri, rj := diagnose.Rank(out[i].ID), diagnose.Rank(out[j].ID)
 		if ri != rj {
 			return ri < rj
 		}

@@ -48,16 +48,6 @@ const (
 	FleetManagerOverload = "manager-overloaded"
 )
 
-// CauseOrder ranks causes: when a host has several, the one listed first here
-// is the primary one. A host that is off explains everything; an agent that
-// is missing or stopped explains more than the network; the network more
-// than the clock, and so on.
-var CauseOrder = []string{
-	HostUnreachable, AgentNotInstalled, SolarisAgentUpgrade, AgentNotRunning,
-	DNSUnresolvable, DNSMismatch, OffNetwork, HeartbeatPortBlocked, PMTUBlackhole,
-	OneWayCommunication, ClockSkew, TLSFailure, RuleUpdateInProgress, ResourcePressure,
-}
-
 // ErrorKind says why a host that answered could not be scanned.
 type ErrorKind string
 

@@ -49,7 +49,7 @@ func setup(tb testing.TB, specs []fleetsim.Spec, base byte, forks int) ([]*inven
 	}
 	tb.Cleanup(client.Close)
 	d := &diagnose.Options{Manager: "localhost", Port: f.ManagerPort(), AgentPort: 4118, Mode: "agent-initiated",
-		MaxClockSkew: 2 * time.Minute, Thresholds: set.Causes.Thresholds, Remedies: set.Causes}
+		MaxClockSkew: 2 * time.Minute, Thresholds: set.Causes.Thresholds, Remedies: remedies(tb, set)}
 	opt := scan.Options{Forks: forks, Timeout: 10 * time.Second, Playbooks: set, Diagnose: d,
 		Params:  playbook.Params{Manager: "localhost", Port: f.ManagerPort(), AgentPort: 4118, Mode: "agent-initiated", Nonce: playbook.NewNonce()},
 		Runners: map[string]transport.Runner{inventory.SSH: client}}
@@ -117,4 +117,13 @@ func BenchmarkSweep(b *testing.B) {
 			fmt.Fprintf(os.Stderr, "sweep %d hosts, forks 100: %s wall, %.0f hosts/s\n", n, wall/time.Duration(b.N), float64(n*b.N)/wall.Seconds())
 		})
 	}
+}
+
+func remedies(tb testing.TB, set *playbook.Set) *diagnose.Remedies {
+	tb.Helper()
+	r, err := diagnose.NewRemedies(set.Causes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }

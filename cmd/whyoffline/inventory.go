@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -11,17 +12,22 @@ import (
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
+	"github.com/whyoffline/whyoffline/internal/transport"
+	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
+	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
 )
 
 func newInventoryCmd(e *env) *cobra.Command {
 	var inventories []string
-	var limit, output string
+	var limit, output, sshConfig, user string
 	cmd := &cobra.Command{
 		Use:   "inventory -i INVENTORY...",
-		Short: "List the resolved hosts and their effective settings (no login)",
+		Short: "List the resolved hosts and exactly where the scan would connect (no login)",
 		Long: `inventory resolves groups, ranges and vars exactly as scan does and prints
-each host's effective settings. Secrets are never printed: a password shows
-only as "set". ~/.ssh/config is applied at connect time, on top of these.`,
+each host's endpoint as its transport derives it — address, port, user and,
+for WinRM, scheme and auth — with ~/.ssh/config applied to SSH hosts, so
+what it shows is what scan dials. Secrets are never printed: a password
+shows only as "set".`,
 		Example: `  whyoffline inventory -i /etc/ansible/hosts -l webservers
   whyoffline inventory -i fleet.yaml -o json`,
 		Args: cobra.NoArgs,
@@ -34,16 +40,27 @@ only as "set". ~/.ssh/config is applied at connect time, on top of these.`,
 			if err != nil {
 				return usageWrap(err)
 			}
+			ep, err := newEndpoints(e, sshConfig, user)
+			if err != nil {
+				return err
+			}
+			ends := make([]transport.Endpoint, len(hosts))
+			for i, h := range hosts {
+				if ends[i], err = ep.of(h); err != nil {
+					return usageErr("host %s (%s): %v", h.Name, h.Source, err)
+				}
+			}
 			switch output {
 			case "json":
 				type row struct {
 					*inventory.Host
-					Port     int    `json:"port"`
-					Password string `json:"password,omitempty"`
+					Port     int                `json:"port"`
+					Endpoint transport.Endpoint `json:"endpoint"`
+					Password string             `json:"password,omitempty"`
 				}
 				rows := make([]row, 0, len(hosts))
-				for _, h := range hosts {
-					r := row{Host: h, Port: h.EffectivePort()}
+				for i, h := range hosts {
+					r := row{Host: h, Port: ends[i].Port, Endpoint: ends[i]}
 					if h.Password.IsSet() || h.PasswordEnv != "" || h.PasswordFile != "" {
 						r.Password = "set"
 					}
@@ -57,13 +74,21 @@ only as "set". ~/.ssh/config is applied at connect time, on top of these.`,
 			case "", "table":
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tADDRESS\tPORT\tUSER\tTRANSPORT\tOS\tBECOME\tGROUPS\tSOURCE")
-				for _, h := range hosts {
+				for i, h := range hosts {
 					become := "-"
 					if h.Become {
 						become = h.BecomeMethod
 					}
+					end := ends[i]
+					how := end.Transport
+					if end.Scheme != "" {
+						how += " " + end.Scheme + "/" + end.Auth
+					}
+					if end.Via != "" {
+						how += " via " + end.Via
+					}
 					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n",
-						cell(h.Name), cell(h.Address), h.EffectivePort(), cell(orDash(h.User)), h.Transport,
+						cell(h.Name), cell(end.Address), end.Port, cell(orDash(end.User)), cell(how),
 						cell(orDash(h.OS)), become, cell(orDash(strings.Join(h.Groups, ","))), cell(h.Source))
 				}
 				if err := tw.Flush(); err != nil {
@@ -82,7 +107,54 @@ only as "set". ~/.ssh/config is applied at connect time, on top of these.`,
 	cmd.Flags().StringArrayVarP(&inventories, "inventory", "i", nil, "inventory file; repeatable; - reads a host list from stdin")
 	cmd.Flags().StringVarP(&limit, "limit", "l", "", "only hosts matching PATTERN")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "table or json")
+	cmd.Flags().StringVar(&sshConfig, "ssh-config", "", "ssh_config file applied as scan applies it (default ~/.ssh/config; none to ignore)")
+	cmd.Flags().StringVarP(&user, "user", "u", "", "login user for hosts whose inventory and ssh_config name none (default $USER)")
 	return cmd
+}
+
+// endpoints asks each transport where it would connect, with the same
+// ssh_config and default user that scan uses.
+type endpoints struct {
+	ssh       *sshtransport.Resolver
+	winrmUser string
+}
+
+func newEndpoints(e *env, sshConfig, user string) (*endpoints, error) {
+	r, err := sshtransport.NewResolver(sshConfigPath(e, sshConfig), sshUser(e, user))
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	return &endpoints{ssh: r, winrmUser: user}, nil
+}
+
+func (p *endpoints) of(h *inventory.Host) (transport.Endpoint, error) {
+	if h.Transport == inventory.WinRM {
+		return winrmtransport.Endpoint(h, p.winrmUser)
+	}
+	return p.ssh.Endpoint(h), nil
+}
+
+// sshConfigPath is --ssh-config resolved: ~/.ssh/config by default, "" for
+// none.
+func sshConfigPath(e *env, flag string) string {
+	switch flag {
+	case "":
+		return filepath.Join(homeDir(e.getenv), ".ssh", "config")
+	case "none":
+		return ""
+	}
+	return flag
+}
+
+// sshUser is the login user for hosts that name none: --user, else $USER,
+// else root.
+func sshUser(e *env, flag string) string {
+	for _, u := range []string{flag, e.getenv("USER")} {
+		if u != "" {
+			return u
+		}
+	}
+	return "root"
 }
 
 func cell(s string) string { return textsafe.Line(s, 60) }

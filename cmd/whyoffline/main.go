@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -58,6 +59,9 @@ type env struct {
 	// stdoutTTY / stderrTTY: whether those are terminals.
 	stdoutTTY, stderrTTY bool
 	width                int
+	// dial, when set, replaces TCP dialing in both transports (tests that
+	// must see where a scan connects without sending anything).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func main() {

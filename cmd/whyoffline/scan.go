@@ -233,23 +233,10 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 	if f.knownHosts != "" {
 		known = []string{f.knownHosts}
 	}
-	sshCfg := f.sshConfig
-	switch sshCfg {
-	case "":
-		sshCfg = filepath.Join(home, ".ssh", "config")
-	case "none":
-		sshCfg = ""
-	}
-	user := f.user
-	if user == "" {
-		user = e.getenv("USER")
-	}
-	if user == "" {
-		user = "root"
-	}
 	client, err := sshtransport.New(sshtransport.Config{
 		KnownHosts: known, HostKeyPolicy: f.hostKeyPolicy, ConnectTimeout: f.connectTimeout,
-		SSHConfigFile: sshCfg, DefaultUser: user, Home: home, Getenv: e.getenv,
+		SSHConfigFile: sshConfigPath(e, f.sshConfig), DefaultUser: sshUser(e, f.user), Home: home, Getenv: e.getenv,
+		Dial: e.dial,
 	})
 	if err != nil {
 		return nil, usageWrap(err)
@@ -258,7 +245,7 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 		client.Close()
 		return nil, usageWrap(err)
 	}
-	wclient := winrmtransport.New(winrmtransport.Config{ConnectTimeout: f.connectTimeout, Getenv: e.getenv, DefaultUser: f.user})
+	wclient := winrmtransport.New(winrmtransport.Config{ConnectTimeout: f.connectTimeout, Getenv: e.getenv, DefaultUser: f.user, Dial: e.dial})
 	if err := wclient.Preflight(hosts); err != nil {
 		client.Close()
 		return nil, usageWrap(err)

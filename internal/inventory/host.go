@@ -81,25 +81,6 @@ type Host struct {
 // proxy_jump) was given by the inventory.
 func (h *Host) Explicit(key string) bool { return h.explicit[key] }
 
-// DefaultPort is the port the host's transport uses when none is set.
-func (h *Host) DefaultPort() int {
-	if h.Transport == WinRM {
-		if h.WinRMScheme == "https" {
-			return 5986
-		}
-		return 5985
-	}
-	return 22
-}
-
-// EffectivePort is Port or the transport's default.
-func (h *Host) EffectivePort() int {
-	if h.Port > 0 {
-		return h.Port
-	}
-	return h.DefaultPort()
-}
-
 // InGroup reports membership in group g ("all" contains every host).
 func (h *Host) InGroup(g string) bool {
 	if g == "all" {

@@ -90,7 +90,7 @@ whyoffline_role=member
 		t.Errorf("group key file not inherited: %q", h["db1"].KeyFile)
 	}
 	w := h["win1"]
-	if w.Transport != WinRM || w.OS != "windows" || w.EffectivePort() != 5986 || w.WinRMTransport != "ntlm" {
+	if w.Transport != WinRM || w.OS != "windows" || w.WinRMScheme != "https" || w.WinRMTransport != "ntlm" {
 		t.Errorf("win1 = %+v", w)
 	}
 	if w := h["win2"]; w.WinRMTransport != "kerberos" || w.KrbRealm != "CORP.EXAMPLE.COM" || w.KrbHostname != "win2.corp.example.com" || w.Address != "10.0.2.2" {

@@ -98,3 +98,17 @@ func IsTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
+
+// Endpoint is exactly what a transport will dial for a host, derived by the
+// transport itself from the inventory's settings and its own defaults
+// (ssh_config for SSH; scheme and auth for WinRM). `whyoffline inventory`
+// prints it, so what it shows is what the scan connects to.
+type Endpoint struct {
+	Transport string `json:"transport"`
+	Address   string `json:"address"`
+	Port      int    `json:"port"`
+	Scheme    string `json:"scheme,omitempty"` // WinRM: http or https
+	Auth      string `json:"auth,omitempty"`   // WinRM: ntlm, basic, kerberos
+	User      string `json:"user,omitempty"`
+	Via       string `json:"via,omitempty"` // SSH: the ProxyJump chain
+}

@@ -44,7 +44,7 @@ type Client struct {
 	hostKeys *hostKeys
 	keys     *keyring
 	agent    *agentConn
-	sshcfg   *sshconfig.Config
+	*Resolver
 
 	jumpMu sync.Mutex
 	jumps  map[string]*jumpEntry
@@ -72,18 +72,8 @@ func New(cfg Config) (*Client, error) {
 		agent:    &agentConn{sock: cfg.Getenv("SSH_AUTH_SOCK")},
 		jumps:    map[string]*jumpEntry{},
 	}
-	if cfg.SSHConfigFile != "" {
-		f, err := os.Open(cfg.SSHConfigFile)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("ssh config %s: %v", cfg.SSHConfigFile, unwrapPath(err))
-		}
-		if err == nil {
-			c.sshcfg, err = sshconfig.Decode(io.LimitReader(f, 4<<20))
-			f.Close()
-			if err != nil {
-				return nil, fmt.Errorf("ssh config %s: %v", cfg.SSHConfigFile, err)
-			}
-		}
+	if c.Resolver, err = NewResolver(cfg.SSHConfigFile, cfg.DefaultUser); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -112,15 +102,58 @@ type target struct {
 
 func (t target) addr() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
 
+// DefaultPort is where SSH listens unless the inventory or ssh_config say
+// otherwise.
+const DefaultPort = 22
+
+// Resolver derives each host's SSH endpoint: the inventory's settings, then
+// ssh_config for what the inventory left unset, then the defaults. It
+// reads nothing but ssh_config, so `whyoffline inventory` can use it
+// without known_hosts or keys.
+type Resolver struct {
+	sshcfg      *sshconfig.Config
+	defaultUser string
+}
+
+// NewResolver reads sshConfigFile ("" = none; a missing file is no
+// ssh_config).
+func NewResolver(sshConfigFile, defaultUser string) (*Resolver, error) {
+	r := &Resolver{defaultUser: defaultUser}
+	if sshConfigFile == "" {
+		return r, nil
+	}
+	f, err := os.Open(sshConfigFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ssh config %s: %v", sshConfigFile, unwrapPath(err))
+	}
+	defer f.Close()
+	if r.sshcfg, err = sshconfig.Decode(io.LimitReader(f, 4<<20)); err != nil {
+		return nil, fmt.Errorf("ssh config %s: %v", sshConfigFile, err)
+	}
+	return r, nil
+}
+
+// Endpoint is where and as whom the scan logs in to h.
+func (r *Resolver) Endpoint(h *inventory.Host) transport.Endpoint {
+	t := r.resolve(h)
+	return transport.Endpoint{Transport: inventory.SSH, Address: t.host, Port: t.port, User: t.user, Via: t.jump}
+}
+
 // resolve applies ~/.ssh/config to what the inventory left unset.
-func (c *Client) resolve(h *inventory.Host) target {
-	t := target{alias: h.Name, host: h.Address, port: h.EffectivePort(), user: h.User, jump: h.ProxyJump}
+func (r *Resolver) resolve(h *inventory.Host) target {
+	t := target{alias: h.Name, host: h.Address, port: h.Port, user: h.User, jump: h.ProxyJump}
+	if t.port <= 0 {
+		t.port = DefaultPort
+	}
 	if h.KeyFile != "" {
 		t.keyFiles = []string{h.KeyFile}
 	}
-	if c.sshcfg != nil {
+	if r.sshcfg != nil {
 		get := func(key string) string {
-			v, _ := c.sshcfg.Get(h.Name, key)
+			v, _ := r.sshcfg.Get(h.Name, key)
 			return strings.TrimSpace(v)
 		}
 		if !h.Explicit("address") {
@@ -137,7 +170,7 @@ func (c *Client) resolve(h *inventory.Host) target {
 			}
 		}
 		if !h.Explicit("key_file") {
-			if files, _ := c.sshcfg.GetAll(h.Name, "IdentityFile"); len(files) > 0 {
+			if files, _ := r.sshcfg.GetAll(h.Name, "IdentityFile"); len(files) > 0 {
 				t.keyFiles = files
 			}
 		}
@@ -148,7 +181,7 @@ func (c *Client) resolve(h *inventory.Host) target {
 		}
 	}
 	if t.user == "" {
-		t.user = c.cfg.DefaultUser
+		t.user = r.defaultUser
 	}
 	return t
 }

@@ -49,6 +49,8 @@ type Config struct {
 	Getenv         func(string) string
 	// DefaultUser is used when the host names none.
 	DefaultUser string
+	// Dial overrides how TCP connections are made (tests).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Client runs commands over WinRM. It holds no connections between hosts.
@@ -107,40 +109,60 @@ func InsecureHosts(hosts []*inventory.Host) []string {
 	return out
 }
 
-func (c *Client) settings(h *inventory.Host) (*settings, error) {
-	s := &settings{https: h.WinRMScheme == "https", auth: h.WinRMTransport}
-	switch s.auth {
+// Default ports of WS-Management.
+const (
+	HTTPPort  = 5985
+	HTTPSPort = 5986
+)
+
+// Endpoint is what the scan dials for h: scheme, port and auth derived
+// from winrm_scheme, winrm_transport and port the way the scan uses them.
+// Ansible's "ssl" transport is Basic over HTTPS; an explicit port 5986
+// without a scheme means HTTPS. Basic over plain HTTP is refused: it would
+// send the password in clear text.
+func Endpoint(h *inventory.Host, defaultUser string) (transport.Endpoint, error) {
+	https, auth := h.WinRMScheme == "https", h.WinRMTransport
+	switch auth {
 	case "", "ntlm":
-		s.auth = "ntlm"
+		auth = "ntlm"
 	case "ssl":
-		// Ansible's "ssl" is Basic over HTTPS
-		s.auth, s.https = "basic", true
+		auth, https = "basic", true
 	case "plaintext":
-		s.auth = "basic"
+		auth = "basic"
 	}
-	if h.Port == 5986 && h.WinRMScheme == "" {
-		s.https = true
+	if h.Port == HTTPSPort && h.WinRMScheme == "" {
+		https = true
 	}
 	port := h.Port
-	if port == 0 {
-		port = 5985
-		if s.https {
-			port = 5986
+	if port <= 0 {
+		port = HTTPPort
+		if https {
+			port = HTTPSPort
 		}
 	}
-	if s.auth == "basic" && !s.https {
-		return nil, fmt.Errorf("winrm_transport basic over http would send the password in clear text: use winrm_scheme https (port 5986) or ntlm/kerberos")
-	}
-	s.addr = net.JoinHostPort(h.Address, strconv.Itoa(port))
 	scheme := "http"
-	if s.https {
+	if https {
 		scheme = "https"
 	}
-	s.url = scheme + "://" + s.addr + "/wsman"
-	s.user = h.User
-	if s.user == "" {
-		s.user = c.cfg.DefaultUser
+	user := h.User
+	if user == "" {
+		user = defaultUser
 	}
+	e := transport.Endpoint{Transport: inventory.WinRM, Address: h.Address, Port: port, Scheme: scheme, Auth: auth, User: user}
+	if auth == "basic" && !https {
+		return e, fmt.Errorf("winrm_transport basic over http would send the password in clear text: use winrm_scheme https (port 5986) or ntlm/kerberos")
+	}
+	return e, nil
+}
+
+func (c *Client) settings(h *inventory.Host) (*settings, error) {
+	e, err := Endpoint(h, c.cfg.DefaultUser)
+	if err != nil {
+		return nil, err
+	}
+	s := &settings{https: e.Scheme == "https", auth: e.Auth, user: e.User}
+	s.addr = net.JoinHostPort(e.Address, strconv.Itoa(e.Port))
+	s.url = e.Scheme + "://" + s.addr + "/wsman"
 	if s.https {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if h.CAFile != "" {
@@ -302,9 +324,12 @@ type httpTransport struct {
 }
 
 func (c *Client) newHTTP(ctx context.Context, s *settings) *httpTransport {
-	dialer := &net.Dialer{Timeout: c.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	dial := (&net.Dialer{Timeout: c.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	if c.cfg.Dial != nil {
+		dial = c.cfg.Dial
+	}
 	base := &http.Transport{
-		DialContext:         dialer.DialContext,
+		DialContext:         dial,
 		TLSClientConfig:     s.tls,
 		TLSHandshakeTimeout: c.cfg.ConnectTimeout,
 		// NTLM authenticates a connection, not a request: one connection

@@ -50,7 +50,7 @@ var catalog = indexSpecs([]Spec{
 	{Name: "priv.root", Kind: Bool, Doc: "the checks ran with root / Administrator rights"},
 	{Name: "host.name", Kind: Text, Doc: "the host's own name (uname -n, COMPUTERNAME)"},
 	{Name: "os.release", Kind: Text, Doc: "kernel release (uname -r; Windows version number)"},
-	{Name: "os.version", Kind: Text, NotOn: []string{"linux"}, Doc: "OS version (uname -v; Windows caption)"},
+	{Name: "os.version", Kind: Text, Doc: "OS version (uname -v; Windows caption)"},
 	{Name: "agent.dsm_url", Kind: Text, Doc: "AgentStatus.dsmUrl as dsa_query printed it"},
 	{Name: "manager.host", Kind: Text, Doc: "the manager the checks used: the agent's dsmUrl host, else --manager"},
 	{Name: "manager.port", Kind: Int, Doc: "the heartbeat port the checks used"},
@@ -68,11 +68,11 @@ var catalog = indexSpecs([]Spec{
 		"start-pending", "stop-pending", "continue-pending", "pause-pending", // Windows SCM
 	}, Doc: "the service manager's view of ds_agent"},
 	{Name: "agent.service.tool", Kind: Text, Doc: "which service manager answered (systemctl, init.d, svcs, lssrc, scm, none)"},
-	{Name: "agent.service.detail", Kind: List, NotOn: []string{"aix"}, Doc: "why the service is in its state (systemd result, svcs -x reason, SCM events)"},
+	{Name: "agent.service.detail", Kind: List, Doc: "why the service is in its state (systemd result, svcs -x reason, SCM events)"},
 	{Name: "agent.smf_state", Kind: Text, NotOn: []string{"linux", "aix", "windows"}, Doc: "the raw SMF state"},
 	{Name: "agent.history", Kind: List, NotOn: []string{"linux", "aix", "windows"}, Doc: "agent versions from the package history"},
 	{Name: "agent.history.source", Kind: Text, NotOn: []string{"linux", "aix", "windows"}, Doc: "where the package history came from"},
-	{Name: "agent.package_status", Kind: Text, NotOn: []string{"linux", "aix", "windows"}, Doc: "pkginfo / pkg info status line"},
+	{Name: "agent.package_status", Kind: Text, NotOn: []string{"windows"}, Doc: "pkginfo / pkg info status line"},
 	{Name: "agent.listening", Kind: Bool, Doc: "something listens on the agent port"},
 
 	// name resolution

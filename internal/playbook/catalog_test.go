@@ -1,8 +1,11 @@
 package playbook
 
 import (
+	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/whyoffline/whyoffline/internal/facts"
 	"github.com/whyoffline/whyoffline/playbooks"
@@ -34,32 +37,23 @@ func TestEveryPlaybookGathersTheCatalogue(t *testing.T) {
 // without all:, and a value outside an enum are load errors naming the
 // file and line.
 func TestLoadRejectsFactsOutsideTheCatalogue(t *testing.T) {
-	linux, err := playbooks.FS.ReadFile("linux.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cases := []struct {
-		name, old, new, want string
+		name, file, old, new, want string
 	}{
-		{"renamed fact", "{name: dns.result, from: kv, key: result}", "{name: dns.outcome, from: kv, key: result}", "no such fact in the catalogue"},
-		{"list without all", "{name: fs.used, from: kv, key: fs, all: true, max: 10}", "{name: fs.used, from: kv, key: fs, max: 10}", "set all: true"},
-		{"enum default", "{name: agent.service, from: kv, key: state, default: unknown}", "{name: agent.service, from: kv, key: state, default: gone}", "takes one of"},
-		{"bool map", `map: {"yes": "true", "no": "false"}}`, `map: {"yes": "true", "no": "nope"}}`, "neither true nor false"},
-		{"pass_if on a fact the check lacks", "pass_if: {port.result: \"open\"}", "pass_if: {port.outcome: \"open\"}", "has no fact rule for port.outcome"},
+		{"renamed fact", "posix.yaml", "{name: dns.result, from: kv, key: result}", "{name: dns.outcome, from: kv, key: result}", "no such fact in the catalogue"},
+		{"list without all", "posix.yaml", "{name: fs.used, from: kv, key: fs, all: true, max: 10}", "{name: fs.used, from: kv, key: fs, max: 10}", "set all: true"},
+		{"enum default", "posix.yaml", "{name: agent.service, from: kv, key: state, default: unknown}", "{name: agent.service, from: kv, key: state, default: gone}", "takes one of"},
+		{"bool map", "posix.yaml", `map: {"yes": "true", "no": "false"}}`, `map: {"yes": "true", "no": "nope"}}`, "neither true nor false"},
+		{"pass_if on a fact the check lacks", "posix.yaml", "pass_if: {port.result: \"open\"}", "pass_if: {port.outcome: \"open\"}", "has no fact rule for port.outcome"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			text := string(linux)
-			if !strings.Contains(text, c.old) {
-				t.Fatalf("linux.yaml no longer has %q: update the test", c.old)
-			}
-			text = strings.Replace(text, c.old, c.new, 1)
-			_, err := parsePlaybook("linux.yaml", []byte(text))
+			_, err := loadReplacing(t, c.file, c.old, c.new)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want it to say %q", err, c.want)
 			}
 			// file:line, so the author can jump to it
-			if !strings.HasPrefix(err.Error(), "linux.yaml:") || !strings.Contains(err.Error()[len("linux.yaml:"):], ":") {
+			if !regexp.MustCompile(`^\(embedded\)/[a-z]+\.yaml:\d+: `).MatchString(err.Error()) {
 				t.Errorf("error %q does not name file:line", err)
 			}
 		})
@@ -83,4 +77,34 @@ func TestEvaluateDropsValuesOutsideTheCatalogue(t *testing.T) {
 			t.Errorf("dns.resolve = %s %q, want error naming the unexpected output", c.Result, c.Output)
 		}
 	}
+}
+
+// loadReplacing loads the embedded playbooks with one text replaced in one
+// file (the test fails if the text is not there: the test is stale).
+func loadReplacing(t *testing.T, file, old, new string) (*Set, error) {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	entries, err := fs.ReadDir(playbooks.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		b, err := fs.ReadFile(playbooks.FS, e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == file {
+			if !strings.Contains(string(b), old) {
+				t.Fatalf("%s no longer has %q: update the test", file, old)
+			}
+			b = []byte(strings.Replace(string(b), old, new, 1))
+			found = true
+		}
+		fsys[e.Name()] = &fstest.MapFile{Data: b, Mode: 0o644}
+	}
+	if !found {
+		t.Fatalf("no embedded %s", file)
+	}
+	return Load(fsys, "")
 }

@@ -34,6 +34,16 @@ type Playbook struct {
 	Exec string `yaml:"exec"`
 	// DeniedPatterns in stderr mean become was refused (privilege-denied).
 	DeniedPatterns []string `yaml:"denied_patterns"`
+	// Extends names the base playbook whose settings and checks this one
+	// starts from; a check with a base check's id changes that check (only
+	// the fields it gives), any other check is added after the base's.
+	Extends string `yaml:"extends"`
+	// Abstract playbooks (the POSIX base) only exist to be extended.
+	Abstract bool `yaml:"abstract"`
+	// Params are settings the snippets read as shell variables
+	// (WO_<NAME>, upper-cased): tool order, timeouts. A playbook that
+	// extends another changes them key by key.
+	Params map[string]string `yaml:"params"`
 
 	file   string
 	denied []*regexp.Regexp
@@ -67,7 +77,8 @@ type Check struct {
 	InShell bool `yaml:"in_shell"`
 
 	passIf map[string]*regexp.Regexp
-	line   int // where the check starts in its file
+	file   string // the file that last changed the check
+	line   int    // where the check starts in that file
 }
 
 // UnmarshalYAML keeps the check's line for load errors.
@@ -101,6 +112,7 @@ type FactRule struct {
 
 	re   *regexp.Regexp
 	spec facts.Spec
+	file string
 	line int
 }
 
@@ -151,9 +163,11 @@ func (s *Set) Unix() []*Playbook {
 const MaxFileBytes = 1 << 20
 
 // Load reads the playbooks from fsys (the embedded copy), then overlays the
-// files in overrideDir: a playbook file there replaces the embedded one of
-// the same name, and causes.yaml is merged key by key (a site changes one
-// threshold or one remedy without copying the rest).
+// files in overrideDir key by key: a playbook file there changes the checks
+// and settings it names in the embedded playbook of the same name (a new
+// file adds a playbook), and causes.yaml changes the thresholds and
+// remedies it names — a site changes one threshold, one timeout or one
+// snippet without copying the rest.
 func Load(fsys fs.FS, overrideDir string) (*Set, error) {
 	embedded, err := readYAMLFiles(fsys, "(embedded)")
 	if err != nil {
@@ -174,26 +188,26 @@ func Load(fsys fs.FS, overrideDir string) (*Set, error) {
 		if overlay, err = readYAMLFiles(os.DirFS(overrideDir), overrideDir); err != nil {
 			return nil, err
 		}
-		for name, b := range overlay {
-			if name == "causes.yaml" {
-				continue // merged below, not replaced
-			}
-			files[name], where[name] = b, filepath.Join(overrideDir, name)
-		}
 		set.Source = overrideDir
 	}
-	for _, name := range sortedNames(files) {
-		if name == "causes.yaml" {
-			continue
-		}
-		p, err := parsePlaybook(where[name], files[name])
-		if err != nil {
-			return nil, err
-		}
+	books, err := resolve(embedded, overlay, overrideDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range books {
 		if old, dup := set.Playbooks[p.OS]; dup {
-			return nil, fmt.Errorf("%s: os %q is already covered by %s", where[name], p.OS, old.file)
+			return nil, fmt.Errorf("%s: os %q is already covered by %s", p.file, p.OS, old.file)
 		}
 		set.Playbooks[p.OS] = p
+	}
+	// A host of unknown OS gets one script holding every POSIX playbook,
+	// run by the first one's command: they must agree on it.
+	if unix := set.Unix(); len(unix) > 1 {
+		for _, b := range unix[1:] {
+			if b.Exec != unix[0].Exec || !sameMap(b.Become, unix[0].Become) {
+				return nil, fmt.Errorf("%s: exec and become must be the same in every POSIX playbook (they are in %s): set them in posix.yaml", b.file, unix[0].file)
+			}
+		}
 	}
 	base, ok := files["causes.yaml"]
 	if !ok {
@@ -262,15 +276,10 @@ func sortedNames(m map[string][]byte) []string {
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
 
-func parsePlaybook(file string, data []byte) (*Playbook, error) {
-	var p Playbook
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	p.file = file
-	if p.OS == "" || p.ID == "" {
+// compile validates a resolved playbook and prepares its patterns.
+func compile(p *Playbook) (*Playbook, error) {
+	file := p.file
+	if p.ID == "" || (p.OS == "" && !p.Abstract) {
 		return nil, fmt.Errorf("%s: id: and os: are required", file)
 	}
 	switch p.Shell {
@@ -291,6 +300,7 @@ func parsePlaybook(file string, data []byte) (*Playbook, error) {
 	seen := map[string]bool{}
 	for i := range p.Checks {
 		c := &p.Checks[i]
+		file := c.file
 		if !idPattern.MatchString(c.ID) {
 			return nil, fmt.Errorf("%s:%d: check %d: id %q must be lower-case letters, digits, '.', '_' or '-'", file, c.line, i+1, c.ID)
 		}
@@ -304,7 +314,7 @@ func parsePlaybook(file string, data []byte) (*Playbook, error) {
 		for j := range c.Facts {
 			r := &c.Facts[j]
 			if err := r.compile(); err != nil {
-				return nil, fmt.Errorf("%s:%d: check %q: fact %q: %v", file, r.line, c.ID, r.Name, err)
+				return nil, fmt.Errorf("%s:%d: check %q: fact %q: %v", r.file, r.line, c.ID, r.Name, err)
 			}
 		}
 		c.passIf = map[string]*regexp.Regexp{}
@@ -319,8 +329,15 @@ func parsePlaybook(file string, data []byte) (*Playbook, error) {
 			c.passIf[fact] = re
 		}
 	}
-	return &p, nil
+	for name := range p.Params {
+		if !paramPattern.MatchString(name) {
+			return nil, fmt.Errorf("%s: params: %q must be lower-case letters, digits and '_' (it becomes the shell variable WO_%s)", file, name, strings.ToUpper(name))
+		}
+	}
+	return p, nil
 }
+
+var paramPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 
 // produces reports whether one of the check's rules sets fact.
 func (c *Check) produces(fact string) bool {
@@ -393,4 +410,16 @@ func (r *FactRule) compile() error {
 		return fmt.Errorf("from: %q must be kv, regex, exit or output", r.From)
 	}
 	return nil
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }

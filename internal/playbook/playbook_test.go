@@ -109,24 +109,6 @@ func TestUnixPlaybooksParseUnderRealShells(t *testing.T) {
 	}
 }
 
-// TestPOSIXPlaybooksShareTheirCommand: a script for a host of unknown OS
-// holds every POSIX playbook and runs under the first one's exec and
-// become commands, so they must all agree.
-func TestPOSIXPlaybooksShareTheirCommand(t *testing.T) {
-	set := loadEmbedded(t)
-	books := set.Unix()
-	for _, b := range books[1:] {
-		if b.Exec != books[0].Exec {
-			t.Errorf("%s exec differs from %s's", b.ID, books[0].ID)
-		}
-		for m, c := range books[0].Become {
-			if b.Become[m] != c {
-				t.Errorf("%s become %s differs from %s's", b.ID, m, books[0].ID)
-			}
-		}
-	}
-}
-
 // TestSplitCutShort: output cut off by a deadline tells which check was
 // still running, and a forged end marker without the nonce changes nothing.
 func TestSplitCutShort(t *testing.T) {

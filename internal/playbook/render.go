@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -95,6 +96,9 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 	for _, b := range books {
 		fmt.Fprintf(&w, "%s)\n", ShellQuote(b.Uname))
 		fmt.Fprintf(&w, "echo '<<WO:%s:playbook:%s>>'\n", p.Nonce, b.OS)
+		for _, name := range sortedKeys(b.Params) {
+			fmt.Fprintf(&w, "WO_%s=%s\n", strings.ToUpper(name), ShellQuote(b.Params[name]))
+		}
 		for _, c := range b.Checks {
 			writeSection(&w, p.Nonce, c.ID, c.Run, !c.InShell)
 		}
@@ -125,4 +129,13 @@ func isHex(s string) bool {
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

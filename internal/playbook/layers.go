@@ -1,0 +1,284 @@
+package playbook
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A playbook is built from layers, each a YAML file applied key by key on
+// top of what came before: the base it extends (itself built the same
+// way), its embedded file, then the site's file of the same name from
+// --playbooks. A later layer changes only the keys it gives; a check it
+// names by id changes only that check's fields it gives.
+
+// layer is one file's contribution to a playbook.
+type layer struct {
+	file string
+	node *yaml.Node // the document's top-level mapping
+	// overlay layers (a site's --playbooks files) may only change checks
+	// that exist; the embedded files may add checks.
+	overlay bool
+}
+
+// resolve builds every concrete playbook from the embedded files and the
+// site's overlay files. Abstract playbooks (the POSIX base) are built too,
+// so that their errors are found, but not returned.
+func resolve(embedded, overlay map[string][]byte, overrideDir string) ([]*Playbook, error) {
+	layers := map[string][]layer{} // by playbook id
+	fileOf := map[string]string{}  // file name -> id, to match overlays
+	ids := []string{}
+	for _, name := range sortedNames(embedded) {
+		if name == "causes.yaml" {
+			continue
+		}
+		l, id, err := decodeLayer("(embedded)/"+name, embedded[name], false)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := layers[id]; dup {
+			return nil, fmt.Errorf("%s: playbook id %q is used twice", l.file, id)
+		}
+		layers[id] = []layer{l}
+		fileOf[name] = id
+		ids = append(ids, id)
+	}
+	for _, name := range sortedNames(overlay) {
+		if name == "causes.yaml" {
+			continue
+		}
+		file := filepath.Join(overrideDir, name)
+		id, known := fileOf[name]
+		l, ownID, err := decodeLayer(file, overlay[name], known)
+		if err != nil {
+			return nil, err
+		}
+		if !known {
+			// a file of its own: a new playbook (it may extend a built-in one)
+			if _, dup := layers[ownID]; dup {
+				return nil, fmt.Errorf("%s: playbook id %q is already used by a built-in playbook: name the file %s.yaml to change that one", file, ownID, ownID)
+			}
+			layers[ownID] = []layer{l}
+			ids = append(ids, ownID)
+			continue
+		}
+		if ownID != "" && ownID != id {
+			return nil, fmt.Errorf("%s: id %q: this file changes the built-in playbook %q; leave id out", file, ownID, id)
+		}
+		layers[id] = append(layers[id], l)
+	}
+
+	built := map[string]*Playbook{}
+	var build func(id string, chain []string) (*Playbook, error)
+	build = func(id string, chain []string) (*Playbook, error) {
+		if p, ok := built[id]; ok {
+			return p, nil
+		}
+		for _, c := range chain {
+			if c == id {
+				return nil, fmt.Errorf("playbooks: %s extends itself (%s)", id, strings.Join(append(chain, id), " -> "))
+			}
+		}
+		ls, ok := layers[id]
+		if !ok {
+			return nil, fmt.Errorf("playbooks: %s extends %q, which no playbook defines", chain[len(chain)-1], id)
+		}
+		p := &Playbook{}
+		if base := scalar(ls[0].node, "extends"); base != "" {
+			b, err := build(base, append(chain, id))
+			if err != nil {
+				return nil, err
+			}
+			p = b.clone()
+			p.Abstract = false // being a base is not inherited
+		}
+		for _, l := range ls {
+			if err := p.apply(l); err != nil {
+				return nil, err
+			}
+		}
+		p.file = ls[0].file
+		if len(ls) > 1 {
+			p.file = ls[len(ls)-1].file
+		}
+		if _, err := compile(p); err != nil {
+			return nil, err
+		}
+		built[id] = p
+		return p, nil
+	}
+	sort.Strings(ids)
+	var out []*Playbook
+	for _, id := range ids {
+		p, err := build(id, nil)
+		if err != nil {
+			return nil, err
+		}
+		if !p.Abstract {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// decodeLayer checks one file strictly (unknown keys, wrong types: errors
+// with file:line) and keeps its node tree for the key-by-key merge.
+func decodeLayer(file string, data []byte, overlay bool) (layer, string, error) {
+	var strict Playbook
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&strict); err != nil {
+		return layer{}, "", fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return layer{}, "", fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return layer{}, "", fmt.Errorf("%s: a playbook is a YAML mapping (id:, os:, checks: …)", file)
+	}
+	if strict.ID == "" && !overlay {
+		return layer{}, "", fmt.Errorf("%s: id: is required", file)
+	}
+	return layer{file: file, node: doc.Content[0], overlay: overlay}, strict.ID, nil
+}
+
+// scalar returns the value of a top-level scalar key, or "".
+func scalar(m *yaml.Node, key string) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i+1].Kind == yaml.ScalarNode {
+			return m.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// apply merges one layer into p: every top-level key it gives replaces
+// p's (params and become merge key by key), and its checks merge by id.
+func (p *Playbook) apply(l layer) error {
+	top := &yaml.Node{Kind: yaml.MappingNode}
+	var checks *yaml.Node
+	for i := 0; i+1 < len(l.node.Content); i += 2 {
+		k, v := l.node.Content[i], l.node.Content[i+1]
+		switch k.Value {
+		case "checks":
+			checks = v
+		case "id", "os", "extends":
+			if l.overlay {
+				if k.Value != "id" {
+					return fmt.Errorf("%s:%d: %s: a site file changes checks and settings of the built-in playbook; it cannot change its %s", l.file, k.Line, k.Value, k.Value)
+				}
+				continue
+			}
+			top.Content = append(top.Content, k, v)
+		default:
+			top.Content = append(top.Content, k, v)
+		}
+	}
+	if err := top.Decode(p); err != nil {
+		return fmt.Errorf("%s: %v", l.file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if checks == nil {
+		return nil
+	}
+	if checks.Kind != yaml.SequenceNode {
+		return fmt.Errorf("%s:%d: checks: must be a list", l.file, checks.Line)
+	}
+	for _, item := range checks.Content {
+		id := scalar(item, "id")
+		i := p.checkIndex(id)
+		if i < 0 {
+			if l.overlay {
+				return fmt.Errorf("%s:%d: check %q: the built-in %s playbook has no such check (whyoffline playbooks show %s lists them); a site file changes existing checks", l.file, item.Line, id, p.ID, p.ID)
+			}
+			var c Check
+			if err := item.Decode(&c); err != nil {
+				return fmt.Errorf("%s: %v", l.file, strings.TrimPrefix(err.Error(), "yaml: "))
+			}
+			c.setFile(l.file)
+			p.Checks = append(p.Checks, c)
+			continue
+		}
+		c := p.Checks[i].clone()
+		hasFacts := hasKey(item, "facts")
+		if hasKey(item, "pass_if") {
+			c.PassIf = nil // a layer's pass_if replaces the whole judgement
+		}
+		if err := item.Decode(&c); err != nil {
+			return fmt.Errorf("%s: %v", l.file, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		c.file = l.file
+		if hasFacts {
+			c.setFile(l.file)
+		}
+		p.Checks[i] = c
+	}
+	return nil
+}
+
+// hasKey reports whether mapping m has key.
+func hasKey(m *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Playbook) checkIndex(id string) int {
+	for i := range p.Checks {
+		if p.Checks[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// setFile records which file a check and its fact rules came from.
+func (c *Check) setFile(file string) {
+	c.file = file
+	for j := range c.Facts {
+		c.Facts[j].file = file
+	}
+}
+
+// clone copies p deeply enough that changing the copy never changes p.
+func (p *Playbook) clone() *Playbook {
+	q := *p
+	q.Become = cloneMap(p.Become)
+	q.Params = cloneMap(p.Params)
+	q.DeniedPatterns = append([]string(nil), p.DeniedPatterns...)
+	q.denied = nil
+	q.Checks = make([]Check, len(p.Checks))
+	for i := range p.Checks {
+		q.Checks[i] = p.Checks[i].clone()
+	}
+	return &q
+}
+
+func (c Check) clone() Check {
+	c.PassIf = cloneMap(c.PassIf)
+	c.passIf = nil
+	facts := make([]FactRule, len(c.Facts))
+	for i, r := range c.Facts {
+		r.Map = cloneMap(r.Map)
+		facts[i] = r
+	}
+	c.Facts = facts
+	return c
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

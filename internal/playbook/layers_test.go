@@ -1,0 +1,119 @@
+package playbook
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/whyoffline/whyoffline/playbooks"
+)
+
+// TestPOSIXPlaybooksExtendTheBase: linux, solaris and aix get the base's
+// shared checks and settings, their own overrides win, and the base itself
+// is not a playbook a host can get.
+func TestPOSIXPlaybooksExtendTheBase(t *testing.T) {
+	set := loadEmbedded(t)
+	if set.ForOS("") != nil || set.Playbooks["posix"] != nil {
+		t.Fatalf("the abstract base must not be a playbook: %v", set.Names())
+	}
+	linux, solaris, aix := set.ForOS("linux"), set.ForOS("solaris"), set.ForOS("aix")
+	for _, p := range []*Playbook{linux, solaris, aix} {
+		if p.Exec == "" || len(p.Become) != 2 || len(p.DeniedPatterns) == 0 {
+			t.Errorf("%s did not inherit exec/become/denied_patterns", p.ID)
+		}
+		if p.checkIndex("logs.tls") < 0 || p.checkIndex("setup") != 0 {
+			t.Errorf("%s: shared checks missing or out of order", p.ID)
+		}
+	}
+	if solaris.Params["tcp_tools"] != "perl nc bash" || linux.Params["tcp_tools"] != "bash nc curl perl" || solaris.Params["dns_timeout"] != "12" {
+		t.Errorf("params: linux %v, solaris %v", linux.Params, solaris.Params)
+	}
+	svc := solaris.Checks[solaris.checkIndex("agent.service")]
+	if !strings.Contains(svc.Run, "svcs") || !svc.produces("agent.smf_state") || svc.PassIf["agent.service"] == "" {
+		t.Errorf("solaris agent.service override lost its run, facts or inherited pass_if: %+v", svc)
+	}
+	if solaris.checkIndex("agent.history") < 0 || linux.checkIndex("agent.history") >= 0 {
+		t.Error("agent.history belongs to solaris only")
+	}
+	// the params reach the script as shell words, per OS
+	sc, err := set.RenderUnix("", "", Params{Manager: "m", Port: 4120, AgentPort: 4118, Nonce: "0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sc.Body), "WO_TCP_TOOLS='perl nc bash'") || !strings.Contains(string(sc.Body), "WO_TCP_TOOLS='bash nc curl perl'") {
+		t.Error("params not rendered per OS")
+	}
+}
+
+// TestSiteOverlay: a --playbooks file changes only what it names; naming a
+// check the built-in playbook lacks, or changing a playbook's os, is an
+// error with file:line.
+func TestSiteOverlay(t *testing.T) {
+	cases := []struct {
+		name, file, text, err string
+		check                 func(t *testing.T, s *Set)
+	}{
+		{"one param for every POSIX OS", "posix.yaml", "params:\n  port_timeout: \"3\"\n", "", func(t *testing.T, s *Set) {
+			for _, os := range []string{"linux", "solaris", "aix"} {
+				if s.ForOS(os).Params["port_timeout"] != "3" || s.ForOS(os).Params["tls_timeout"] != "10" {
+					t.Errorf("%s params %v", os, s.ForOS(os).Params)
+				}
+			}
+		}},
+		{"one check's snippet on one OS", "aix.yaml", "checks:\n  - id: clock\n    run: echo epoch=1\n", "", func(t *testing.T, s *Set) {
+			aix, linux := s.ForOS("aix"), s.ForOS("linux")
+			c := aix.Checks[aix.checkIndex("clock")]
+			if strings.TrimSpace(c.Run) != "echo epoch=1" || !c.produces("clock.epoch") {
+				t.Errorf("aix clock = %+v", c)
+			}
+			if strings.Contains(linux.Checks[linux.checkIndex("clock")].Run, "epoch=1\n") {
+				t.Error("linux clock changed too")
+			}
+		}},
+		{"unknown check", "linux.yaml", "checks:\n  - id: agent.magic\n    run: echo\n", "linux.yaml:2: check \"agent.magic\": the built-in linux playbook has no such check", nil},
+		{"os cannot change", "linux.yaml", "os: aix\n", "linux.yaml:1: os:", nil},
+		{"unknown key", "linux.yaml", "chekcs: []\n", "field chekcs not found", nil},
+		{"exec differs between POSIX playbooks", "solaris.yaml", "exec: exec /bin/ksh -s\n", "exec and become must be the same in every POSIX playbook", nil},
+		{"a fact outside the catalogue", "linux.yaml", "checks:\n  - id: clock\n    facts:\n      - {name: clock.epoc, from: kv, key: epoch}\n", "linux.yaml:4: check \"clock\": fact \"clock.epoc\": no such fact", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, c.file), []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Load(playbooks.FS, dir)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.check(t, s)
+		})
+	}
+}
+
+// TestPlaybookDirRefusesNonRegularFiles: a FIFO named like a playbook is
+// refused by name instead of blocking the load.
+func TestPlaybookDirRefusesNonRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := mkfifo(filepath.Join(dir, "linux.yaml")); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	_, err := Load(playbooks.FS, dir)
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("err = %v", err)
+	}
+	big := t.TempDir()
+	if err := os.WriteFile(filepath.Join(big, "linux.yaml"), make([]byte, MaxFileBytes+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(playbooks.FS, big); err == nil || !strings.Contains(err.Error(), "over the") {
+		t.Fatalf("oversize file: err = %v", err)
+	}
+}

@@ -36,9 +36,10 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 	}
 	b := &HostBuild{
 		Dir: h.dir, Agent: true, Install: true,
-		Resolv: "nameserver " + ManagerIP + "\noptions timeout:2 attempts:1\n",
-		Hosts:  "127.0.0.1 localhost\n" + h.IP + " " + h.Name + "\n",
-		DSMURL: "https://" + ManagerName + ":4120/",
+		Resolv:  "nameserver " + ManagerIP + "\noptions timeout:2 attempts:1\n",
+		LoadAvg: "0.15 0.10 0.05 1/120 4242\n",
+		Hosts:   "127.0.0.1 localhost\n" + h.IP + " " + h.Name + "\n",
+		DSMURL:  "https://" + ManagerName + ":4120/",
 	}
 	for _, f := range h.Setup {
 		f(h, b)
@@ -114,6 +115,7 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 		{"dsa_query", dsaQuery(b.DSMURL), 0o755},
 		{"ds_agent.init", initScript, 0o755},
 		{"init.sh", initSh(h, b), 0o755},
+		{"loadavg", b.LoadAvg, 0o644},
 	}
 	for _, f := range files {
 		if err := write(f.name, f.body, f.mode); err != nil {
@@ -175,6 +177,7 @@ func initSh(h *Host, b *HostBuild) string {
 		"mount -t tmpfs -o size=1m,mode=0700 tmpfs /root",
 		"mount --bind "+d+"/resolv.conf /etc/resolv.conf",
 		"mount --bind "+d+"/hosts /etc/hosts",
+		"mount --bind "+d+"/loadavg /proc/loadavg",
 	)
 	if b.Install {
 		s = append(s,
@@ -314,6 +317,12 @@ func RuleUpdateStuck(_ *Host, b *HostBuild) {
 	b.LogLines = append(b.LogLines,
 		now+" [+0000]: [Info/3] | Security Update: rule update completed",
 		now+" [+0000]: [Info/3] | Security Update: rule update started")
+}
+
+// HighLoad: the host's 5-minute load is far above 4 per CPU, as far as
+// /proc/loadavg (and uptime, which reads it) tell.
+func HighLoad(_ *Host, b *HostBuild) {
+	b.LoadAvg = "31.20 24.60 18.00 40/300 4242\n"
 }
 
 // DiskFull: the agent's /var/opt/ds_agent is a tiny tmpfs, filled up.

@@ -113,6 +113,11 @@ type HostBuild struct {
 	Shims []string
 	// Listen: TCP addresses something listens on (the agent's 4118).
 	Listen []string
+	// LoadAvg is the host's /proc/loadavg. Every lab host shares this
+	// machine's kernel, whose load is the whole lab's (70 sshd hosts
+	// scanned at once): each host gets a calm one of its own unless a
+	// fault says otherwise, as a real machine would have.
+	LoadAvg string
 	// Errs: a fault that could not be prepared.
 	Errs []error
 }

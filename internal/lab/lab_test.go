@@ -205,6 +205,7 @@ func TestLabFleet(t *testing.T) {
 		{host: h("tls-errors", TLSErrorsInLog), status: result.Diagnosed, want: []string{"tls-failure"}},
 		{host: h("rule-update", RuleUpdateStuck), status: result.Diagnosed, want: []string{"rule-update-in-progress"}},
 		{host: h("disk-full", DiskFull), status: result.Diagnosed, want: []string{"resource-pressure"}},
+		{host: h("high-load", HighLoad), status: result.Diagnosed, want: []string{"resource-pressure"}},
 		{host: h("dns-and-clock", DNSServerDown, ClockAhead), status: result.Diagnosed, want: []string{"dns-unresolvable", "clock-skew"}},
 		{host: h("stopped-and-full", AgentStopped, DiskFull), status: result.Diagnosed, want: []string{"agent-not-running", "resource-pressure"}},
 		{host: h("hpux", FakeUname("HP-UX")), status: result.Error, want: []string{"unsupported-os"}},

@@ -66,6 +66,7 @@ func TestLabCauses(t *testing.T) {
 		{host: h("aix-clock-tls", FakeAIX(AIX{SRC: "active", Version: v20}), ClockAhead, TLSErrorsInLog), status: result.Diagnosed, want: []string{"clock-skew", "tls-failure"}},
 		{host: h("aix-rule-update", FakeAIX(AIX{SRC: "active", Version: v20}), RuleUpdateStuck), status: result.Diagnosed, want: []string{"rule-update-in-progress"}},
 		{host: h("sol11-disk-full", sol11("online", v20, v20), DiskFull), status: result.Diagnosed, want: []string{"resource-pressure"}},
+		{host: h("sol10-high-load", sol10("online", "10.0.0-3761"), HighLoad), status: result.Diagnosed, want: []string{"resource-pressure"}},
 		{host: h("aix-hosts-override", FakeAIX(AIX{SRC: "active", Version: v20}), HostsOverride), status: result.Diagnosed, want: []string{"dns-mismatch", "heartbeat-port-blocked"}},
 		{host: h("linux-dns-and-port", DNSServerDown, PortDropped), status: result.Diagnosed, want: []string{"dns-unresolvable", "heartbeat-port-blocked"}},
 		{host: &Host{Name: "pmtu-blackhole", Router: &Router{MTU: 512, BlockFragNeeded: true}}, status: result.Diagnosed, want: []string{"pmtu-blackhole"}},

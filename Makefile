@@ -7,7 +7,10 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # Debian packages the real-sshd lab needs (installed by `make lab-deps`).
 LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 procps util-linux traceroute perl-base libpam-modules krb5-kdc krb5-admin-server krb5-user
 
-.PHONY: all build demo test unit lab lab-deps bench bench-deps lint clean
+# Debian packages the unit tests run the scripts and linters with.
+UNIT_PKGS := shellcheck ksh mksh busybox
+
+.PHONY: all build demo test unit unit-deps lab lab-deps bench bench-deps lint clean
 
 all: build
 
@@ -28,9 +31,26 @@ demo: build
 # it fails loudly instead of skipping.
 test: unit lab
 
-unit:
+unit: unit-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -race $$($(GO) list ./... | grep -v /internal/lab$$)
+
+# The shells (dash, bash, ksh93, mksh, busybox sh) and shellcheck that the
+# rendered scripts are tested with. As root they are installed; otherwise
+# the tests that need them skip — except in CI, where they fail.
+unit-deps:
+	@missing=""; for p in $(UNIT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing test packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || { echo "could not install:$$missing" >&2; exit 1; }; \
+	  elif [ -n "$$CI" ]; then \
+	    echo "make test: missing$$missing and cannot install them (not root): CI needs them" >&2; exit 1; \
+	  else \
+	    echo "make test: shell tests will skip; missing:$$missing (sudo make unit-deps)"; \
+	  fi; \
+	fi
 
 lab:
 	@if [ "$$(id -u)" = 0 ]; then \

@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -19,92 +20,98 @@ func loadEmbedded(t *testing.T) *Set {
 	return s
 }
 
-// TestLinuxScriptRunsUnderRealShells renders the Linux playbook and runs it
-// under this machine's real sh (and dash/bash when present): every section
-// must come back complete, whatever the machine's state.
-func TestLinuxScriptRunsUnderRealShells(t *testing.T) {
-	set := loadEmbedded(t)
-	params := Params{Manager: "manager.invalid", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: NewNonce()}
-	for _, os := range []string{"", "linux"} {
-		script, err := set.RenderUnix(os, "", params)
-		if err != nil {
-			t.Fatal(err)
+// shells are the POSIX shells the scripts must run under: Debian's dash
+// and bash, ksh93 (what Solaris 11 and AIX give sh), mksh, and busybox sh
+// (appliances). Missing ones fail in CI (make unit-deps installs them) and
+// are skipped, with their names, elsewhere.
+var shells = []struct {
+	name, path string
+	args       []string
+}{
+	{"dash", "dash", nil},
+	{"bash", "bash", []string{"--norc", "--noprofile"}},
+	{"ksh93", "ksh93", nil},
+	{"mksh", "mksh", nil},
+	{"busybox-sh", "busybox", []string{"sh"}},
+}
+
+// needTool finds a command the tests need, or fails (CI) / skips (else).
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed and CI is set: run make unit-deps (apt-get install shellcheck ksh mksh busybox)", name)
 		}
-		for _, shell := range []string{"/bin/sh", "/bin/dash", "/bin/bash"} {
-			if _, err := exec.LookPath(shell); err != nil {
-				continue
-			}
-			out, err := runShell(shell, string(script.Body), 60*time.Second)
-			if err != nil {
-				t.Fatalf("%s: %v\n%s", shell, err, out)
-			}
-			raw := Split(out, params.Nonce)
-			if !raw.Done || raw.OS != "Linux" || raw.Playbook != "linux" {
-				t.Fatalf("%s: done=%v os=%q playbook=%q\n%s", shell, raw.Done, raw.OS, raw.Playbook, out)
-			}
-			f, checks := set.ForOS("linux").Evaluate(raw)
-			for _, c := range checks {
-				if c.Result == "error" {
-					t.Errorf("%s: check %s did not complete: %s", shell, c.ID, c.Output)
+		t.Skipf("%s is not installed (make unit-deps installs it)", name)
+	}
+	return p
+}
+
+// TestPOSIXScriptsRunUnderEveryShell renders the Linux, Solaris and AIX
+// playbooks and runs each under every shell above. On this Linux machine
+// the Solaris and AIX scripts run with their uname answer swapped for
+// Linux: their OS commands are absent, so this proves syntax and that
+// every section ends and falls back cleanly; the lab proves the rest.
+func TestPOSIXScriptsRunUnderEveryShell(t *testing.T) {
+	set := loadEmbedded(t)
+	params := Params{Manager: "manager.invalid", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: NewNonce(), ManagerAddr: "127.0.0.1"}
+	for _, sh := range shells {
+		for _, os := range []string{"linux", "solaris", "aix"} {
+			sh, os := sh, os
+			t.Run(sh.name+"/"+os, func(t *testing.T) {
+				t.Parallel()
+				path := needTool(t, sh.path)
+				script, err := set.RenderUnix(os, "", params)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			for _, name := range []string{"agent.installed", "agent.process", "clock.epoch", "dns.result", "port.result", "manager.host"} {
-				if !f.Has(name) {
-					t.Errorf("%s: fact %s missing; facts = %v", shell, name, f)
+				body := string(script.Body)
+				if os != "linux" {
+					body = strings.Replace(body, "'"+set.ForOS(os).Uname+"')", "'Linux')", 1)
 				}
-			}
-			if f.Get("manager.host") != "manager.invalid" {
-				t.Errorf("manager.host = %q", f.Get("manager.host"))
-			}
+				out, err := runShell(path, sh.args, body, 90*time.Second)
+				if err != nil {
+					t.Fatalf("%v\n%s", err, out)
+				}
+				raw := Split(out, params.Nonce)
+				if !raw.Done || raw.OS != "Linux" || raw.Playbook != os {
+					t.Fatalf("done=%v os=%q playbook=%q\n%s", raw.Done, raw.OS, raw.Playbook, out)
+				}
+				f, checks := set.ForOS(os).Evaluate(raw)
+				for _, c := range checks {
+					if c.Result == "error" {
+						t.Errorf("check %s did not complete: %s", c.ID, c.Output)
+					}
+				}
+				for _, name := range []string{"agent.installed", "agent.process", "agent.service", "clock.epoch", "dns.result", "port.result", "manager.host"} {
+					if !f.Has(name) {
+						t.Errorf("fact %s missing; facts = %v", name, f)
+					}
+				}
+				if f.Get("manager.host") != "manager.invalid" {
+					t.Errorf("manager.host = %q", f.Get("manager.host"))
+				}
+			})
 		}
 	}
 }
 
-// TestUnixPlaybooksParseUnderRealShells runs the Solaris and AIX scripts
-// (chosen by os:, as an inventory would) under this machine's POSIX
-// shells. Their OS commands are absent here, so this proves syntax and
-// that every section ends and falls back cleanly; the lab proves the rest.
-func TestUnixPlaybooksParseUnderRealShells(t *testing.T) {
+// TestScriptsPassShellcheck: every rendered POSIX script — each OS's and
+// the one a host of unknown OS gets — has no shellcheck warning.
+func TestScriptsPassShellcheck(t *testing.T) {
+	sc := needTool(t, "shellcheck")
 	set := loadEmbedded(t)
-	params := Params{Manager: "manager.invalid", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: NewNonce(), ManagerAddr: "127.0.0.1"}
-	for _, os := range []string{"solaris", "aix"} {
+	params := Params{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: NewNonce()}
+	for _, os := range []string{"", "linux", "solaris", "aix"} {
 		script, err := set.RenderUnix(os, "", params)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, shell := range []string{"/bin/dash", "/bin/bash"} {
-			if _, err := exec.LookPath(shell); err != nil {
-				continue
-			}
-			out, _ := runShell(shell, string(script.Body), 90*time.Second)
-			raw := Split(out, params.Nonce)
-			// os: given, so the case statement has only this playbook and
-			// this Linux machine falls through to "unsupported" — unless
-			// the script is run with its uname answer forced below.
-			if !raw.Unsupported || !raw.Done {
-				t.Fatalf("%s/%s: want unsupported on Linux: %s", os, shell, out)
-			}
-			// run the same body with the OS name swapped in for Linux
-			body := strings.Replace(string(script.Body), "'"+set.ForOS(os).Uname+"')", "'Linux')", 1)
-			out, err = runShell(shell, body, 90*time.Second)
-			if err != nil {
-				t.Fatalf("%s/%s: %v", os, shell, err)
-			}
-			raw = Split(out, params.Nonce)
-			if !raw.Done || raw.Playbook != os {
-				t.Fatalf("%s/%s: done=%v playbook=%q\n%s", os, shell, raw.Done, raw.Playbook, out)
-			}
-			f, checks := set.ForOS(os).Evaluate(raw)
-			for _, c := range checks {
-				if c.Result == "error" {
-					t.Errorf("%s/%s: check %s did not complete: %s", os, shell, c.ID, c.Output)
-				}
-			}
-			for _, name := range []string{"agent.installed", "agent.process", "agent.service", "clock.epoch", "dns.result", "port.result"} {
-				if !f.Has(name) {
-					t.Errorf("%s/%s: fact %s missing; facts = %v", os, shell, name, f)
-				}
-			}
+		cmd := exec.Command(sc, "-S", "warning", "-s", "sh", "-")
+		cmd.Stdin = strings.NewReader(string(script.Body))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("shellcheck (os %q): %v\n%s", os, err, out)
 		}
 	}
 }
@@ -143,10 +150,10 @@ func TestSplitCutShort(t *testing.T) {
 }
 
 // runShell runs a script on a real shell's standard input, bounded.
-func runShell(shell, script string, limit time.Duration) ([]byte, error) {
+func runShell(shell string, args []string, script string, limit time.Duration) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, shell, "-s")
+	cmd := exec.CommandContext(ctx, shell, append(append([]string{}, args...), "-s")...)
 	cmd.Stdin = strings.NewReader(script)
 	return cmd.Output()
 }

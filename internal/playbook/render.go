@@ -81,6 +81,8 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 	}
 	var w strings.Builder
 	w.WriteString("# whyoffline read-only checks\n")
+	// Not every playbook reads every WO_* variable.
+	w.WriteString("# shellcheck disable=SC2034\n")
 	fmt.Fprintf(&w, "WO_NONCE=%s\n", ShellQuote(p.Nonce))
 	fmt.Fprintf(&w, "WO_MANAGER=%s\n", ShellQuote(p.Manager))
 	fmt.Fprintf(&w, "WO_PORT=%s\n", ShellQuote(strconv.Itoa(p.Port)))
@@ -117,10 +119,13 @@ func writeSection(w *strings.Builder, nonce, id, body string, subshell bool) {
 	fmt.Fprintf(w, "echo '<<WO:%s:begin:%s>>'\n", nonce, id)
 	if subshell {
 		fmt.Fprintf(w, "(\n%s\n) </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
-	} else {
-		fmt.Fprintf(w, "{\n%s\n} </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
+		fmt.Fprintf(w, "echo \"<<WO:%s:end:%s:$?>>\"\n", nonce, id)
+		return
 	}
-	fmt.Fprintf(w, "echo \"<<WO:%s:end:%s:$?>>\"\n", nonce, id)
+	// An in-shell check sets variables for the checks after it; the status
+	// of its last command says nothing, so its end marker carries 0.
+	fmt.Fprintf(w, "{\n%s\n} </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
+	fmt.Fprintf(w, "echo '<<WO:%s:end:%s:0>>'\n", nonce, id)
 }
 
 func isHex(s string) bool {

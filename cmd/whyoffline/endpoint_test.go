@@ -158,3 +158,17 @@ func writeKey(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestPlaybooksShowScript: every playbook's exact script can be printed,
+// the PowerShell one with its fixed -EncodedCommand bootstrap.
+func TestPlaybooksShowScript(t *testing.T) {
+	for os, want := range map[string]string{
+		"linux": "exec /bin/sh -c", "solaris": "WO_TCP_TOOLS='perl nc bash'", "aix": "WO_DNS_TOOLS='host nslookup'",
+		"windows": "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ",
+	} {
+		out := runCLI(t, "", nil, "playbooks", "show", os, "--script")
+		if out.code != 0 || !strings.Contains(out.stdout, want) || !strings.Contains(out.stdout, "whyoffline-frame: ") {
+			t.Errorf("playbooks show %s --script: exit %d, stdout lacks %q: %.300s %s", os, out.code, want, out.stdout, out.stderr)
+		}
+	}
+}

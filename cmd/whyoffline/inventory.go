@@ -199,7 +199,7 @@ func newPlaybooksCmd(e *env) *cobra.Command {
 				return usageErr("no playbook %q; whyoffline playbooks list shows them", args[1])
 			}
 			if script {
-				sc, err := set.RenderUnix(p.OS, "", playbook.Params{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: "0123456789abcdef"})
+				sc, err := set.Render(p.OS, "", playbook.Params{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: "0123456789abcdef"})
 				if err != nil {
 					return usageWrap(err)
 				}

@@ -15,7 +15,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/whyoffline/whyoffline/internal/frame"
 	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -263,14 +263,6 @@ func (f *Fleet) serve(h *Host) {
 	}
 }
 
-var (
-	reNonce   = regexp.MustCompile(`WO_NONCE='([0-9a-f]+)'`)
-	reManager = regexp.MustCompile(`WO_MANAGER='([A-Za-z0-9.:_-]*)'`)
-	rePort    = regexp.MustCompile(`WO_PORT='([0-9]+)'`)
-	reBegin   = regexp.MustCompile(`echo '<<WO:[0-9a-f]+:begin:([a-z0-9_.-]+)>>'`)
-	rePlaybk  = regexp.MustCompile(`echo '<<WO:[0-9a-f]+:playbook:([a-z]+)>>'`)
-)
-
 func (f *Fleet) handle(h *Host, c net.Conn) {
 	if h.Profile.Listen == listenTarpit {
 		<-f.closed // accept, say nothing, until the fleet stops
@@ -351,50 +343,37 @@ func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel, gone <-c
 	if h.Profile.HangAt == "login" {
 		return f.hang(gone)
 	}
-	m := reNonce.FindStringSubmatch(script)
-	if m == nil {
+	hdr, err := frame.ParseHeader(script)
+	if err != nil {
 		fmt.Fprintln(ch.Stderr(), "sh: syntax error")
 		return 2
 	}
-	nonce := m[1]
-	call := &Call{Host: h, Now: time.Now().UTC(), Port: "4120"}
-	if mm := reManager.FindStringSubmatch(script); mm != nil {
-		call.Manager = mm[1]
+	call := &Call{Host: h, Now: time.Now().UTC(), Port: "4120", Manager: hdr.Manager}
+	if hdr.Port > 0 {
+		call.Port = strconv.Itoa(hdr.Port)
 	}
-	if mm := rePort.FindStringSubmatch(script); mm != nil {
-		call.Port = mm[1]
-	}
-	var b strings.Builder
 	osName := h.Profile.OS
 	if osName == "" {
 		osName = "Linux"
 	}
-	fmt.Fprintf(&b, "<<WO:%s:os:%s>>\n", nonce, osName)
-	if osName != "Linux" {
-		fmt.Fprintf(&b, "<<WO:%s:unsupported>>\n<<WO:%s:done>>\n", nonce, nonce)
+	b := frame.NewWriter(hdr.Nonce).OS(osName)
+	checks, ok := hdr.Checks["linux"]
+	if osName != "Linux" || !ok {
+		// only the Linux branch of the script is "run" here
+		b.Unsupported().Done()
 		_, _ = io.WriteString(ch, b.String())
 		return 0
 	}
-	// Only the Linux branch of the script is "run": its checks in order.
-	linux := script
-	if i := strings.Index(script, "'Linux')"); i >= 0 {
-		linux = script[i:]
-		if j := strings.Index(linux, "\n;;\n"); j >= 0 {
-			linux = linux[:j]
-		}
-	}
-	if pm := rePlaybk.FindStringSubmatch(linux); pm != nil {
-		fmt.Fprintf(&b, "<<WO:%s:playbook:%s>>\n", nonce, pm[1])
-	}
-	for _, id := range reBegin.FindAllStringSubmatch(linux, -1) {
-		if id[1] == h.Profile.HangAt {
-			fmt.Fprintf(&b, "<<WO:%s:begin:%s>>\n", nonce, id[1])
+	b.Playbook("linux")
+	for _, id := range checks {
+		if id == h.Profile.HangAt {
+			b.Begin(id)
 			_, _ = io.WriteString(ch, b.String())
 			return f.hang(gone)
 		}
-		fmt.Fprintf(&b, "<<WO:%s:begin:%s>>\n%s<<WO:%s:end:%s:0>>\n", nonce, id[1], h.Profile.output(id[1], call), nonce, id[1])
+		b.Section(id, h.Profile.output(id, call), 0)
 	}
-	fmt.Fprintf(&b, "<<WO:%s:done>>\n", nonce)
+	b.Done()
 	if h.Profile.Drip > 0 {
 		return f.drip(ch, b.String(), h.Profile.Drip, gone)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing/fstest"
 
 	"github.com/whyoffline/whyoffline/internal/facts"
+	"github.com/whyoffline/whyoffline/internal/frame"
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 
@@ -65,7 +66,7 @@ func TestLoadRejectsFactsOutsideTheCatalogue(t *testing.T) {
 func TestEvaluateDropsValuesOutsideTheCatalogue(t *testing.T) {
 	set := loadEmbedded(t)
 	pb := set.ForOS("linux")
-	raw := &Raw{OS: "Linux", Playbook: "linux", Done: true, Sections: map[string]*Section{
+	raw := &frame.Raw{OS: "Linux", Playbook: "linux", Done: true, Sections: map[string]*frame.Section{
 		"dns.resolve": {Output: "name=dsm\nresult=maybe\n", Complete: true},
 	}}
 	f, checks := pb.Evaluate(raw)

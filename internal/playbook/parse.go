@@ -7,99 +7,20 @@ import (
 	"strings"
 
 	"github.com/whyoffline/whyoffline/internal/facts"
+	"github.com/whyoffline/whyoffline/internal/frame"
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
-// Caps on what a host's output may cost the bastion.
+// Caps on what one check's output may cost in the report and in facts.
 const (
-	MaxSectionBytes = 64 << 10 // one check's output kept for parsing
-	MaxShownRunes   = 2000     // one check's output kept in the report
-	MaxListValues   = 50       // values of one list fact
-	MaxFactRunes    = 512      // one fact value
+	MaxShownRunes = 2000 // one check's output kept in the report
+	MaxListValues = 50   // values of one list fact
+	MaxFactRunes  = 512  // one fact value
 )
 
-// Section is one check's output as it came back.
-type Section struct {
-	Output   string
-	Exit     int
-	Complete bool // the end marker arrived
-}
-
-// Raw is a host's script output split into sections.
-type Raw struct {
-	OS          string // what uname -s said
-	Playbook    string // which playbook ran
-	Unsupported bool   // uname -s matched no playbook
-	Done        bool   // the script ran to its end
-	Running     string // the check that began and never ended, if any
-	Sections    map[string]*Section
-}
-
-// Split cuts stdout into sections using the run's nonce. Text outside any
-// section (a login banner, a motd) is ignored.
-func Split(stdout []byte, nonce string) *Raw {
-	raw := &Raw{Sections: map[string]*Section{}}
-	marker := "<<WO:" + nonce + ":"
-	text := string(stdout)
-	var cur *Section
-	for {
-		i := strings.Index(text, marker)
-		if i < 0 {
-			if cur != nil {
-				appendCapped(cur, text)
-			}
-			return raw
-		}
-		if cur != nil {
-			appendCapped(cur, text[:i])
-		}
-		rest := text[i+len(marker):]
-		j := strings.Index(rest, ">>")
-		if j < 0 || j > 300 {
-			return raw
-		}
-		tag := rest[:j]
-		text = strings.TrimPrefix(rest[j+2:], "\n")
-		kind, arg, _ := strings.Cut(tag, ":")
-		switch kind {
-		case "os":
-			raw.OS = textsafe.Line(arg, 64)
-		case "playbook":
-			raw.Playbook = arg
-		case "unsupported":
-			raw.Unsupported = true
-		case "done":
-			raw.Done = true
-			cur = nil
-		case "begin":
-			cur = &Section{}
-			raw.Sections[arg] = cur
-			raw.Running = arg
-		case "end":
-			id, code, _ := strings.Cut(arg, ":")
-			if s := raw.Sections[id]; s != nil {
-				s.Complete = true
-				s.Exit, _ = strconv.Atoi(code)
-			}
-			if id == raw.Running {
-				raw.Running = ""
-			}
-			cur = nil
-		}
-	}
-}
-
-func appendCapped(s *Section, text string) {
-	room := MaxSectionBytes - len(s.Output)
-	if room <= 0 {
-		return
-	}
-	s.Output += textsafe.Truncate(text, room)
-}
-
 // Evaluate extracts the playbook's facts from raw and judges each check.
-func (p *Playbook) Evaluate(raw *Raw) (facts.Facts, []result.Check) {
+func (p *Playbook) Evaluate(raw *frame.Raw) (facts.Facts, []result.Check) {
 	f := facts.Facts{}
 	f.Set("os.name", p.OS)
 	if raw.OS != "" {
@@ -178,7 +99,7 @@ func (c *Check) judge(f facts.Facts) string {
 // extract applies one rule to a section and records the fact. A bool or
 // enum value outside the catalogue's set is not recorded: it is returned as
 // an error instead.
-func (r *FactRule) extract(sec *Section, f facts.Facts) error {
+func (r *FactRule) extract(sec *frame.Section, f facts.Facts) error {
 	var vals []string
 	switch r.From {
 	case "exit":

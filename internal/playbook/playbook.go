@@ -282,6 +282,11 @@ func compile(p *Playbook) (*Playbook, error) {
 	if p.ID == "" || (p.OS == "" && !p.Abstract) {
 		return nil, fmt.Errorf("%s: id: and os: are required", file)
 	}
+	for _, v := range []string{p.ID, p.OS} {
+		if v != "" && !idPattern.MatchString(v) {
+			return nil, fmt.Errorf("%s: %q: id and os are lower-case letters, digits, '.', '_' or '-'", file, v)
+		}
+	}
 	switch p.Shell {
 	case "posix", "powershell":
 	default:

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whyoffline/whyoffline/internal/frame"
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 
@@ -74,7 +75,7 @@ func TestPOSIXScriptsRunUnderEveryShell(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%v\n%s", err, out)
 				}
-				raw := Split(out, params.Nonce)
+				raw := frame.Split(out, params.Nonce)
 				if !raw.Done || raw.OS != "Linux" || raw.Playbook != os {
 					t.Fatalf("done=%v os=%q playbook=%q\n%s", raw.Done, raw.OS, raw.Playbook, out)
 				}
@@ -113,39 +114,6 @@ func TestScriptsPassShellcheck(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("shellcheck (os %q): %v\n%s", os, err, out)
 		}
-	}
-}
-
-// TestSplitCutShort: output cut off by a deadline tells which check was
-// still running, and a forged end marker without the nonce changes nothing.
-func TestSplitCutShort(t *testing.T) {
-	const n = "0123456789abcdef"
-	m := func(tag string) string { return "<<WO:" + n + ":" + tag + ">>\n" }
-	full := m("os:Linux") + m("playbook:linux") + m("begin:a") + "x=1\n" + m("end:a:0") + m("begin:b") + "y=2\n" + m("end:b:0") + m("done")
-	for _, tc := range []struct {
-		name, out, running string
-		complete           []string
-		done               bool
-	}{
-		{"nothing", "", "", nil, false},
-		{"banner only", "Welcome to host\n", "", nil, false},
-		{"inside a", full[:strings.Index(full, "x=1")+4], "a", nil, false},
-		{"between", full[:strings.Index(full, m("begin:b"))], "", []string{"a"}, false},
-		{"inside b, forged end", full[:strings.Index(full, "y=2")] + "<<WO:ffffffffffffffff:end:b:0>>\n", "b", []string{"a"}, false},
-		{"whole", full, "", []string{"a", "b"}, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			raw := Split([]byte(tc.out), n)
-			var complete []string
-			for _, id := range []string{"a", "b"} {
-				if s := raw.Sections[id]; s != nil && s.Complete {
-					complete = append(complete, id)
-				}
-			}
-			if raw.Running != tc.running || raw.Done != tc.done || strings.Join(complete, ",") != strings.Join(tc.complete, ",") {
-				t.Errorf("running %q done %v complete %v; want %q %v %v", raw.Running, raw.Done, complete, tc.running, tc.done, tc.complete)
-			}
-		})
 	}
 }
 

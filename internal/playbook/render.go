@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/whyoffline/whyoffline/internal/frame"
 )
 
 // Params are the values a script is rendered with. Every one of them ends
@@ -81,9 +83,9 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 	}
 	var w strings.Builder
 	w.WriteString("# whyoffline read-only checks\n")
+	w.WriteString(header(p, books).Comment())
 	// Not every playbook reads every WO_* variable.
 	w.WriteString("# shellcheck disable=SC2034\n")
-	fmt.Fprintf(&w, "WO_NONCE=%s\n", ShellQuote(p.Nonce))
 	fmt.Fprintf(&w, "WO_MANAGER=%s\n", ShellQuote(p.Manager))
 	fmt.Fprintf(&w, "WO_PORT=%s\n", ShellQuote(strconv.Itoa(p.Port)))
 	fmt.Fprintf(&w, "WO_AGENT_PORT=%s\n", ShellQuote(strconv.Itoa(p.AgentPort)))
@@ -93,11 +95,14 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 	w.WriteString("LC_ALL=C; LANG=C; export LC_ALL LANG\n")
 	w.WriteString("PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin:/usr/xpg4/bin:$PATH; export PATH\n")
 	w.WriteString("wo_os=`uname -s 2>/dev/null`\n")
-	fmt.Fprintf(&w, "echo \"<<WO:%s:os:$wo_os>>\"\n", p.Nonce)
+	// Every marker is printed on a line of its own (after a newline: the
+	// login shell or a check may have left a line unfinished), and host
+	// text only ever as a printf argument.
+	fmt.Fprintf(&w, "printf '\\n%s\\n' \"$wo_os\"\n", frame.Marker(p.Nonce, "os:%s"))
 	w.WriteString("case \"$wo_os\" in\n")
 	for _, b := range books {
 		fmt.Fprintf(&w, "%s)\n", ShellQuote(b.Uname))
-		fmt.Fprintf(&w, "echo '<<WO:%s:playbook:%s>>'\n", p.Nonce, b.OS)
+		mark(&w, p.Nonce, "playbook:"+b.OS)
 		for _, name := range sortedKeys(b.Params) {
 			fmt.Fprintf(&w, "WO_%s=%s\n", strings.ToUpper(name), ShellQuote(b.Params[name]))
 		}
@@ -106,9 +111,27 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 		}
 		w.WriteString(";;\n")
 	}
-	fmt.Fprintf(&w, "*) echo '<<WO:%s:unsupported>>' ;;\nesac\n", p.Nonce)
-	fmt.Fprintf(&w, "echo '<<WO:%s:done>>'\n", p.Nonce)
+	w.WriteString("*)\n")
+	mark(&w, p.Nonce, "unsupported")
+	w.WriteString(";;\nesac\n")
+	mark(&w, p.Nonce, "done")
 	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce}, nil
+}
+
+// header describes the script for the simulators (frame.ParseHeader).
+func header(p Params, books []*Playbook) frame.Header {
+	h := frame.Header{Nonce: p.Nonce, Manager: p.Manager, Port: p.Port, Checks: map[string][]string{}}
+	for _, b := range books {
+		for _, c := range b.Checks {
+			h.Checks[b.OS] = append(h.Checks[b.OS], c.ID)
+		}
+	}
+	return h
+}
+
+// mark prints one fixed marker on a line of its own.
+func mark(w *strings.Builder, nonce, tag string) {
+	fmt.Fprintf(w, "printf '\\n%s\\n'\n", frame.Marker(nonce, tag))
 }
 
 // writeSection frames one snippet with begin/end markers carrying its exit
@@ -116,16 +139,16 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 // reads input cannot disturb the rest; an in_shell check runs in the
 // script's own shell so the variables it sets reach the checks after it.
 func writeSection(w *strings.Builder, nonce, id, body string, subshell bool) {
-	fmt.Fprintf(w, "echo '<<WO:%s:begin:%s>>'\n", nonce, id)
+	mark(w, nonce, "begin:"+id)
 	if subshell {
 		fmt.Fprintf(w, "(\n%s\n) </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
-		fmt.Fprintf(w, "echo \"<<WO:%s:end:%s:$?>>\"\n", nonce, id)
+		fmt.Fprintf(w, "printf '\\n%s\\n' \"$?\"\n", frame.Marker(nonce, "end:"+id+":%s"))
 		return
 	}
 	// An in-shell check sets variables for the checks after it; the status
 	// of its last command says nothing, so its end marker carries 0.
 	fmt.Fprintf(w, "{\n%s\n} </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
-	fmt.Fprintf(w, "echo '<<WO:%s:end:%s:0>>'\n", nonce, id)
+	mark(w, nonce, "end:"+id+":0")
 }
 
 func isHex(s string) bool {

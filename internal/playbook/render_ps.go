@@ -3,11 +3,12 @@ package playbook
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/whyoffline/whyoffline/internal/frame"
 )
 
 // PSQuote quotes s as one PowerShell single-quoted string: nothing inside
@@ -59,9 +60,10 @@ func (s *Set) RenderPowerShell(p Params) (*Script, error) {
 	}
 	var w strings.Builder
 	w.WriteString("# whyoffline read-only checks\n")
+	w.WriteString(header(p, []*Playbook{b}).Comment())
 	w.WriteString("$ErrorActionPreference = 'Continue'; $ProgressPreference = 'SilentlyContinue'\n")
 	for _, v := range []struct{ name, val string }{
-		{"WO_NONCE", p.Nonce}, {"WO_MANAGER", p.Manager}, {"WO_PORT", strconv.Itoa(p.Port)},
+		{"WO_MANAGER", p.Manager}, {"WO_PORT", strconv.Itoa(p.Port)},
 		{"WO_AGENT_PORT", strconv.Itoa(p.AgentPort)}, {"WO_MODE", p.Mode},
 		{"WO_BASTION_NAME", p.Manager}, {"WO_BASTION_ADDR", p.ManagerAddr},
 	} {
@@ -81,7 +83,9 @@ func (s *Set) RenderPowerShell(p Params) (*Script, error) {
 		fmt.Fprintf(&w, "$wo_sections[%s] = @{ o = [string]$wo_o; x = $wo_x }\n", PSQuote(c.ID))
 	}
 	fmt.Fprintf(&w, "$wo_doc = @{ os = 'Windows'; playbook = %s; sections = $wo_sections }\n", PSQuote(b.OS))
-	fmt.Fprintf(&w, "[Console]::Out.Write('<<WO:%s:json>>' + (ConvertTo-Json -InputObject $wo_doc -Compress -Depth 4) + '<<WO:%s:done>>' + [Environment]::NewLine)\n", p.Nonce, p.Nonce)
+	// the json marker starts a line of its own, whatever was printed before
+	fmt.Fprintf(&w, "[Console]::Out.Write([Environment]::NewLine + '%s' + (ConvertTo-Json -InputObject $wo_doc -Compress -Depth 4) + '%s' + [Environment]::NewLine)\n",
+		frame.Marker(p.Nonce, "json"), frame.Marker(p.Nonce, "done"))
 	if !strings.Contains(b.Exec, "{bootstrap}") {
 		return nil, fmt.Errorf("playbook %s: exec must contain {bootstrap} (where the encoded stdin reader goes)", b.ID)
 	}
@@ -89,40 +93,3 @@ func (s *Set) RenderPowerShell(p Params) (*Script, error) {
 	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce}, nil
 }
 
-// SplitJSON reads a PowerShell run's output: the JSON document between
-// the nonce markers. Text around it (a banner, warnings) is ignored.
-func SplitJSON(stdout []byte, nonce string) *Raw {
-	raw := &Raw{Sections: map[string]*Section{}}
-	text := string(stdout)
-	begin := "<<WO:" + nonce + ":json>>"
-	i := strings.Index(text, begin)
-	if i < 0 {
-		return raw
-	}
-	text = text[i+len(begin):]
-	end := strings.Index(text, "<<WO:"+nonce+":done>>")
-	if end < 0 {
-		return raw // cut short: no complete document
-	}
-	var doc struct {
-		OS       string `json:"os"`
-		Playbook string `json:"playbook"`
-		Sections map[string]struct {
-			O string `json:"o"`
-			X int    `json:"x"`
-		} `json:"sections"`
-	}
-	if err := json.Unmarshal([]byte(text[:end]), &doc); err != nil {
-		return raw
-	}
-	raw.OS, raw.Playbook, raw.Done = doc.OS, doc.Playbook, true
-	for id, s := range doc.Sections {
-		if len(raw.Sections) >= 200 {
-			break
-		}
-		sec := &Section{Exit: s.X, Complete: true}
-		appendCapped(sec, s.O)
-		raw.Sections[id] = sec
-	}
-	return raw
-}

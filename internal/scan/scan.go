@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/frame"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/probe"
@@ -59,7 +60,7 @@ func Run(ctx context.Context, hosts []*inventory.Host, opt Options, emit func(Re
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &scanner{opt: opt, scripts: map[string]*scriptEntry{}}
+	s := &scanner{opt: opt}
 	jobs := make(chan int)
 	results := make(chan Result, opt.Forks)
 	var wg sync.WaitGroup
@@ -87,18 +88,11 @@ func Run(ctx context.Context, hosts []*inventory.Host, opt Options, emit func(Re
 
 type scanner struct {
 	opt Options
-
-	mu      sync.Mutex
-	scripts map[string]*scriptEntry
 }
 
-type scriptEntry struct {
-	script *playbook.Script
-	err    error
-}
-
-// script renders (once per OS and become method) the script for h.
-func (s *scanner) script(h *inventory.Host) (*playbook.Script, error) {
+// script renders the script for h with a nonce of its own: one host's
+// output can never carry another host's markers.
+func (s *scanner) script(h *inventory.Host) (*playbook.Script, playbook.Dialect, error) {
 	become := ""
 	if h.Become {
 		become = h.BecomeMethod
@@ -106,22 +100,11 @@ func (s *scanner) script(h *inventory.Host) (*playbook.Script, error) {
 			become = "sudo"
 		}
 	}
-	key := h.OS + "|" + become
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.scripts[key]; ok {
-		return e.script, e.err
-	}
-	var sc *playbook.Script
-	var err error
-	if h.OS == "windows" {
-		// WinRM, or OpenSSH whatever its default shell: one PowerShell run
-		sc, err = s.opt.Playbooks.RenderPowerShell(s.opt.Params)
-	} else {
-		sc, err = s.opt.Playbooks.RenderUnix(h.OS, become, s.opt.Params)
-	}
-	s.scripts[key] = &scriptEntry{sc, err}
-	return sc, err
+	p := s.opt.Params
+	p.Nonce = playbook.NewNonce()
+	d := s.opt.Playbooks.Dialect(h.OS)
+	sc, err := d.Render(h.OS, become, p)
+	return sc, d, err
 }
 
 func (s *scanner) timeout(h *inventory.Host) time.Duration {
@@ -188,30 +171,21 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		s.fail(res, transport.Errorf(result.UnsupportedOS, nil, "no %s transport in this build for %s", h.Transport, h.Name))
 		return
 	}
-	if h.OS == "windows" && s.opt.Playbooks.ForOS("windows") == nil {
-		s.fail(res, transport.Errorf(result.UnsupportedOS, nil, "no Windows playbook loaded"))
-		return
-	}
-	sc, err := s.script(h)
+	sc, dialect, err := s.script(h)
 	if err != nil {
 		s.fail(res, transport.Errorf(result.UnsupportedOS, err, "%v", err))
 		return
 	}
 	resp, err := runner.Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
 	if err != nil {
-		if resp != nil && transport.KindOf(err) == result.Timeout && h.OS != "windows" {
-			err = s.partial(res, sc.Nonce, resp, err)
+		if resp != nil && transport.KindOf(err) == result.Timeout && dialect.Streams() {
+			err = s.partial(res, dialect, sc.Nonce, resp, err)
 		}
 		s.fail(res, err)
 		return
 	}
-	var raw *playbook.Raw
-	if h.OS == "windows" {
-		raw = playbook.SplitJSON(resp.Stdout, sc.Nonce)
-	} else {
-		raw = playbook.Split(resp.Stdout, sc.Nonce)
-	}
-	if denied := s.privilegeDenied(h, raw, resp); denied != "" {
+	raw := dialect.Split(resp.Stdout, sc.Nonce)
+	if denied := privilegeDenied(h, dialect, raw, resp); denied != "" {
 		fix := "allow NOPASSWD for the scan user, or scan without become"
 		if strings.Contains(denied, "tty") {
 			u := h.User
@@ -230,8 +204,8 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	pb := s.opt.Playbooks.ForOS(raw.Playbook)
 	if pb == nil || len(raw.Sections) == 0 {
 		hint := ""
-		if h.OS != "windows" && strings.Contains(string(resp.Stderr), "is not recognized as an internal or external command") {
-			hint = "; this looks like a Windows host: set os: windows for it"
+		if m := dialect.Misfit(string(resp.Stderr)); m != "" {
+			hint = "; " + m
 		}
 		s.fail(res, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d%s)%s", resp.ExitCode, stderrHint(resp.Stderr), hint))
 		return
@@ -284,8 +258,8 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 // needs to find the stall: a login shell that never started the script
 // (a startup file waiting on input or a lock, a hung NFS home) looks
 // nothing like one check hanging on a dead DNS server.
-func (s *scanner) partial(res *result.Host, nonce string, resp *transport.Response, err error) error {
-	raw := playbook.Split(resp.Stdout, nonce)
+func (s *scanner) partial(res *result.Host, d playbook.Dialect, nonce string, resp *transport.Response, err error) error {
+	raw := d.Split(resp.Stdout, nonce)
 	pb := s.opt.Playbooks.ForOS(raw.Playbook)
 	if raw.OS == "" {
 		return transport.Errorf(result.Timeout, err, "%v: the check script never started — the login shell printed nothing of it; "+
@@ -340,15 +314,12 @@ func stderrHint(stderr []byte) string {
 }
 
 // privilegeDenied returns the refusal message when become failed.
-func (s *scanner) privilegeDenied(h *inventory.Host, raw *playbook.Raw, resp *transport.Response) string {
-	if !h.Become || len(raw.Sections) > 0 || h.OS == "windows" {
+func privilegeDenied(h *inventory.Host, d playbook.Dialect, raw *frame.Raw, resp *transport.Response) string {
+	if !h.Become || len(raw.Sections) > 0 {
 		return ""
 	}
-	stderr := string(resp.Stderr)
-	for _, pb := range s.opt.Playbooks.Unix() {
-		if pb.BecomeDenied(stderr) {
-			return textsafe.Line(stderr, 200)
-		}
+	if stderr := string(resp.Stderr); d.BecomeDenied(stderr) {
+		return textsafe.Line(stderr, 200)
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whyoffline/whyoffline/internal/frame"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
@@ -122,7 +123,7 @@ func TestRunThroughRealProtocol(t *testing.T) {
 			if err != nil {
 				t.Fatalf("run: %v", err)
 			}
-			raw := playbook.SplitJSON(resp.Stdout, sc.Nonce)
+			raw := frame.SplitJSON(resp.Stdout, sc.Nonce)
 			if !raw.Done || raw.Playbook != "windows" || len(raw.Sections) < 10 {
 				t.Fatalf("answer: done=%v playbook=%q sections=%d\n%.400s", raw.Done, raw.Playbook, len(raw.Sections), resp.Stdout)
 			}

@@ -1,7 +1,6 @@
 package wsmantest
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -144,5 +143,3 @@ func init() {
 			"resources": func(*Call) string { return lines("cpus=2", "load1=11.5", "mem_available_pct=2.4") },
 		}})
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

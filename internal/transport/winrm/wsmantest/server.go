@@ -23,12 +23,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"github.com/whyoffline/whyoffline/internal/frame"
 )
 
 // Config is one emulated Windows host.
@@ -551,13 +552,6 @@ func xmlText(s string) string {
 	return b.String()
 }
 
-var (
-	reNonce   = regexp.MustCompile(`\$WO_NONCE = '([0-9a-f]{8,64})'`)
-	reManager = regexp.MustCompile(`\$WO_MANAGER = '([^']*)'`)
-	rePort    = regexp.MustCompile(`\$WO_PORT = '([0-9]+)'`)
-	reCheck   = regexp.MustCompile(`\$wo_sections\['([a-z0-9._-]+)'\]`)
-)
-
 // answer is what the PowerShell script prints on this host.
 func (s *Server) answer(script string) []byte {
 	return Answer(script, s.cfg.Profile, s.cfg.Now(), s.cfg.ManagerAddr)
@@ -569,16 +563,13 @@ func (s *Server) answer(script string) []byte {
 // ("" = ask this machine's resolver). The fleet simulator's Windows hosts
 // over SSH answer with it too.
 func Answer(script, profile string, now time.Time, managerAddr string) []byte {
-	nonce := reNonce.FindStringSubmatch(script)
-	if nonce == nil {
+	hdr, err := frame.ParseHeader(script)
+	if err != nil {
 		return []byte("The term 'whatever' is not recognized as the name of a cmdlet.\r\n")
 	}
-	call := &Call{Now: now, Port: "4120", ManagerAddr: managerAddr}
-	if m := reManager.FindStringSubmatch(script); m != nil {
-		call.Manager = m[1]
-	}
-	if m := rePort.FindStringSubmatch(script); m != nil {
-		call.Port = m[1]
+	call := &Call{Now: now, Port: "4120", ManagerAddr: managerAddr, Manager: hdr.Manager}
+	if hdr.Port > 0 {
+		call.Port = strconv.Itoa(hdr.Port)
 	}
 	if call.ManagerAddr == "" && call.Manager != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -592,10 +583,9 @@ func Answer(script, profile string, now time.Time, managerAddr string) []byte {
 	if p == nil {
 		p = profiles["healthy"]
 	}
-	sections := map[string]map[string]any{}
-	for _, m := range reCheck.FindAllStringSubmatch(script, -1) {
-		sections[m[1]] = map[string]any{"o": p.output(m[1], call), "x": 0}
+	doc := frame.Document{OS: "Windows", Playbook: "windows", Sections: map[string]frame.DocumentPart{}}
+	for _, id := range hdr.Checks["windows"] {
+		doc.Sections[id] = frame.DocumentPart{O: p.output(id, call)}
 	}
-	doc, _ := jsonMarshal(map[string]any{"os": "Windows", "playbook": "windows", "sections": sections})
-	return []byte("#< CLIXML\r\n<<WO:" + nonce[1] + ":json>>" + string(doc) + "<<WO:" + nonce[1] + ":done>>\r\n")
+	return append([]byte("#< CLIXML"), frame.JSONAnswer(hdr.Nonce, doc)...)
 }

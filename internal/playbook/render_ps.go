@@ -92,4 +92,3 @@ func (s *Set) RenderPowerShell(p Params) (*Script, error) {
 	cmd := strings.ReplaceAll(b.Exec, "{bootstrap}", EncodeCommand(psBootstrap))
 	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce}, nil
 }
-

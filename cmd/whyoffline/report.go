@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/report"
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
@@ -28,17 +29,35 @@ func readRun(path string) (*result.Run, error) {
 }
 
 func newReportCmd(e *env) *cobra.Command {
-	var output, out string
+	var output, out, playbookDir string
+	var rediagnose bool
 	cmd := &cobra.Command{
 		Use:   "report RUN.json [-o FORMAT]",
 		Short: "Re-render a saved run (from scan -o json) in another format",
+		Long: `report renders a saved run (scan -o json) in another format. With
+--rediagnose it first judges every host again from what the scan observed
+(its facts and the bastion's probes, kept in the run) with this version's
+rules, thresholds and remedies — and a site's --playbooks overlay.`,
 		Example: `  whyoffline report run.json -o csv --out review.csv
-  whyoffline report run.json            # the table`,
+  whyoffline report run.json            # the table
+  whyoffline report --rediagnose run-2026-11-20.json -o json --out rejudged.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			run, err := readRun(args[0])
 			if err != nil {
 				return err
+			}
+			if rediagnose {
+				set, remedies, err := loadChecks(playbookDir)
+				if err != nil {
+					return err
+				}
+				o, err := diagnose.OptionsForRun(run, set.Causes.Thresholds, remedies)
+				if err != nil {
+					return usageErr("%s: %v", args[0], err)
+				}
+				n := diagnose.Rejudge(run, o)
+				fmt.Fprintf(e.stderr, "whyoffline: judged again with today's rules: %d host(s) changed\n", n)
 			}
 			format, err := chooseFormat(e, output, out)
 			if err != nil {
@@ -68,6 +87,8 @@ func newReportCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "table, json, jsonl, csv or html (default table)")
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE (atomically) instead of stdout")
+	cmd.Flags().BoolVar(&rediagnose, "rediagnose", false, "judge the hosts again with this version's rules before rendering")
+	cmd.Flags().StringVar(&playbookDir, "playbooks", "", "with --rediagnose: directory whose files overlay the embedded playbooks (thresholds, remedies)")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,7 @@ type scanFlags struct {
 	output         string
 	out            string
 	playbookDir    string
+	saveRaw        string
 	sshConfig      string
 	user           string
 	quiet          bool
@@ -112,6 +114,7 @@ interrupted.`,
 	fl.StringVarP(&f.output, "output", "o", "", "table, json, jsonl, csv or html (default: table on a terminal, else from --out's extension, else json)")
 	fl.StringVar(&f.out, "out", "", "write the report to FILE (atomically) instead of stdout")
 	fl.StringVar(&f.playbookDir, "playbooks", "", "directory whose *.yaml files override the embedded playbooks")
+	fl.StringVar(&f.saveRaw, "save-raw", "", "keep each host's raw script output and scan context in DIR (for bug reports and regression vectors; readable by you only)")
 	fl.StringVar(&f.sshConfig, "ssh-config", "", "ssh_config file for HostName/User/Port/IdentityFile/ProxyJump (default ~/.ssh/config; none to ignore)")
 	fl.StringVarP(&f.user, "user", "u", "", "login user for hosts whose inventory and ssh_config name none (default $USER)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line on stderr")
@@ -201,6 +204,11 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 	set, remedies, err := loadChecks(f.playbookDir)
 	if err != nil {
 		return nil, err
+	}
+	if f.saveRaw != "" {
+		if err := os.MkdirAll(f.saveRaw, 0o700); err != nil {
+			return nil, usageErr("--save-raw %s: %v", f.saveRaw, err)
+		}
 	}
 
 	mgrSpec, mode := f.manager, f.mode
@@ -317,7 +325,8 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		return out.finish(usageWrap(err))
 	}
 
-	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: s.manager, Fleet: []result.Finding{}}
+	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: s.manager, Fleet: []result.Finding{},
+		Settings: &result.Settings{AgentPort: f.agentPort, MaxClockSkew: f.maxSkew.String(), CorporateNetworks: prefixStrings(s.diag.CorporateNetworks)}}
 	resolver := &probe.Resolver{Timeout: f.connectTimeout}
 	var probeView *diagnose.ManagerProbe
 	var reachable *bool
@@ -340,6 +349,9 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
 		Runners:  map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},
 		Resolver: resolver, ManagerReachable: reachable, ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
+		RawDir: f.saveRaw, RawErr: func(host string, err error) {
+			fmt.Fprintf(e.stderr, "whyoffline: --save-raw: %s: %v\n", textsafe.Line(host, 80), err)
+		},
 	}
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
 	// jsonl streams: it keeps only what the fleet findings need (manager
@@ -467,4 +479,12 @@ func offlineHosts(ctx context.Context, e *env, f *scanFlags, known []*inventory.
 			len(invalid), textsafe.Line(strings.Join(invalid, ", "), 300))
 	}
 	return hosts, nil
+}
+
+func prefixStrings(ps []netip.Prefix) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
 }

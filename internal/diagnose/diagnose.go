@@ -163,3 +163,16 @@ func normIP(s string) string {
 	}
 	return s
 }
+
+// InputFrom is the Input for a host from what its scan observed: the same
+// for a live scan and for a saved run judged again.
+func InputFrom(name, os string, o *result.Observed) *Input {
+	in := &Input{
+		Name: name, OS: os, Facts: facts.Facts(o.Facts),
+		BastionAddrs: o.BastionAddrs, BastionResolveErr: o.BastionResolveErr,
+		ManagerReachable:     o.ManagerReachable,
+		AgentPortFromManager: o.AgentPortFromManager, AgentPortProbedFrom: o.AgentPortProbedFrom,
+	}
+	in.Window.Start, in.Window.End = o.Started, o.Finished
+	return in
+}

@@ -11,6 +11,8 @@ import (
 // of the other kind shows. The scanner asks the set for the dialect of a
 // host's OS and never branches on the OS itself.
 type Dialect interface {
+	// Name is "posix" or "powershell".
+	Name() string
 	// Render builds the script for a host of os ("" = the script detects
 	// the OS among the dialect's playbooks; become "" = no escalation).
 	Render(os, become string, p Params) (*Script, error)
@@ -25,6 +27,17 @@ type Dialect interface {
 	// Misfit returns a hint when stderr shows the host speaks the other
 	// dialect (a Windows host sent a POSIX script), or "".
 	Misfit(stderr string) string
+}
+
+// DialectNamed returns the dialect called name ("posix", "powershell").
+func (s *Set) DialectNamed(name string) (Dialect, bool) {
+	switch name {
+	case "posix":
+		return posix{s}, true
+	case "powershell":
+		return powershell{s}, true
+	}
+	return nil, false
 }
 
 // Dialect returns the dialect of os's playbook (POSIX for an OS not yet
@@ -42,6 +55,8 @@ func (s *Set) Render(os, become string, p Params) (*Script, error) {
 }
 
 type posix struct{ s *Set }
+
+func (posix) Name() string { return "posix" }
 
 func (d posix) Render(os, become string, p Params) (*Script, error) {
 	return d.s.RenderUnix(os, become, p)
@@ -66,6 +81,8 @@ func (posix) Misfit(stderr string) string {
 }
 
 type powershell struct{ s *Set }
+
+func (powershell) Name() string { return "powershell" }
 
 // Render ignores become: WinRM and OpenSSH on Windows run as the account
 // that logged in.

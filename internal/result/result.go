@@ -109,6 +109,26 @@ type Host struct {
 	Checks     []Check    `json:"checks"`
 	Error      *HostError `json:"error"`
 	Role       string     `json:"role,omitempty"`
+	// Observed is what the checks and the bastion saw, kept so that a
+	// saved run can be judged again with newer rules (report
+	// --rediagnose). Absent for hosts whose checks never ran.
+	Observed *Observed `json:"observed,omitempty"`
+}
+
+// Observed is the evidence one host's verdict was drawn from.
+type Observed struct {
+	Facts map[string][]string `json:"facts"`
+	// Started and Finished bracket the script on the bastion's clock.
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// The bastion's resolution of the manager name the host used.
+	BastionAddrs      []string `json:"bastion_addrs,omitempty"`
+	BastionResolveErr string   `json:"bastion_resolve_error,omitempty"`
+	// ManagerReachable: the bastion reached the manager's port itself.
+	ManagerReachable *bool `json:"manager_reachable,omitempty"`
+	// The agent port as seen from the manager's side, and from where.
+	AgentPortFromManager string `json:"agent_port_from_manager,omitempty"`
+	AgentPortProbedFrom  string `json:"agent_port_probed_from,omitempty"`
 }
 
 // PrimaryCause returns the first cause's ID, or "".
@@ -166,7 +186,16 @@ type Run struct {
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Manager  *Manager  `json:"manager"`
+	Settings *Settings `json:"settings,omitempty"`
 	Fleet    []Finding `json:"fleet"`
 	Summary  Summary   `json:"summary"`
 	Hosts    []Host    `json:"hosts"`
+}
+
+// Settings are the run-wide options the verdicts depended on, kept so a
+// saved run is judged again the same way.
+type Settings struct {
+	AgentPort         int      `json:"agent_port,omitempty"`
+	MaxClockSkew      string   `json:"max_clock_skew,omitempty"`
+	CorporateNetworks []string `json:"corporate_networks,omitempty"`
 }

@@ -42,6 +42,10 @@ type Options struct {
 	AgentPortVia *probe.Via
 	// Now is the clock (tests may fix it).
 	Now func() time.Time
+	// RawDir, when set, keeps every host's raw output and RawRecord there
+	// (--save-raw); a failure to write is reported through RawErr.
+	RawDir string
+	RawErr func(host string, err error)
 }
 
 // Result is one host's result with its position in the inventory.
@@ -177,6 +181,13 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		return
 	}
 	resp, err := runner.Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
+	if s.opt.RawDir != "" && resp != nil {
+		defer func() {
+			if err := saveRaw(s.opt.RawDir, h, dialect, sc, resp, res); err != nil && s.opt.RawErr != nil {
+				s.opt.RawErr(h.Name, err)
+			}
+		}()
+	}
 	if err != nil {
 		if resp != nil && transport.KindOf(err) == result.Timeout && dialect.Streams() {
 			err = s.partial(res, dialect, sc.Nonce, resp, err)
@@ -214,14 +225,13 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	res.OS = pb.OS
 	res.Checks = checks
 
-	in := &diagnose.Input{Name: h.Name, OS: pb.OS, Facts: f, ManagerReachable: s.opt.ManagerReachable}
-	in.Window.Start, in.Window.End = resp.Started, resp.Finished
+	obs := &result.Observed{Facts: f, Started: resp.Started, Finished: resp.Finished, ManagerReachable: s.opt.ManagerReachable}
 	if m := f.Get("manager.host"); m != "" && s.opt.Resolver != nil {
 		addrs, err := s.opt.Resolver.Resolve(ctx, m)
 		if err != nil {
-			in.BastionResolveErr = err.Error()
+			obs.BastionResolveErr = textsafe.Line(err.Error(), 200)
 		} else {
-			in.BastionAddrs = addrs
+			obs.BastionAddrs = addrs
 		}
 	}
 	if s.opt.Diagnose.Mode != "" && s.opt.Diagnose.Mode != "agent-initiated" {
@@ -229,15 +239,16 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		if timeout <= 0 {
 			timeout = 5 * time.Second
 		}
-		in.AgentPortFromManager, in.AgentPortProbedFrom = s.agentPort(ctx, h, timeout)
+		obs.AgentPortFromManager, obs.AgentPortProbedFrom = s.agentPort(ctx, h, timeout)
 	}
+	res.Observed = obs
 	if h.Become && f.Is("priv.root", "false") {
 		// pfexec without a profile that grants root runs the script
 		// silently as the login user: the checks that need root are blind
 		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) ran the checks without root: give the scan user a profile or sudoers entry that grants it, or scan without become", becomeMethod(h)))
 		return
 	}
-	res.Causes = diagnose.Host(in, s.opt.Diagnose)
+	res.Causes = diagnose.Host(diagnose.InputFrom(h.Name, pb.OS, obs), s.opt.Diagnose)
 	if res.Causes == nil {
 		res.Causes = []result.Cause{}
 	}

@@ -1,0 +1,90 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/playbook"
+	"github.com/whyoffline/whyoffline/internal/result"
+)
+
+// OptionsForRun rebuilds the options a saved run was judged with, from its
+// manager and settings, with today's thresholds and remedies.
+func OptionsForRun(run *result.Run, t playbook.Thresholds, r *Remedies) (*Options, error) {
+	o := &Options{Port: 4120, AgentPort: 4118, Mode: "agent-initiated", MaxClockSkew: 2 * time.Minute, Thresholds: t, Remedies: r}
+	if m := run.Manager; m != nil {
+		o.Manager, o.Mode = m.Host, m.Mode
+		if m.Port > 0 {
+			o.Port = m.Port
+		}
+	}
+	if s := run.Settings; s != nil {
+		if s.AgentPort > 0 {
+			o.AgentPort = s.AgentPort
+		}
+		if s.MaxClockSkew != "" {
+			d, err := time.ParseDuration(s.MaxClockSkew)
+			if err != nil {
+				return nil, fmt.Errorf("settings.max_clock_skew %q: %v", s.MaxClockSkew, err)
+			}
+			o.MaxClockSkew = d
+		}
+		for _, c := range s.CorporateNetworks {
+			p, err := netip.ParsePrefix(c)
+			if err != nil {
+				return nil, fmt.Errorf("settings.corporate_networks %q: %v", c, err)
+			}
+			o.CorporateNetworks = append(o.CorporateNetworks, p)
+		}
+	}
+	return o, nil
+}
+
+// Rejudge judges a saved run's hosts again with today's rules: every host
+// whose checks ran and that was healthy or diagnosed gets its causes and
+// status anew from what was observed; hosts that could not be scanned keep
+// their result. The fleet findings that rest on hosts are recomputed too.
+// It returns how many hosts' verdicts changed.
+func Rejudge(run *result.Run, o *Options) int {
+	changed := 0
+	for i := range run.Hosts {
+		h := &run.Hosts[i]
+		if h.Observed == nil || (h.Status != result.Healthy && h.Status != result.Diagnosed) {
+			continue
+		}
+		causes := Host(InputFrom(h.Name, h.OS, h.Observed), o)
+		status := result.Healthy
+		if len(causes) > 0 {
+			status = result.Diagnosed
+		}
+		if status != h.Status || !sameCauses(causes, h.Causes) {
+			changed++
+		}
+		h.Causes, h.Status = causes, status
+	}
+	var kept []result.Finding
+	for _, f := range run.Fleet {
+		if c, ok := Lookup(f.ID); !ok || !c.Fleet || f.ID == result.FleetManagerUnreach {
+			kept = append(kept, f) // needs the bastion's probe, which was not saved
+		}
+	}
+	run.Fleet = append(kept, Fleet(nil, run.Hosts, o)...)
+	run.Summary = result.Summary{}
+	for i := range run.Hosts {
+		run.Summary.Add(&run.Hosts[i])
+	}
+	return changed
+}
+
+func sameCauses(a, b []result.Cause) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].Confidence != b[i].Confidence {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,49 @@
+package scan
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/playbook"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/transport"
+)
+
+// RawRecord is what --save-raw keeps of one host next to its raw output
+// (NAME.out): enough to read that output again exactly as the scan did —
+// the golden vectors of internal/golden are such pairs.
+type RawRecord struct {
+	Host      string            `json:"host"`
+	Inventory string            `json:"inventory_os,omitempty"` // the os the inventory gave ("" = detected)
+	Dialect   string            `json:"dialect"`
+	Nonce     string            `json:"nonce"`
+	Exit      int               `json:"exit"`
+	Observed  *result.Observed  `json:"observed,omitempty"` // the bastion's side (facts left out: they come from the output)
+	Status    result.Status     `json:"status"`
+	Error     *result.HostError `json:"error,omitempty"`
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+
+// saveRaw writes a host's raw output and its record into dir, readable by
+// the owner only: raw output is the host's, unfiltered.
+func saveRaw(dir string, h *inventory.Host, d playbook.Dialect, sc *playbook.Script, resp *transport.Response, res *result.Host) error {
+	name := unsafeName.ReplaceAllString(h.Name, "_")
+	rec := RawRecord{Host: h.Name, Inventory: h.OS, Dialect: d.Name(), Nonce: sc.Nonce, Exit: resp.ExitCode, Status: res.Status, Error: res.Error}
+	if res.Observed != nil {
+		o := *res.Observed
+		o.Facts = nil
+		rec.Observed = &o
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".out"), resp.Stdout, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o600)
+}

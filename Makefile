@@ -10,7 +10,7 @@ LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 
 # Debian packages the unit tests run the scripts and linters with.
 UNIT_PKGS := shellcheck ksh mksh busybox
 
-.PHONY: all build demo test unit unit-deps lab lab-deps bench bench-deps lint clean
+.PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean
 
 all: build
 
@@ -70,6 +70,14 @@ lab-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
 	    || { echo "could not install:$$missing" >&2; exit 1; }; \
 	fi
+
+# Regression vectors: run the lab (as root) keeping every host's raw
+# output, import it into internal/golden/testdata and write what today's
+# code yields; review the diff before committing it.
+golden: lab-deps
+	rm -rf .golden && mkdir -p .golden
+	WHYOFFLINE_LAB=1 WHYOFFLINE_LAB_SAVE_RAW=$(CURDIR)/.golden $(GO) test -count=1 -timeout 15m ./internal/lab/
+	$(GO) test -count=1 ./internal/golden/ -update -import $(CURDIR)/.golden
 
 # Benchmarks: speed and memory targets are checked here, not in tests.
 # Simulated fleets of 100/1,000/10,000 hosts (any user), then — as root —

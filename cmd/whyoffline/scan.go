@@ -325,8 +325,8 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		return out.finish(usageWrap(err))
 	}
 
-	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: s.manager, Fleet: []result.Finding{},
-		Settings: &result.Settings{AgentPort: f.agentPort, MaxClockSkew: f.maxSkew.String(), CorporateNetworks: prefixStrings(s.diag.CorporateNetworks)}}
+	_, settings := s.diag.RunContext()
+	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: s.manager, Fleet: []result.Finding{}, Settings: settings}
 	resolver := &probe.Resolver{Timeout: f.connectTimeout}
 	var probeView *diagnose.ManagerProbe
 	var reachable *bool
@@ -479,12 +479,4 @@ func offlineHosts(ctx context.Context, e *env, f *scanFlags, known []*inventory.
 			len(invalid), textsafe.Line(strings.Join(invalid, ", "), 300))
 	}
 	return hosts, nil
-}
-
-func prefixStrings(ps []netip.Prefix) []string {
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.String())
-	}
-	return out
 }

@@ -88,3 +88,20 @@ func sameCauses(a, b []result.Cause) bool {
 	}
 	return true
 }
+
+// RunContext is the part of the options a saved run keeps: the manager it
+// was checked against and the settings its verdicts depended on.
+func (o *Options) RunContext() (*result.Manager, *result.Settings) {
+	var m *result.Manager
+	if o.Manager != "" {
+		m = &result.Manager{Host: o.Manager, Port: o.Port, Mode: o.Mode}
+	}
+	s := &result.Settings{AgentPort: o.AgentPort}
+	if o.MaxClockSkew > 0 {
+		s.MaxClockSkew = o.MaxClockSkew.String()
+	}
+	for _, p := range o.CorporateNetworks {
+		s.CorporateNetworks = append(s.CorporateNetworks, p.String())
+	}
+	return m, s
+}

@@ -152,6 +152,10 @@ func scan(t *testing.T, l *Lab, args ...string) (*result.Run, int, string) {
 	defer cancel()
 	out := filepath.Join(l.Dir, fmt.Sprintf("run-%d.json", time.Now().UnixNano()))
 	argv := append([]string{binary, "scan", "-o", "json", "--out", out, "--ssh-config", "none"}, args...)
+	if dir := os.Getenv("WHYOFFLINE_LAB_SAVE_RAW"); dir != "" {
+		// make golden: every host's raw output, for internal/golden
+		argv = append(argv, "--save-raw", dir)
+	}
 	cmd := l.BastionCommand(ctx, argv...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

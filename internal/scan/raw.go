@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
@@ -22,6 +23,8 @@ type RawRecord struct {
 	Nonce     string            `json:"nonce"`
 	Exit      int               `json:"exit"`
 	Observed  *result.Observed  `json:"observed,omitempty"` // the bastion's side (facts left out: they come from the output)
+	Manager   *result.Manager   `json:"manager,omitempty"`  // the run's manager and settings, to judge it the same way
+	Settings  *result.Settings  `json:"settings,omitempty"`
 	Status    result.Status     `json:"status"`
 	Error     *result.HostError `json:"error,omitempty"`
 }
@@ -30,9 +33,10 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
 // saveRaw writes a host's raw output and its record into dir, readable by
 // the owner only: raw output is the host's, unfiltered.
-func saveRaw(dir string, h *inventory.Host, d playbook.Dialect, sc *playbook.Script, resp *transport.Response, res *result.Host) error {
+func saveRaw(dir string, o *diagnose.Options, h *inventory.Host, d playbook.Dialect, sc *playbook.Script, resp *transport.Response, res *result.Host) error {
 	name := unsafeName.ReplaceAllString(h.Name, "_")
 	rec := RawRecord{Host: h.Name, Inventory: h.OS, Dialect: d.Name(), Nonce: sc.Nonce, Exit: resp.ExitCode, Status: res.Status, Error: res.Error}
+	rec.Manager, rec.Settings = o.RunContext()
 	if res.Observed != nil {
 		o := *res.Observed
 		o.Facts = nil

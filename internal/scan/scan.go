@@ -183,7 +183,7 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	resp, err := runner.Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
 	if s.opt.RawDir != "" && resp != nil {
 		defer func() {
-			if err := saveRaw(s.opt.RawDir, h, dialect, sc, resp, res); err != nil && s.opt.RawErr != nil {
+			if err := saveRaw(s.opt.RawDir, s.opt.Diagnose, h, dialect, sc, resp, res); err != nil && s.opt.RawErr != nil {
 				s.opt.RawErr(h.Name, err)
 			}
 		}()

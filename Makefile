@@ -31,8 +31,12 @@ demo: build
 # it fails loudly instead of skipping.
 test: unit lab
 
+# No function outside tests and the lab above cyclomatic complexity 25.
+GOCYCLO := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
+
 unit: unit-deps
 	$(GO) vet ./...
+	$(GO) run $(GOCYCLO) -over 25 $$(git ls-files '*.go' 2>/dev/null | grep -v '_test\.go$$' | grep -v '^internal/lab/' || find . -name '*.go' ! -name '*_test.go' ! -path './internal/lab/*')
 	$(GO) test -count=1 -race $$($(GO) list ./... | grep -v /internal/lab$$)
 
 # The shells (dash, bash, ksh93, mksh, busybox sh) and shellcheck that the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/probe"
 	"github.com/whyoffline/whyoffline/internal/report"
 	"github.com/whyoffline/whyoffline/internal/result"
+	sweep "github.com/whyoffline/whyoffline/internal/run"
 	"github.com/whyoffline/whyoffline/internal/scan"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
@@ -126,18 +126,64 @@ interrupted.`,
 
 // scanSetup is everything validated before the first host is contacted.
 type scanSetup struct {
-	hosts   []*inventory.Host
-	set     *playbook.Set
-	diag    *diagnose.Options
-	params  playbook.Params
-	ssh     *sshtransport.Client
-	winrm   *winrmtransport.Client
-	format  string
-	manager *result.Manager
-	via     *probe.Via // where agent ports are tested from (nil: the bastion)
+	hosts  []*inventory.Host
+	set    *playbook.Set
+	diag   *diagnose.Options
+	params playbook.Params
+	ssh    *sshtransport.Client
+	winrm  *winrmtransport.Client
+	format string
+	via    *probe.Via // where agent ports are tested from (nil: the bastion)
 }
 
 func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) {
+	nets, err := checkScanFlags(f)
+	if err != nil {
+		return nil, err
+	}
+	format, err := chooseFormat(e, f.output, f.out)
+	if err != nil {
+		return nil, err
+	}
+	inv, hosts, err := selectHosts(ctx, e, f)
+	if err != nil {
+		return nil, err
+	}
+	set, remedies, err := loadChecks(f.playbookDir)
+	if err != nil {
+		return nil, err
+	}
+	if f.saveRaw != "" {
+		if err := os.MkdirAll(f.saveRaw, 0o700); err != nil {
+			return nil, usageErr("--save-raw %s: %v", f.saveRaw, err)
+		}
+	}
+	spec, mode := sweep.Manager(f.manager, f.mode, f.modeSet, inv.Manager, f.fromManager)
+	mhost, mport, err := parseManager(spec, 4120)
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	if mport == 0 {
+		mport = 4120
+	}
+	s := &scanSetup{hosts: hosts, set: set, format: format}
+	if s.ssh, s.winrm, err = newTransports(e, f, hosts); err != nil {
+		return nil, err
+	}
+	if mode != "agent-initiated" {
+		s.via = agentPortVia(inv, s.ssh)
+	}
+	s.params = playbook.Params{Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode}
+	s.diag = &diagnose.Options{
+		Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, MaxClockSkew: f.maxSkew,
+		CorporateNetworks: nets, Thresholds: set.Causes.Thresholds, Remedies: remedies,
+	}
+	return s, nil
+}
+
+// checkScanFlags validates the flags that need no file or network, and
+// returns the parsed --corporate-networks.
+func checkScanFlags(f *scanFlags) ([]netip.Prefix, error) {
 	if len(f.inventories) == 0 && f.fromManager == "" {
 		return nil, usageErr("no inventory: pass -i FILE (or -i - for a host list on stdin), or --from-manager URL; see whyoffline scan --help")
 	}
@@ -158,10 +204,6 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 	if f.hostKeyPolicy != sshtransport.Strict && f.hostKeyPolicy != sshtransport.AcceptNew {
 		return nil, usageErr("--host-key-policy %q: use strict or accept-new", f.hostKeyPolicy)
 	}
-	format, err := chooseFormat(e, f.output, f.out)
-	if err != nil {
-		return nil, err
-	}
 	var nets []netip.Prefix
 	for _, c := range strings.Split(f.corpNets, ",") {
 		if c = strings.TrimSpace(c); c == "" {
@@ -173,69 +215,45 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 		}
 		nets = append(nets, p.Masked())
 	}
+	return nets, nil
+}
 
+// selectHosts loads the inventories, asks the manager which computers are
+// offline (--from-manager) and applies --limit.
+func selectHosts(ctx context.Context, e *env, f *scanFlags) (*inventory.Inventory, []*inventory.Host, error) {
 	inv := &inventory.Inventory{}
+	var err error
 	if len(f.inventories) > 0 {
 		if inv, err = inventory.Load(f.inventories, e.stdin); err != nil {
-			return nil, usageWrap(err)
+			return nil, nil, usageWrap(err)
 		}
 	}
 	candidates := inv.Hosts
 	if f.fromManager != "" {
 		if candidates, err = offlineHosts(ctx, e, f, inv.Hosts); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	hosts, err := inventory.Limit(candidates, f.limit)
 	if err != nil {
-		return nil, usageWrap(err)
+		return nil, nil, usageWrap(err)
 	}
-	if len(hosts) == 0 && f.fromManager != "" {
+	switch {
+	case len(hosts) == 0 && f.fromManager != "":
 		// nothing offline (or nothing offline in --limit) is a good night,
 		// not bad input: an empty report, exit 0
 		fmt.Fprintf(e.stderr, "whyoffline: no offline computer to scan (%d offline, --limit %q)\n", len(candidates), f.limit)
-	} else if len(hosts) == 0 {
-		if f.limit != "" {
-			return nil, usageErr("--limit %q matches none of the %d inventory hosts", f.limit, len(inv.Hosts))
-		}
-		return nil, usageErr("the inventory has no hosts")
+	case len(hosts) == 0 && f.limit != "":
+		return nil, nil, usageErr("--limit %q matches none of the %d inventory hosts", f.limit, len(inv.Hosts))
+	case len(hosts) == 0:
+		return nil, nil, usageErr("the inventory has no hosts")
 	}
+	return inv, hosts, nil
+}
 
-	set, remedies, err := loadChecks(f.playbookDir)
-	if err != nil {
-		return nil, err
-	}
-	if f.saveRaw != "" {
-		if err := os.MkdirAll(f.saveRaw, 0o700); err != nil {
-			return nil, usageErr("--save-raw %s: %v", f.saveRaw, err)
-		}
-	}
-
-	mgrSpec, mode := f.manager, f.mode
-	if mgrSpec == "" && inv.Manager.Host != "" {
-		mgrSpec = inv.Manager.Host
-		if inv.Manager.Port > 0 {
-			mgrSpec = fmt.Sprintf("%s:%d", inv.Manager.Host, inv.Manager.Port)
-		}
-		if inv.Manager.Mode != "" && !f.modeSet {
-			mode = inv.Manager.Mode
-		}
-	}
-	if mgrSpec == "" && f.fromManager != "" {
-		// the console's host is, on a single-node manager, the heartbeat's
-		// too; an agent's own dsmUrl still wins for its host
-		if u, err := url.Parse(f.fromManager); err == nil {
-			mgrSpec = u.Hostname()
-		}
-	}
-	mhost, mport, err := parseManager(mgrSpec, 4120)
-	if err != nil {
-		return nil, usageWrap(err)
-	}
-	if mport == 0 {
-		mport = 4120
-	}
-
+// newTransports builds both transports and checks every host's keys,
+// passwords and WinRM settings before anything is contacted.
+func newTransports(e *env, f *scanFlags, hosts []*inventory.Host) (*sshtransport.Client, *winrmtransport.Client, error) {
 	home := homeDir(e.getenv)
 	known := []string{filepath.Join(home, ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"}
 	if f.knownHosts != "" {
@@ -247,45 +265,36 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 		Dial: e.dial,
 	})
 	if err != nil {
-		return nil, usageWrap(err)
+		return nil, nil, usageWrap(err)
 	}
 	if err := client.Preflight(hosts); err != nil {
 		client.Close()
-		return nil, usageWrap(err)
+		return nil, nil, usageWrap(err)
 	}
 	wclient := winrmtransport.New(winrmtransport.Config{ConnectTimeout: f.connectTimeout, Getenv: e.getenv, DefaultUser: f.user, Dial: e.dial})
 	if err := wclient.Preflight(hosts); err != nil {
 		client.Close()
-		return nil, usageWrap(err)
+		return nil, nil, usageWrap(err)
 	}
 	if names := winrmtransport.InsecureHosts(hosts); len(names) > 0 {
 		fmt.Fprintf(e.stderr, "whyoffline: WARNING: WinRM certificates NOT verified (insecure_skip_verify) for %d host(s): %s\n",
 			len(names), textsafe.Line(strings.Join(names, ", "), 300))
 	}
+	return client, wclient, nil
+}
 
-	s := &scanSetup{hosts: hosts, set: set, ssh: client, winrm: wclient, format: format}
-	if mode != "agent-initiated" {
-		// "log in there and connect back": the first role: manager host in
-		// the whole inventory (scanned or not) tests each agent's port
-		for _, h := range inv.Hosts {
-			if h.Role == "manager" && h.Transport == inventory.SSH {
-				mh := h
-				s.via = &probe.Via{Name: "manager host " + mh.Name, Dial: func(ctx context.Context, addr string) (net.Conn, error) {
-					return client.DialFrom(ctx, mh, addr)
-				}}
-				break
-			}
+// agentPortVia: "log in there and connect back" — the first role: manager
+// host in the whole inventory (scanned or not) tests each agent's port.
+func agentPortVia(inv *inventory.Inventory, client *sshtransport.Client) *probe.Via {
+	for _, h := range inv.Hosts {
+		if h.Role == "manager" && h.Transport == inventory.SSH {
+			mh := h
+			return &probe.Via{Name: "manager host " + mh.Name, Dial: func(ctx context.Context, addr string) (net.Conn, error) {
+				return client.DialFrom(ctx, mh, addr)
+			}}
 		}
 	}
-	s.params = playbook.Params{Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, Nonce: playbook.NewNonce()}
-	s.diag = &diagnose.Options{
-		Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode, MaxClockSkew: f.maxSkew,
-		CorporateNetworks: nets, Thresholds: set.Causes.Thresholds, Remedies: remedies,
-	}
-	if mhost != "" {
-		s.manager = &result.Manager{Host: mhost, Port: mport, Mode: mode}
-	}
-	return s, nil
+	return nil
 }
 
 func chooseFormat(e *env, output, out string) (string, error) {
@@ -324,67 +333,22 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	if err != nil {
 		return out.finish(usageWrap(err))
 	}
-
-	_, settings := s.diag.RunContext()
-	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: s.manager, Fleet: []result.Finding{}, Settings: settings}
-	resolver := &probe.Resolver{Timeout: f.connectTimeout}
-	var probeView *diagnose.ManagerProbe
-	var reachable *bool
-	if s.manager != nil {
-		mp := probe.CheckManager(ctx, resolver, s.manager.Host, s.manager.Port, f.connectTimeout)
-		probeView = &diagnose.ManagerProbe{Host: mp.Host, Port: mp.Port, Addresses: mp.Addresses, PortState: string(mp.Heartbeat)}
-		if mp.ResolveErr != nil {
-			probeView.ResolveErr = mp.ResolveErr.Error()
-		}
-		ok := mp.Reachable()
-		reachable = &ok
-		if len(mp.Addresses) > 0 {
-			if a, err := netip.ParseAddr(mp.Addresses[0]); err == nil {
-				s.params.ManagerAddr = a.Unmap().String()
-			}
-		}
-	}
-
-	opt := scan.Options{
-		Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
-		Runners:  map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},
-		Resolver: resolver, ManagerReachable: reachable, ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
-		RawDir: f.saveRaw, RawErr: func(host string, err error) {
-			fmt.Fprintf(e.stderr, "whyoffline: --save-raw: %s: %v\n", textsafe.Line(host, 80), err)
+	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
+	cfg := sweep.Config{
+		Hosts: s.hosts, ConnectTimeout: f.connectTimeout, Streaming: s.format == "jsonl", Progress: progress.step,
+		Scan: scan.Options{
+			Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
+			Runners:      map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},
+			ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
+			RawDir: f.saveRaw, RawErr: func(host string, err error) {
+				fmt.Fprintf(e.stderr, "whyoffline: --save-raw: %s: %v\n", textsafe.Line(host, 80), err)
+			},
 		},
 	}
-	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
-	// jsonl streams: it keeps only what the fleet findings need (manager
-	// hosts), so memory does not grow with the fleet; the other formats
-	// render the whole run at the end.
-	streaming := s.format == "jsonl"
-	var hosts []result.Host
-	if !streaming {
-		hosts = make([]result.Host, len(s.hosts))
-	}
-	var writeErr error
-	scan.Run(ctx, s.hosts, opt, func(r scan.Result) {
-		switch {
-		case !streaming:
-			hosts[r.Index] = r.Host
-		case r.Host.Role == "manager":
-			hosts = append(hosts, r.Host)
-		}
-		run.Summary.Add(&r.Host)
-		progress.step(&r.Host)
-		if writeErr == nil {
-			writeErr = writer.Host(&r.Host)
-		}
-	})
+	r, err := sweep.Sweep(ctx, cfg, writer)
 	progress.done()
-	run.Hosts = hosts
-	run.Finished = time.Now().UTC()
-	run.Fleet = diagnose.Fleet(probeView, run.Hosts, s.diag)
-	if writeErr == nil {
-		writeErr = writer.End(run)
-	}
-	if writeErr != nil {
-		return out.finish(failed(fmt.Errorf("writing the report: %v", writeErr)))
+	if err != nil {
+		return out.finish(failed(err))
 	}
 	if err := out.finish(nil); err != nil {
 		return err
@@ -392,7 +356,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	if ctx.Err() != nil {
 		return failed(errors.New("interrupted: hosts not scanned are reported with error kind interrupted"))
 	}
-	if !run.Summary.AllHealthy() {
+	if !r.Summary.AllHealthy() {
 		return &exitError{code: exitFindings}
 	}
 	return nil

@@ -4,6 +4,7 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -147,122 +148,143 @@ type varValue struct {
 // apply sets one of whyoffline's own setting names on h.
 func (h *Host) apply(key string, v varValue, file string) error {
 	val := strings.TrimSpace(v.val)
-	bad := func(what string) error {
-		return errorf(file, v.line, "%s: %q is not %s", key, clip(val), what)
-	}
-	switch key {
-	case "address":
-		if err := checkAddress(val); err != nil {
-			return errorf(file, v.line, "address: %v", err)
-		}
-		h.Address = val
-	case "port":
-		p, ok := parsePort(val)
-		if !ok {
-			return bad("a port number (1-65535)")
-		}
-		h.Port = p
-	case "user":
-		if err := checkUser(val); err != nil {
-			return errorf(file, v.line, "user: %v", err)
-		}
-		h.User = val
-	case "transport":
-		switch strings.ToLower(val) {
-		case SSH, "smart", "paramiko", "openssh":
-			h.Transport = SSH
-		case WinRM, "psrp":
-			h.Transport = WinRM
-		default:
-			return bad("a transport (ssh or winrm)")
-		}
-	case "os":
-		val = strings.ToLower(val)
-		if val != "" && !validOS[val] {
-			return bad("an OS whyoffline knows (linux, solaris, aix, windows)")
-		}
-		h.OS = val
-	case "role":
-		h.Role = val
-	case "key_file":
-		h.KeyFile = val
-	case "password_env":
-		h.PasswordEnv = val
-	case "password_file":
-		h.PasswordFile = val
-	case "password":
-		h.Password = Secret(val)
-	case "become":
-		b, ok := parseBool(val)
-		if !ok {
-			return bad("true or false")
-		}
-		h.Become = b
-	case "become_method":
-		switch val {
-		case "sudo", "pfexec":
-			h.BecomeMethod = val
-		default:
-			return bad("a become method whyoffline supports (sudo, pfexec)")
-		}
-	case "proxy_jump":
-		h.ProxyJump = val
-	case "ssh_legacy":
-		b, ok := parseBool(val)
-		if !ok {
-			return bad("true or false")
-		}
-		h.SSHLegacy = b
-	case "winrm_transport":
-		switch strings.ToLower(val) {
-		case "ntlm", "basic", "kerberos", "plaintext", "ssl":
-			h.WinRMTransport = strings.ToLower(val)
-		default:
-			return bad("a WinRM transport (ntlm, basic, kerberos)")
-		}
-	case "winrm_scheme":
-		switch strings.ToLower(val) {
-		case "http", "https":
-			h.WinRMScheme = strings.ToLower(val)
-		default:
-			return bad("http or https")
-		}
-	case "ca_file":
-		h.CAFile = val
-	case "kerberos_realm":
-		if strings.ContainsAny(val, " \t'\"`$;&|/") {
-			return bad("a Kerberos realm like CORP.EXAMPLE.COM")
-		}
-		h.KrbRealm = strings.ToUpper(val)
-	case "kerberos_keytab":
-		h.KrbKeytab = val
-	case "kerberos_ccache":
-		h.KrbCCache = strings.TrimPrefix(val, "FILE:")
-	case "kerberos_hostname":
-		if checkAddress(val) != nil || net.ParseIP(strings.Trim(val, "[]")) != nil {
-			return bad("the host's DNS name as registered in its SPN, like web01.corp.example.com")
-		}
-		h.KrbHostname = val
-	case "insecure_skip_verify":
-		b, ok := parseBool(val)
-		if !ok {
-			return bad("true or false")
-		}
-		h.Insecure = b
-	case "timeout":
-		d, err := time.ParseDuration(val)
-		if err != nil || d <= 0 {
-			return bad("a duration like 30s or 2m")
-		}
-		h.Timeout = d
-	default:
+	set, ok := setters[key]
+	if !ok {
 		return errorf(file, v.line, "unknown setting %q%s", clip(key), suggest(key, ownKeys))
+	}
+	if err := set(h, val); err != nil {
+		var n notA
+		if errors.As(err, &n) {
+			return errorf(file, v.line, "%s: %q is not %s", key, clip(val), string(n))
+		}
+		return errorf(file, v.line, "%s: %v", key, err)
 	}
 	if h.explicit == nil {
 		h.explicit = map[string]bool{}
 	}
 	h.explicit[key] = true
 	return nil
+}
+
+// setter applies one setting's (trimmed) value to a host.
+type setter func(h *Host, val string) error
+
+// notA is a setter's complaint: the value is not what the setting takes.
+type notA string
+
+func (n notA) Error() string { return "is not " + string(n) }
+
+// setters are whyoffline's own settings, each with its validation.
+var setters = map[string]setter{
+	"address": func(h *Host, v string) error {
+		if err := checkAddress(v); err != nil {
+			return err
+		}
+		h.Address = v
+		return nil
+	},
+	"port": func(h *Host, v string) error {
+		p, ok := parsePort(v)
+		if !ok {
+			return notA("a port number (1-65535)")
+		}
+		h.Port = p
+		return nil
+	},
+	"user": func(h *Host, v string) error {
+		if err := checkUser(v); err != nil {
+			return err
+		}
+		h.User = v
+		return nil
+	},
+	"transport": func(h *Host, v string) error {
+		switch strings.ToLower(v) {
+		case SSH, "smart", "paramiko", "openssh":
+			h.Transport = SSH
+		case WinRM, "psrp":
+			h.Transport = WinRM
+		default:
+			return notA("a transport (ssh or winrm)")
+		}
+		return nil
+	},
+	"os": func(h *Host, v string) error {
+		v = strings.ToLower(v)
+		if v != "" && !validOS[v] {
+			return notA("an OS whyoffline knows (linux, solaris, aix, windows)")
+		}
+		h.OS = v
+		return nil
+	},
+	"role":                 text(func(h *Host) *string { return &h.Role }),
+	"key_file":             text(func(h *Host) *string { return &h.KeyFile }),
+	"password_env":         text(func(h *Host) *string { return &h.PasswordEnv }),
+	"password_file":        text(func(h *Host) *string { return &h.PasswordFile }),
+	"password":             func(h *Host, v string) error { h.Password = Secret(v); return nil },
+	"become":               boolean(func(h *Host) *bool { return &h.Become }),
+	"become_method":        oneOf(func(h *Host) *string { return &h.BecomeMethod }, "a become method whyoffline supports (sudo, pfexec)", false, "sudo", "pfexec"),
+	"proxy_jump":           text(func(h *Host) *string { return &h.ProxyJump }),
+	"ssh_legacy":           boolean(func(h *Host) *bool { return &h.SSHLegacy }),
+	"winrm_transport":      oneOf(func(h *Host) *string { return &h.WinRMTransport }, "a WinRM transport (ntlm, basic, kerberos)", true, "ntlm", "basic", "kerberos", "plaintext", "ssl"),
+	"winrm_scheme":         oneOf(func(h *Host) *string { return &h.WinRMScheme }, "http or https", true, "http", "https"),
+	"ca_file":              text(func(h *Host) *string { return &h.CAFile }),
+	"insecure_skip_verify": boolean(func(h *Host) *bool { return &h.Insecure }),
+	"kerberos_realm": func(h *Host, v string) error {
+		if strings.ContainsAny(v, " \t'\"`$;&|/") {
+			return notA("a Kerberos realm like CORP.EXAMPLE.COM")
+		}
+		h.KrbRealm = strings.ToUpper(v)
+		return nil
+	},
+	"kerberos_keytab": text(func(h *Host) *string { return &h.KrbKeytab }),
+	"kerberos_ccache": func(h *Host, v string) error { h.KrbCCache = strings.TrimPrefix(v, "FILE:"); return nil },
+	"kerberos_hostname": func(h *Host, v string) error {
+		if checkAddress(v) != nil || net.ParseIP(strings.Trim(v, "[]")) != nil {
+			return notA("the host's DNS name as registered in its SPN, like web01.corp.example.com")
+		}
+		h.KrbHostname = v
+		return nil
+	},
+	"timeout": func(h *Host, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return notA("a duration like 30s or 2m")
+		}
+		h.Timeout = d
+		return nil
+	},
+}
+
+func text(field func(*Host) *string) setter {
+	return func(h *Host, v string) error { *field(h) = v; return nil }
+}
+
+func boolean(field func(*Host) *bool) setter {
+	return func(h *Host, v string) error {
+		b, ok := parseBool(v)
+		if !ok {
+			return notA("true or false")
+		}
+		*field(h) = b
+		return nil
+	}
+}
+
+// oneOf takes one of allowed (compared lower-cased when fold is set).
+func oneOf(field func(*Host) *string, what string, fold bool, allowed ...string) setter {
+	return func(h *Host, v string) error {
+		if fold {
+			v = strings.ToLower(v)
+		}
+		for _, a := range allowed {
+			if v == a {
+				*field(h) = v
+				return nil
+			}
+		}
+		return notA(what)
+	}
 }
 
 // ownKeys are the settings of whyoffline's own format, for suggestions.

@@ -173,21 +173,21 @@ func detectFormat(path string, data []byte) string {
 	return "ini"
 }
 
-// resolve applies group inheritance and returns the hosts in file order.
-func (s *source) resolve() ([]*Host, error) {
-	// Depth orders var precedence: parents before children, so a child
-	// group's vars override its parent's, as in Ansible.
+// groupTree returns each group's parents and its depth: parents come
+// before children, so a child group's vars override its parent's, as in
+// Ansible. A child that is not defined, or a cycle, is an error.
+func (s *source) groupTree() (map[string][]string, map[string]int, error) {
 	depth := map[string]int{}
-	var visit func(name string, stack []string) error
 	parents := map[string][]string{}
 	for _, name := range sortedKeys(s.groups) {
 		for _, c := range s.groups[name].children {
 			parents[c] = append(parents[c], name)
 			if _, ok := s.groups[c]; !ok {
-				return nil, errorf(s.file, s.groups[name].line, "group %q lists child group %q, which is not defined", clip(name), clip(c))
+				return nil, nil, errorf(s.file, s.groups[name].line, "group %q lists child group %q, which is not defined", clip(name), clip(c))
 			}
 		}
 	}
+	var visit func(name string, stack []string) error
 	visit = func(name string, stack []string) error {
 		if _, ok := depth[name]; ok {
 			return nil
@@ -212,10 +212,18 @@ func (s *source) resolve() ([]*Host, error) {
 	}
 	for _, name := range sortedKeys(s.groups) {
 		if err := visit(name, nil); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	return parents, depth, nil
+}
 
+// resolve applies group inheritance and returns the hosts in file order.
+func (s *source) resolve() ([]*Host, error) {
+	parents, depth, err := s.groupTree()
+	if err != nil {
+		return nil, err
+	}
 	// membership: a host of a child group is a host of each ancestor.
 	type member struct {
 		entries []*hostEntry

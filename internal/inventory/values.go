@@ -121,19 +121,8 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// expandRange expands Ansible host ranges: web[01:20].example.com,
-// db-[a:f], node[0:10:2]. Several ranges in one pattern multiply.
-func expandRange(pattern string) ([]string, error) {
-	open := strings.IndexByte(pattern, '[')
-	if open < 0 {
-		return []string{pattern}, nil
-	}
-	closeIdx := strings.IndexByte(pattern[open:], ']')
-	if closeIdx < 0 {
-		return nil, fmt.Errorf("host range %q has '[' without ']'", clip(pattern))
-	}
-	closeIdx += open
-	spec := pattern[open+1 : closeIdx]
+// rangeItems expands the inside of one range: "01:20", "a:f", "0:10:2".
+func rangeItems(spec string) ([]string, error) {
 	parts := strings.Split(spec, ":")
 	if len(parts) < 2 || len(parts) > 3 {
 		return nil, fmt.Errorf("host range [%s] should be [start:end] or [start:end:step]", clip(spec))
@@ -163,15 +152,35 @@ func expandRange(pattern string) ([]string, error) {
 		for i := a; i <= b; i += step {
 			items = append(items, fmt.Sprintf("%0*d", width, i))
 		}
-	} else if len(lo) == 1 && len(hi) == 1 && unicode.IsLetter(rune(lo[0])) && unicode.IsLetter(rune(hi[0])) && lo <= hi {
+		return items, nil
+	}
+	if len(lo) == 1 && len(hi) == 1 && unicode.IsLetter(rune(lo[0])) && unicode.IsLetter(rune(hi[0])) && lo <= hi {
 		for c := lo[0]; c <= hi[0]; c += byte(step) {
 			items = append(items, string(c))
 			if int(c)+step > 255 {
 				break
 			}
 		}
-	} else {
-		return nil, fmt.Errorf("host range [%s] should be numbers ([01:20]) or single letters ([a:f])", clip(spec))
+		return items, nil
+	}
+	return nil, fmt.Errorf("host range [%s] should be numbers ([01:20]) or single letters ([a:f])", clip(spec))
+}
+
+// expandRange expands Ansible host ranges: web[01:20].example.com,
+// db-[a:f], node[0:10:2]. Several ranges in one pattern multiply.
+func expandRange(pattern string) ([]string, error) {
+	open := strings.IndexByte(pattern, '[')
+	if open < 0 {
+		return []string{pattern}, nil
+	}
+	closeIdx := strings.IndexByte(pattern[open:], ']')
+	if closeIdx < 0 {
+		return nil, fmt.Errorf("host range %q has '[' without ']'", clip(pattern))
+	}
+	closeIdx += open
+	items, err := rangeItems(pattern[open+1 : closeIdx])
+	if err != nil {
+		return nil, err
 	}
 	rest, err := expandRange(pattern[closeIdx+1:])
 	if err != nil {

@@ -50,25 +50,13 @@ func resolve(embedded, overlay map[string][]byte, overrideDir string) ([]*Playbo
 		if name == "causes.yaml" {
 			continue
 		}
-		file := filepath.Join(overrideDir, name)
-		id, known := fileOf[name]
-		l, ownID, err := decodeLayer(file, overlay[name], known)
+		id, err := addOverlay(layers, fileOf, filepath.Join(overrideDir, name), name, overlay[name])
 		if err != nil {
 			return nil, err
 		}
-		if !known {
-			// a file of its own: a new playbook (it may extend a built-in one)
-			if _, dup := layers[ownID]; dup {
-				return nil, fmt.Errorf("%s: playbook id %q is already used by a built-in playbook: name the file %s.yaml to change that one", file, ownID, ownID)
-			}
-			layers[ownID] = []layer{l}
-			ids = append(ids, ownID)
-			continue
+		if id != "" {
+			ids = append(ids, id)
 		}
-		if ownID != "" && ownID != id {
-			return nil, fmt.Errorf("%s: id %q: this file changes the built-in playbook %q; leave id out", file, ownID, id)
-		}
-		layers[id] = append(layers[id], l)
 	}
 
 	built := map[string]*Playbook{}
@@ -122,6 +110,29 @@ func resolve(embedded, overlay map[string][]byte, overrideDir string) ([]*Playbo
 		}
 	}
 	return out, nil
+}
+
+// addOverlay adds a site file: onto the built-in playbook of the same file
+// name, or (a file of its own) as a new playbook, whose id it returns.
+func addOverlay(layers map[string][]layer, fileOf map[string]string, file, name string, data []byte) (string, error) {
+	id, known := fileOf[name]
+	l, ownID, err := decodeLayer(file, data, known)
+	if err != nil {
+		return "", err
+	}
+	if !known {
+		// a file of its own: a new playbook (it may extend a built-in one)
+		if _, dup := layers[ownID]; dup {
+			return "", fmt.Errorf("%s: playbook id %q is already used by a built-in playbook: name the file %s.yaml to change that one", file, ownID, ownID)
+		}
+		layers[ownID] = []layer{l}
+		return ownID, nil
+	}
+	if ownID != "" && ownID != id {
+		return "", fmt.Errorf("%s: id %q: this file changes the built-in playbook %q; leave id out", file, ownID, id)
+	}
+	layers[id] = append(layers[id], l)
+	return "", nil
 }
 
 // decodeLayer checks one file strictly (unknown keys, wrong types: errors

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/facts"
 	"github.com/whyoffline/whyoffline/internal/frame"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
@@ -196,51 +197,16 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		return
 	}
 	raw := dialect.Split(resp.Stdout, sc.Nonce)
-	if denied := privilegeDenied(h, dialect, raw, resp); denied != "" {
-		fix := "allow NOPASSWD for the scan user, or scan without become"
-		if strings.Contains(denied, "tty") {
-			u := h.User
-			if u == "" {
-				u = "<scan user>"
-			}
-			fix = "sudo wants a terminal (Defaults requiretty): add \"Defaults:" + u + " !requiretty\" to sudoers, or scan without become"
-		}
-		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused: %s; %s", becomeMethod(h), denied, fix))
-		return
-	}
-	if raw.Unsupported {
-		s.fail(res, transport.Errorf(result.UnsupportedOS, nil, "no playbook for this OS (uname -s: %s)", textsafe.Line(raw.OS, 40)))
-		return
-	}
-	pb := s.opt.Playbooks.ForOS(raw.Playbook)
-	if pb == nil || len(raw.Sections) == 0 {
-		hint := ""
-		if m := dialect.Misfit(string(resp.Stderr)); m != "" {
-			hint = "; " + m
-		}
-		s.fail(res, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d%s)%s", resp.ExitCode, stderrHint(resp.Stderr), hint))
+	pb, err := s.playbookOf(h, dialect, raw, resp)
+	if err != nil {
+		s.fail(res, err)
 		return
 	}
 	f, checks := pb.Evaluate(raw)
 	res.OS = pb.OS
 	res.Checks = checks
 
-	obs := &result.Observed{Facts: f, Started: resp.Started, Finished: resp.Finished, ManagerReachable: s.opt.ManagerReachable}
-	if m := f.Get("manager.host"); m != "" && s.opt.Resolver != nil {
-		addrs, err := s.opt.Resolver.Resolve(ctx, m)
-		if err != nil {
-			obs.BastionResolveErr = textsafe.Line(err.Error(), 200)
-		} else {
-			obs.BastionAddrs = addrs
-		}
-	}
-	if s.opt.Diagnose.Mode != "" && s.opt.Diagnose.Mode != "agent-initiated" {
-		timeout := s.opt.ProbeTimeout
-		if timeout <= 0 {
-			timeout = 5 * time.Second
-		}
-		obs.AgentPortFromManager, obs.AgentPortProbedFrom = s.agentPort(ctx, h, timeout)
-	}
+	obs := s.observe(ctx, h, f, resp)
 	res.Observed = obs
 	if h.Become && f.Is("priv.root", "false") {
 		// pfexec without a profile that grants root runs the script
@@ -262,6 +228,58 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	} else {
 		res.Status = result.Healthy
 	}
+}
+
+// playbookOf returns the playbook whose checks the host ran, or why the
+// host's output cannot be judged: become refused, an OS no playbook
+// covers, or no check script run at all.
+func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, raw *frame.Raw, resp *transport.Response) (*playbook.Playbook, error) {
+	if denied := privilegeDenied(h, d, raw, resp); denied != "" {
+		fix := "allow NOPASSWD for the scan user, or scan without become"
+		if strings.Contains(denied, "tty") {
+			u := h.User
+			if u == "" {
+				u = "<scan user>"
+			}
+			fix = "sudo wants a terminal (Defaults requiretty): add \"Defaults:" + u + " !requiretty\" to sudoers, or scan without become"
+		}
+		return nil, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused: %s; %s", becomeMethod(h), denied, fix)
+	}
+	if raw.Unsupported {
+		return nil, transport.Errorf(result.UnsupportedOS, nil, "no playbook for this OS (uname -s: %s)", textsafe.Line(raw.OS, 40))
+	}
+	pb := s.opt.Playbooks.ForOS(raw.Playbook)
+	if pb == nil || len(raw.Sections) == 0 {
+		hint := ""
+		if m := d.Misfit(string(resp.Stderr)); m != "" {
+			hint = "; " + m
+		}
+		return nil, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d%s)%s", resp.ExitCode, stderrHint(resp.Stderr), hint)
+	}
+	return pb, nil
+}
+
+// observe records what the host's checks found with what the bastion
+// sees from its side: its own resolution of the manager name the host
+// used, and (manager-initiated modes) the agent port from the manager.
+func (s *scanner) observe(ctx context.Context, h *inventory.Host, f facts.Facts, resp *transport.Response) *result.Observed {
+	obs := &result.Observed{Facts: f, Started: resp.Started, Finished: resp.Finished, ManagerReachable: s.opt.ManagerReachable}
+	if m := f.Get("manager.host"); m != "" && s.opt.Resolver != nil {
+		addrs, err := s.opt.Resolver.Resolve(ctx, m)
+		if err != nil {
+			obs.BastionResolveErr = textsafe.Line(err.Error(), 200)
+		} else {
+			obs.BastionAddrs = addrs
+		}
+	}
+	if s.opt.Diagnose.Mode != "" && s.opt.Diagnose.Mode != "agent-initiated" {
+		timeout := s.opt.ProbeTimeout
+		if timeout <= 0 {
+			timeout = 5 * time.Second
+		}
+		obs.AgentPortFromManager, obs.AgentPortProbedFrom = s.agentPort(ctx, h, timeout)
+	}
+	return obs
 }
 
 // partial keeps what a host that ran out of time did report — the checks

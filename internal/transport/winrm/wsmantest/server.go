@@ -261,36 +261,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		challenge()
 		return false
 	case (strings.HasPrefix(auth, "Negotiate ") || strings.HasPrefix(auth, "NTLM ")) && allowNTLM && cs != nil:
-		scheme, token, _ := strings.Cut(auth, " ")
-		msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
-		if err != nil || len(msg) < 12 || string(msg[:8]) != "NTLMSSP\x00" {
-			challenge()
-			return false
-		}
-		cs.mu.Lock()
-		defer cs.mu.Unlock()
-		switch msg[8] {
-		case 1: // NEGOTIATE: answer with a CHALLENGE
-			cs.challenge = make([]byte, 8)
-			_, _ = rand.Read(cs.challenge)
-			w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(challengeMessage(cs.challenge, msg)))
-			w.WriteHeader(http.StatusUnauthorized)
-			return false
-		case 3: // AUTHENTICATE: check the NTLMv2 proof
-			if cs.challenge == nil {
-				break
-			}
-			if base := verifyNTLMv2(msg, cs.challenge, s.cfg.User, s.cfg.Password); base != nil {
-				cs.authenticated = true
-				cs.sealer = newSealer(exportedKey(msg, base))
-				return true
-			}
-			cs.challenge = nil
-			w.WriteHeader(http.StatusUnauthorized)
-			return false
-		}
-		challenge()
-		return false
+		return s.ntlm(w, auth, cs, challenge)
 	case auth == "" && cs != nil:
 		cs.mu.Lock()
 		ok := cs.authenticated
@@ -298,6 +269,42 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		if ok {
 			return true
 		}
+	}
+	challenge()
+	return false
+}
+
+// ntlm runs one leg of the NTLM handshake on the connection's state: a
+// NEGOTIATE gets a CHALLENGE, an AUTHENTICATE is checked against the
+// password (NTLMv2) and starts session security.
+func (s *Server) ntlm(w http.ResponseWriter, auth string, cs *connState, challenge func()) bool {
+	scheme, token, _ := strings.Cut(auth, " ")
+	msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+	if err != nil || len(msg) < 12 || string(msg[:8]) != "NTLMSSP\x00" {
+		challenge()
+		return false
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	switch msg[8] {
+	case 1: // NEGOTIATE: answer with a CHALLENGE
+		cs.challenge = make([]byte, 8)
+		_, _ = rand.Read(cs.challenge)
+		w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(challengeMessage(cs.challenge, msg)))
+		w.WriteHeader(http.StatusUnauthorized)
+		return false
+	case 3: // AUTHENTICATE: check the NTLMv2 proof
+		if cs.challenge == nil {
+			break
+		}
+		if base := verifyNTLMv2(msg, cs.challenge, s.cfg.User, s.cfg.Password); base != nil {
+			cs.authenticated = true
+			cs.sealer = newSealer(exportedKey(msg, base))
+			return true
+		}
+		cs.challenge = nil
+		w.WriteHeader(http.StatusUnauthorized)
+		return false
 	}
 	challenge()
 	return false

@@ -1,0 +1,120 @@
+// Package run is one sweep from start to report, independent of flags:
+// which manager a run checks against, the bastion's own probe of it, the
+// scan of every host, the fleet findings and the report's memory policy.
+// The command files only turn flags into a Config.
+package run
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/probe"
+	"github.com/whyoffline/whyoffline/internal/report"
+	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/scan"
+)
+
+// Config is one sweep.
+type Config struct {
+	Hosts []*inventory.Host
+	// Scan carries the scanner's settings; Sweep fills in the resolver,
+	// the bastion's view of the manager and the manager's address.
+	Scan scan.Options
+	// ConnectTimeout bounds the bastion's own probes (manager, ports).
+	ConnectTimeout time.Duration
+	// Streaming: the writer prints each host as it finishes (jsonl), so
+	// the sweep keeps only the hosts fleet findings need (role: manager)
+	// and memory stays flat in fleet size. Otherwise every result is kept
+	// for a report rendered at the end.
+	Streaming bool
+	// Progress, if set, is told of every host as it finishes.
+	Progress func(*result.Host)
+}
+
+// Sweep scans every host, writes each result and then the run's end to w,
+// and returns the run. The error is the writer's; hosts never fail a sweep.
+func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error) {
+	opt := cfg.Scan
+	d := opt.Diagnose
+	manager, settings := d.RunContext()
+	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: manager, Fleet: []result.Finding{}, Settings: settings}
+	resolver := &probe.Resolver{Timeout: cfg.ConnectTimeout}
+	opt.Resolver = resolver
+	var probeView *diagnose.ManagerProbe
+	if manager != nil {
+		mp := probe.CheckManager(ctx, resolver, manager.Host, manager.Port, cfg.ConnectTimeout)
+		probeView = &diagnose.ManagerProbe{Host: mp.Host, Port: mp.Port, Addresses: mp.Addresses, PortState: string(mp.Heartbeat)}
+		if mp.ResolveErr != nil {
+			probeView.ResolveErr = mp.ResolveErr.Error()
+		}
+		ok := mp.Reachable()
+		opt.ManagerReachable = &ok
+		if len(mp.Addresses) > 0 {
+			// a host that cannot resolve the name still gets its port
+			// tested against the bastion's address for it
+			if a, err := netip.ParseAddr(mp.Addresses[0]); err == nil {
+				opt.Params.ManagerAddr = a.Unmap().String()
+			}
+		}
+	}
+	var hosts []result.Host
+	if !cfg.Streaming {
+		hosts = make([]result.Host, len(cfg.Hosts))
+	}
+	var writeErr error
+	scan.Run(ctx, cfg.Hosts, opt, func(r scan.Result) {
+		switch {
+		case !cfg.Streaming:
+			hosts[r.Index] = r.Host
+		case r.Host.Role == "manager":
+			hosts = append(hosts, r.Host)
+		}
+		run.Summary.Add(&r.Host)
+		if cfg.Progress != nil {
+			cfg.Progress(&r.Host)
+		}
+		if writeErr == nil {
+			writeErr = w.Host(&r.Host)
+		}
+	})
+	run.Hosts = hosts
+	run.Finished = time.Now().UTC()
+	run.Fleet = diagnose.Fleet(probeView, run.Hosts, d)
+	if writeErr == nil {
+		writeErr = w.End(run)
+	}
+	if writeErr != nil {
+		return run, fmt.Errorf("writing the report: %v", writeErr)
+	}
+	return run, nil
+}
+
+// Manager is the manager a run checks against and its mode, by precedence:
+// --manager, then the inventory's manager: (whose mode applies unless
+// --manager-mode was given), then the host of --from-manager's URL (on a
+// single-node manager the console's host is the heartbeat's too). An
+// agent's own dsmUrl still wins for its host, later. It returns the spec
+// HOST[:PORT] still to be parsed, and the mode.
+func Manager(flagSpec, flagMode string, flagModeSet bool, inv inventory.Manager, fromManager string) (spec, mode string) {
+	spec, mode = flagSpec, flagMode
+	if spec == "" && inv.Host != "" {
+		spec = inv.Host
+		if inv.Port > 0 {
+			spec = fmt.Sprintf("%s:%d", inv.Host, inv.Port)
+		}
+		if inv.Mode != "" && !flagModeSet {
+			mode = inv.Mode
+		}
+	}
+	if spec == "" && fromManager != "" {
+		if u, err := url.Parse(fromManager); err == nil {
+			spec = u.Hostname()
+		}
+	}
+	return spec, mode
+}

@@ -11,12 +11,13 @@ import (
 // off-network is judged only when the run was given --corporate-networks.
 func init() {
 	register(Cause{
-		ID:    result.OffNetwork,
-		Title: "Host is outside the corporate networks (roaming)",
-		Rank:  70,
-		Needs: []string{"net.addresses"},
-		Uses:  []string{"net.default_route"},
-		Rule:  offNetwork,
+		ID:      result.OffNetwork,
+		Title:   "Host is outside the corporate networks (roaming)",
+		Rank:    70,
+		Needs:   []string{"net.addresses"},
+		Applies: func(o *Options) bool { return len(o.CorporateNetworks) > 0 },
+		Uses:    []string{"net.default_route"},
+		Rule:    offNetwork,
 		Remedy: `The host's addresses are outside the corporate networks ({{.Detail}}). A roaming endpoint
 cannot reach an internal manager from guest Wi-Fi or NAT: connect it to the corporate
 network or VPN, or publish the manager (or a relay) where roaming agents can reach it.`,

@@ -11,12 +11,13 @@ import (
 // side (a role: manager host, confirmed) or from the bastion (likely).
 func init() {
 	register(Cause{
-		ID:    result.OneWayCommunication,
-		Title: "Only one direction of manager/agent communication works",
-		Rank:  100,
-		Needs: []string{"port.result"},
-		Uses:  []string{"agent.listening", "manager.port"},
-		Rule:  oneWayCommunication,
+		ID:      result.OneWayCommunication,
+		Title:   "Only one direction of manager/agent communication works",
+		Rank:    100,
+		Needs:   []string{"port.result"},
+		Applies: func(o *Options) bool { return o.Mode != "" && o.Mode != "agent-initiated" },
+		Uses:    []string{"agent.listening", "manager.port"},
+		Rule:    oneWayCommunication,
 		Remedy: `With manager-initiated or bidirectional communication both directions must work: the
 manager must reach the agent on TCP {{.AgentPort}} and the agent the manager on TCP
 {{.Port}}.{{if .Detail}} {{.Detail}}{{end}} Where that cannot be made reliable, switch the

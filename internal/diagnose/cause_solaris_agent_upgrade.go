@@ -12,12 +12,14 @@ import (
 // history. A 9.0 agent upgraded straight to 11.0 does not start.
 func init() {
 	register(Cause{
-		ID:         result.SolarisAgentUpgrade,
-		Title:      "Solaris 11 agent upgraded 9.0 -> 11.0 without 9.0.0-5616",
-		Rank:       30,
-		OS:         []string{"solaris"},
-		Needs:      []string{"os.release", "agent.process", "agent.version", "agent.history"},
-		Uses:       []string{"agent.service"},
+		ID:    result.SolarisAgentUpgrade,
+		Title: "Solaris 11 agent upgraded 9.0 -> 11.0 without 9.0.0-5616",
+		Rank:  30,
+		OS:    []string{"solaris"},
+		// a running agent rules the trap out: version and history only
+		// tell a stopped one's story
+		Needs:      []string{"os.release", "agent.process"},
+		Uses:       []string{"agent.version", "agent.history", "agent.service"},
 		Supersedes: []string{result.AgentNotRunning},
 		Rule:       solarisAgentUpgrade,
 		Remedy: `A 9.0 agent upgraded straight to 11.0 without 9.0.0-5616 or a later 9.0 build first does not

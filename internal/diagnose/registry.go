@@ -26,6 +26,10 @@ type Cause struct {
 	Fleet bool
 	// OS lists the operating systems the rule can fire on (nil: every OS).
 	OS []string
+	// Applies, if set, says whether the run's options ask for this cause
+	// at all (off-network needs --corporate-networks); a cause that does
+	// not apply needs nothing verified.
+	Applies func(*Options) bool
 	// Needs are the facts the verdict depends on: without them the rule
 	// cannot say whether the cause is there. Uses are facts that only add
 	// evidence or pick wording. A test holds every rule to reading nothing
@@ -209,6 +213,26 @@ func ids() []string {
 	var out []string
 	for _, c := range Causes() {
 		out = append(out, c.ID)
+	}
+	return out
+}
+
+// Decisive returns the facts a verdict on a host of os depends on under o:
+// every fact that some cause applying there needs. A host is healthy only
+// when the checks that produce them all gave a verdict.
+func Decisive(os string, o *Options) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range Causes() {
+		if c.Rule == nil || !c.AppliesTo(os) || (c.Applies != nil && !c.Applies(o)) {
+			continue
+		}
+		for _, f := range c.Needs {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
 	}
 	return out
 }

@@ -312,7 +312,9 @@ func (f *Fleet) session(h *Host, ch ssh.Channel, reqs <-chan *ssh.Request) {
 		}()
 		script, _ := io.ReadAll(io.LimitReader(ch, 1<<20))
 		status := f.answer(h, payload.Command, string(script), ch, gone)
-		_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
+		if status != noExitStatus {
+			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
+		}
 		return
 	}
 }
@@ -377,9 +379,18 @@ func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel, gone <-c
 	if h.Profile.Drip > 0 {
 		return f.drip(ch, b.String(), h.Profile.Drip, gone)
 	}
+	if h.Profile.Cut != nil {
+		out, status := h.Profile.Cut(b.String())
+		_, _ = io.WriteString(ch, out)
+		return status
+	}
 	_, _ = io.WriteString(ch, b.String())
 	return 0
 }
+
+// noExitStatus: the session closes without an exit status, like a
+// connection dropped mid-script.
+const noExitStatus = 1 << 31
 
 // drip writes out a line at a time, every, until done or the client
 // gives up.

@@ -35,6 +35,9 @@ type Profile struct {
 	// Drip sends the answer one line at a time, this long apart: a host
 	// so slow that only the deadline ends it.
 	Drip time.Duration
+	// Cut, if set, turns the script's full output into what this host
+	// really sends and its exit status (noExitStatus: none at all).
+	Cut func(full string) (string, uint32)
 }
 
 type listenMode int
@@ -67,7 +70,7 @@ func init() {
 		Outputs: map[string]func(*Call) string{
 			"agent.process": func(*Call) string { return kv("checked=ps") },
 			"agent.service": func(*Call) string {
-				return kv("tool=systemctl", "load=loaded", "active=failed", "SubState=failed", "Result=exit-code", "ExecMainStatus=1", "state=failed")
+				return kv("tool=systemctl", "load=loaded", "active=failed", "detail=SubState=failed", "detail=Result=exit-code", "detail=ExecMainStatus=1", "state=failed")
 			},
 			"agent.listen": func(*Call) string { return kv("checked=yes") },
 		}})
@@ -151,8 +154,30 @@ func init() {
 		add(&Profile{Name: "windows-ssh-" + wp, ExpectStatus: w.ExpectStatus, Expect: w.Expect, Auth: true, Windows: wp})
 	}
 	add(&Profile{Name: "login-hangs", ExpectStatus: "error", Expect: []string{"timeout"}, Auth: true, HangAt: "login"})
-	add(&Profile{Name: "check-hangs", ExpectStatus: "error", Expect: []string{"timeout"}, Auth: true, HangAt: "dns.resolve"})
-	add(&Profile{Name: "slow-drip", ExpectStatus: "error", Expect: []string{"timeout"}, Auth: true, Drip: 250 * time.Millisecond})
+	add(&Profile{Name: "check-hangs", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true, HangAt: "dns.resolve"})
+	add(&Profile{Name: "slow-drip", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true, Drip: 250 * time.Millisecond})
+	// the shapes of output that once passed for healthy: none of them is
+	add(&Profile{Name: "cut-no-exit", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true,
+		Cut: func(full string) (string, uint32) { return full[:len(full)/3], noExitStatus }})
+	add(&Profile{Name: "killed", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true,
+		Cut: func(full string) (string, uint32) { return full[:len(full)/3], 137 }})
+	add(&Profile{Name: "headers-only", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true,
+		Cut: func(full string) (string, uint32) { return markersOnly(full), 0 }})
+	add(&Profile{Name: "flood", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true,
+		Cut: func(full string) (string, uint32) {
+			// a section that never closes, flooding past the bastion's cap
+			i := strings.Index(full, "begin:dns.resolve>>\n") + len("begin:dns.resolve>>\n")
+			return full[:i] + strings.Repeat("address=10.0.0.1\n", 80000), 0
+		}})
+	add(&Profile{Name: "stopped-then-cut", ExpectStatus: "diagnosed", Expect: []string{"agent-not-running"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"agent.process": func(*Call) string { return kv("checked=ps") },
+			"agent.service": func(*Call) string { return kv("tool=systemctl", "state=failed") },
+		},
+		// the checks that finished prove a cause; the rest are unverified
+		Cut: func(full string) (string, uint32) {
+			return full[:strings.Index(full, "begin:dns.resolve")-25], noExitStatus
+		}})
 	add(&Profile{Name: "hpux", ExpectStatus: "error", Expect: []string{"unsupported-os"}, Auth: true, OS: "HP-UX"})
 	add(&Profile{Name: "bad-auth", ExpectStatus: "error", Expect: []string{"auth-failed"}})
 	add(&Profile{Name: "tarpit", ExpectStatus: "error", Expect: []string{"timeout"}, Listen: listenTarpit})
@@ -210,4 +235,16 @@ func (p *Profile) output(id string, c *Call) string {
 		return f(c)
 	}
 	return "" // a check the simulator does not know: empty output
+}
+
+// markersOnly keeps only the section markers of an output: every check
+// "ran" and printed nothing.
+func markersOnly(full string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(full, "\n") {
+		if strings.HasPrefix(l, "<<WO:") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/scan"
+	"github.com/whyoffline/whyoffline/internal/transport"
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 
@@ -35,10 +36,13 @@ var (
 
 // Want is what one vector must yield.
 type Want struct {
-	Playbook string              `json:"playbook"`
-	Checks   map[string]string   `json:"checks"` // check ID -> pass/fail/info/skip/error
-	Facts    map[string][]string `json:"facts"`
-	Causes   []string            `json:"causes"` // "id/confidence", primary first
+	Status     string              `json:"status"`               // healthy, diagnosed, or error
+	Error      string              `json:"error,omitempty"`      // its kind (incomplete)
+	Unverified []string            `json:"unverified,omitempty"` // checks without a verdict
+	Playbook   string              `json:"playbook"`
+	Checks     map[string]string   `json:"checks"` // check ID -> pass/fail/info/skip/error
+	Facts      map[string][]string `json:"facts"`
+	Causes     []string            `json:"causes"` // "id/confidence", primary first
 }
 
 type vector struct {
@@ -123,7 +127,21 @@ func judge(set *playbook.Set, rem *diagnose.Remedies, v vector) (*Want, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range diagnose.Host(diagnose.InputFrom(v.rec.Host, pb.OS, &obs), o) {
+	// the verdict exactly as the scan reaches it
+	cut := scan.CutShort(raw, &transport.Response{Stdout: v.out, ExitCode: v.rec.Exit})
+	if v.rec.Error != nil && v.rec.Error.Kind == result.Timeout {
+		cut = "the host's deadline passed"
+	}
+	h := &result.Host{Checks: checks}
+	scan.Verdict(h, v.rec.Host, pb, f, &obs, cut, o)
+	w.Status = string(h.Status)
+	if h.Error != nil {
+		w.Error = string(h.Error.Kind)
+	}
+	for _, u := range h.Unverified {
+		w.Unverified = append(w.Unverified, u.Check)
+	}
+	for _, c := range h.Causes {
 		w.Causes = append(w.Causes, c.ID+"/"+string(c.Confidence))
 	}
 	return w, nil
@@ -133,6 +151,9 @@ func compare(t *testing.T, want, got *Want) {
 	t.Helper()
 	if got.Playbook != want.Playbook {
 		t.Errorf("playbook %q, want %q", got.Playbook, want.Playbook)
+	}
+	if got.Status != want.Status || got.Error != want.Error || strings.Join(got.Unverified, " ") != strings.Join(want.Unverified, " ") {
+		t.Errorf("verdict %s %s unverified %v, want %s %s %v", got.Status, got.Error, got.Unverified, want.Status, want.Error, want.Unverified)
 	}
 	if strings.Join(got.Causes, " ") != strings.Join(want.Causes, " ") {
 		t.Errorf("causes %v, want %v", got.Causes, want.Causes)

@@ -79,6 +79,11 @@ func FakeSolaris(s Solaris) Fault {
 		shim(b, "ifconfig", ifconfigShim(false))
 		shim(b, "netstat", netstatShim("solaris"))
 		shim(b, "psrinfo", "#!/bin/sh\ni=0; n=`nproc`; while [ $i -lt $n ]; do echo \"$i	on-line   since 11/24/2026 02:00:00\"; i=`expr $i + 1`; done\n")
+		// memory as prtconf(1M), vmstat(1M) and kstat(1M) print it: 16 GiB,
+		// 6 GiB free, a 2 GiB ZFS ARC
+		shim(b, "prtconf", solarisPrtconf)
+		shim(b, "vmstat", solarisVmstat)
+		shim(b, "kstat", solarisKstat)
 		if s.NoDateEpoch {
 			// Solaris 10 date(1): no %s conversion, it prints the letter
 			b.Init = append(b.Init, "cp /usr/bin/date "+b.Dir+"/date.real")
@@ -111,8 +116,56 @@ func FakeAIX(a AIX) Fault {
 		shim(b, "host", aixHostShim)
 		shim(b, "ifconfig", ifconfigShim(true))
 		shim(b, "netstat", netstatShim("aix"))
+		shim(b, "vmstat", aixVmstat)
 	}
 }
+
+const solarisPrtconf = `#!/bin/sh
+echo "System Configuration:  Oracle Corporation  i86pc"
+echo "Memory size: 16384 Megabytes"
+echo "System Peripherals (Software Nodes):"
+`
+
+// solarisVmstat: the first sample averages since boot; free is column 5, KB.
+const solarisVmstat = `#!/bin/sh
+echo " kthr      memory            page            disk          faults      cpu"
+echo " r b w   swap  free  re  mf pi po fr de sr s0 s1 s2 s3   in   sy   cs us sy id"
+echo " 0 0 0 9000000 5000000 3 20 0 0 0 0 0 1 0 0 0 420 310 260 2 1 97"
+echo " 0 0 0 9000000 6291456 0 4 0 0 0 0 0 0 0 0 0 401 215 233 1 1 98"
+`
+
+const solarisKstat = `#!/bin/sh
+case "$*" in
+*zfs:0:arcstats:size*) printf 'zfs:0:arcstats:size\t2147483648\n' ;;
+*) exit 1 ;;
+esac
+`
+
+// aixVmstat: "vmstat -v" counts 4 KiB pages (16 GiB, 1 GiB free, 9 GiB of
+// file cache); "vmstat 1 1" names the logical CPUs in its header.
+const aixVmstat = `#!/bin/sh
+case "$1" in
+-v)
+  echo "              4194304 memory pages"
+  echo "              3915776 lruable pages"
+  echo "               262144 free pages"
+  echo "                    1 memory pools"
+  echo "               581632 pinned pages"
+  echo "                 90.0 maxpin percentage"
+  echo "                  3.0 minperm percentage"
+  echo "              2359296 file pages"
+  ;;
+*)
+  echo
+  echo "System configuration: lcpu=2 mem=16384MB ent=0.00"
+  echo
+  echo "kthr    memory              page              faults              cpu"
+  echo "----- ----------- ------------------------ ------------ -----------------------"
+  echo " r  b   avm   fre  re  pi  po  fr   sr  cy  in   sy  cs us sy id wa    pc    ec"
+  echo " 1  0 1500000 262144   0   0   0   0    0   0  12  300 250  1  1 98  0  0.01   1.0"
+  ;;
+esac
+`
 
 // shim writes a fake command into the host's shim directory; initSh
 // mounts the directory on /usr/local/bin and each fake over the real

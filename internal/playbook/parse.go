@@ -19,6 +19,12 @@ const (
 	MaxFactRunes  = 512  // one fact value
 )
 
+// What a check that gave no evidence shows instead of its output.
+const (
+	notFinished    = "check did not finish (deadline or output cut short)"
+	printedNothing = "check printed nothing: it did not run"
+)
+
 // Evaluate extracts the playbook's facts from raw and judges each check.
 func (p *Playbook) Evaluate(raw *frame.Raw) (facts.Facts, []result.Check) {
 	f := facts.Facts{}
@@ -35,7 +41,14 @@ func (p *Playbook) Evaluate(raw *frame.Raw) (facts.Facts, []result.Check) {
 			if sec != nil {
 				out = textsafe.Block(sec.Output, MaxShownRunes)
 			}
-			checks = append(checks, result.Check{ID: c.ID, Result: result.CheckError, Output: joinNonEmpty("check did not finish (deadline or output cut short)", out)})
+			checks = append(checks, result.Check{ID: c.ID, Result: result.CheckError, Output: joinNonEmpty(notFinished, out)})
+			continue
+		}
+		if strings.TrimSpace(sec.Output) == "" && len(c.Facts) > 0 {
+			// Every check prints at least one line of its own when it runs;
+			// an empty section is a check that did not really run (its
+			// markers alone came back), never evidence of absence.
+			checks = append(checks, result.Check{ID: c.ID, Result: result.CheckError, Output: printedNothing})
 			continue
 		}
 		var bad []string
@@ -201,4 +214,67 @@ func regexValues(re *regexp.Regexp, out string, all bool) []string {
 		}
 	}
 	return vals
+}
+
+// NoVerdict reports whether a value says its check could not tell
+// ("unavailable": no tool or no input; "unknown": no answer).
+func NoVerdict(v string) bool { return v == "unavailable" || v == "unknown" }
+
+// Unverified lists the checks that produce a decisive fact but gave no
+// verdict for it: the check did not finish, or (a scalar fact) it is
+// missing or says it could not tell. Each check is listed once, with the
+// reason an operator can act on.
+func (p *Playbook) Unverified(checks []result.Check, f facts.Facts, decisive []string) []result.Unverified {
+	byID := map[string]*result.Check{}
+	for i := range checks {
+		byID[checks[i].ID] = &checks[i]
+	}
+	var out []result.Unverified
+	listed := map[string]bool{}
+	for _, name := range decisive {
+		c := p.producer(name)
+		if c == nil || listed[c.ID] {
+			continue // not gathered on this OS, or already listed
+		}
+		got := byID[c.ID]
+		reason := ""
+		spec, _ := facts.Lookup(name)
+		switch {
+		case got == nil || (got.Result == result.CheckError && strings.HasPrefix(got.Output, notFinished)):
+			reason = "did not finish"
+		case got.Result == result.CheckError && got.Output == printedNothing:
+			reason = "printed nothing"
+		case got.Result == result.CheckError:
+			reason = firstLine(got.Output)
+		case spec.Kind == facts.List:
+			continue // a finished check's empty list is an answer
+		case !f.Has(name):
+			reason = name + " was not reported"
+		case NoVerdict(f.Get(name)):
+			reason = name + " is " + f.Get(name)
+			if why := kvValues(got.Output, "reason", false); len(why) > 0 {
+				reason += ": " + why[0]
+			}
+		default:
+			continue
+		}
+		listed[c.ID] = true
+		out = append(out, result.Unverified{Check: c.ID, Reason: textsafe.Line(reason, 200)})
+	}
+	return out
+}
+
+// producer is the first check that sets fact.
+func (p *Playbook) producer(fact string) *Check {
+	for i := range p.Checks {
+		if p.Checks[i].produces(fact) {
+			return &p.Checks[i]
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
 }

@@ -36,6 +36,25 @@ type lookup struct {
 }
 
 // Resolve returns the sorted, de-duplicated addresses of host.
+// Cached returns a finished lookup of host without waiting or starting one.
+func (r *Resolver) Cached(host string) ([]string, error, bool) {
+	if ip := net.ParseIP(host); ip != nil {
+		return []string{ip.String()}, nil, true
+	}
+	r.mu.Lock()
+	l, ok := r.cache[host]
+	r.mu.Unlock()
+	if !ok {
+		return nil, nil, false
+	}
+	select {
+	case <-l.done:
+		return l.addrs, l.err, true
+	default:
+		return nil, nil, false
+	}
+}
+
 func (r *Resolver) Resolve(ctx context.Context, host string) ([]string, error) {
 	if ip := net.ParseIP(host); ip != nil {
 		return []string{ip.String()}, nil

@@ -62,6 +62,12 @@ const (
 	ProtocolError      ErrorKind = "protocol-error"
 	UnsupportedOS      ErrorKind = "unsupported-os"
 	Interrupted        ErrorKind = "interrupted"
+	// Incomplete: the host's checks were cut off, killed or could not run,
+	// and what did finish proves no cause (see Host.Unverified).
+	Incomplete ErrorKind = "incomplete"
+	// JumpFailed: the jump host or proxy command in front of the host
+	// failed; the target itself is not judged.
+	JumpFailed ErrorKind = "jump-failed"
 )
 
 // Cause is one reason a host's agent is offline.
@@ -90,6 +96,13 @@ type Check struct {
 	Output string `json:"output,omitempty"`
 }
 
+// Unverified is a check whose verdict a cause depends on but that gave
+// none: cut off, failed, or without the tool it needs.
+type Unverified struct {
+	Check  string `json:"check"`
+	Reason string `json:"reason"`
+}
+
 // HostError is set when status is "error" (and for "unreachable", to say
 // how the connection failed).
 type HostError struct {
@@ -99,16 +112,19 @@ type HostError struct {
 
 // Host is the result for one inventory host.
 type Host struct {
-	Name       string     `json:"name"`
-	Address    string     `json:"address"`
-	OS         string     `json:"os"`
-	Transport  string     `json:"transport"`
-	Status     Status     `json:"status"`
-	DurationMS int64      `json:"duration_ms"`
-	Causes     []Cause    `json:"causes"`
-	Checks     []Check    `json:"checks"`
-	Error      *HostError `json:"error"`
-	Role       string     `json:"role,omitempty"`
+	Name       string  `json:"name"`
+	Address    string  `json:"address"`
+	OS         string  `json:"os"`
+	Transport  string  `json:"transport"`
+	Status     Status  `json:"status"`
+	DurationMS int64   `json:"duration_ms"`
+	Causes     []Cause `json:"causes"`
+	Checks     []Check `json:"checks"`
+	// Unverified lists the checks some cause depends on that produced no
+	// verdict, and why: a host is healthy only when it is empty.
+	Unverified []Unverified `json:"unverified,omitempty"`
+	Error      *HostError   `json:"error"`
+	Role       string       `json:"role,omitempty"`
 	// Observed is what the checks and the bastion saw, kept so that a
 	// saved run can be judged again with newer rules (report
 	// --rediagnose). Absent for hosts whose checks never ran.

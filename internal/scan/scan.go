@@ -189,12 +189,18 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 			}
 		}()
 	}
+	cut := ""
 	if err != nil {
-		if resp != nil && transport.KindOf(err) == result.Timeout && dialect.Streams() {
-			err = s.partial(res, dialect, sc.Nonce, resp, err)
+		// A host that ran out of time keeps the checks that finished: they
+		// are judged like any others, and the rest are unverified.
+		if resp == nil || transport.KindOf(err) != result.Timeout || !dialect.Streams() {
+			s.fail(res, err)
+			return
 		}
-		s.fail(res, err)
-		return
+		if cut, err = s.partial(dialect, sc.Nonce, resp, err); err != nil {
+			s.fail(res, err)
+			return
+		}
 	}
 	raw := dialect.Split(resp.Stdout, sc.Nonce)
 	pb, err := s.playbookOf(h, dialect, raw, resp)
@@ -205,7 +211,6 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	f, checks := pb.Evaluate(raw)
 	res.OS = pb.OS
 	res.Checks = checks
-
 	obs := s.observe(ctx, h, f, resp)
 	res.Observed = obs
 	if h.Become && f.Is("priv.root", "false") {
@@ -214,19 +219,62 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) ran the checks without root: give the scan user a profile or sudoers entry that grants it, or scan without become", becomeMethod(h)))
 		return
 	}
-	res.Causes = diagnose.Host(diagnose.InputFrom(h.Name, pb.OS, obs), s.opt.Diagnose)
+	if cut == "" {
+		cut = CutShort(raw, resp)
+	}
+	Verdict(res, h.Name, pb, f, obs, cut, s.opt.Diagnose)
+}
+
+// Verdict decides a host's status from its checks (res.Checks, already
+// evaluated) and what the bastion observed; cut says why the script did
+// not run to its end ("" if it did). Healthy is a claim: the
+// script ran to its end and every check some cause depends on gave a
+// verdict. Otherwise the checks without one are listed as unverified; the
+// host is diagnosed when what did finish proves a cause, and an error of
+// kind incomplete when it proves nothing.
+func Verdict(res *result.Host, name string, pb *playbook.Playbook, f facts.Facts, obs *result.Observed, cut string, o *diagnose.Options) {
+	res.Causes = diagnose.Host(diagnose.InputFrom(name, pb.OS, obs), o)
 	if res.Causes == nil {
 		res.Causes = []result.Cause{}
 	}
-	if !raw.Done && ctx.Err() != nil {
-		// the deadline cut the script short: what we have is partial
-		s.fail(res, transport.Errorf(result.Timeout, ctx.Err(), "the host's deadline passed before all checks finished"))
-		return
-	}
-	if len(res.Causes) > 0 {
+	res.Unverified = pb.Unverified(res.Checks, f, diagnose.Decisive(pb.OS, o))
+	switch {
+	case len(res.Causes) > 0:
 		res.Status = result.Diagnosed
-	} else {
+	case cut != "" || len(res.Unverified) > 0:
+		why := cut
+		if why == "" {
+			why = "checks a verdict depends on gave none"
+		}
+		var names []string
+		for _, u := range res.Unverified {
+			names = append(names, u.Check+" ("+u.Reason+")")
+		}
+		if len(names) > 0 {
+			why += "; unverified: " + strings.Join(names, ", ")
+		}
+		res.Status = result.Error
+		res.Error = &result.HostError{Kind: result.Incomplete, Message: textsafe.Line(why+"; nothing that finished proves a cause, so the host is not called healthy", 500)}
+	default:
 		res.Status = result.Healthy
+	}
+}
+
+// CutShort says why a script that returned did not run to its end, or "".
+func CutShort(raw *frame.Raw, resp *transport.Response) string {
+	switch {
+	case resp.Truncated:
+		return "the host's output passed the size cap (a check flooded it), so the script's end was never read"
+	case raw.Done && resp.ExitCode == 0:
+		return ""
+	case resp.ExitCode == -1:
+		return "the connection closed without an exit status before the script's end"
+	case resp.ExitCode == 137 || resp.ExitCode == 265:
+		return fmt.Sprintf("the script was killed (exit %d: SIGKILL, e.g. the OOM killer or a session limit)", resp.ExitCode)
+	case !raw.Done:
+		return fmt.Sprintf("the script stopped before its end (exit %d)", resp.ExitCode)
+	default:
+		return fmt.Sprintf("the script ended with exit status %d", resp.ExitCode)
 	}
 }
 
@@ -264,15 +312,25 @@ func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, raw *frame.R
 // used, and (manager-initiated modes) the agent port from the manager.
 func (s *scanner) observe(ctx context.Context, h *inventory.Host, f facts.Facts, resp *transport.Response) *result.Observed {
 	obs := &result.Observed{Facts: f, Started: resp.Started, Finished: resp.Finished, ManagerReachable: s.opt.ManagerReachable}
+	expired := ctx.Err() != nil // a host that ran out of time gets no new probes
 	if m := f.Get("manager.host"); m != "" && s.opt.Resolver != nil {
-		addrs, err := s.opt.Resolver.Resolve(ctx, m)
-		if err != nil {
-			obs.BastionResolveErr = textsafe.Line(err.Error(), 200)
+		var addrs []string
+		var err error
+		known := true
+		if expired {
+			addrs, err, known = s.opt.Resolver.Cached(m)
 		} else {
+			addrs, err = s.opt.Resolver.Resolve(ctx, m)
+		}
+		switch {
+		case !known:
+		case err != nil:
+			obs.BastionResolveErr = textsafe.Line(err.Error(), 200)
+		default:
 			obs.BastionAddrs = addrs
 		}
 	}
-	if s.opt.Diagnose.Mode != "" && s.opt.Diagnose.Mode != "agent-initiated" {
+	if !expired && s.opt.Diagnose.Mode != "" && s.opt.Diagnose.Mode != "agent-initiated" {
 		timeout := s.opt.ProbeTimeout
 		if timeout <= 0 {
 			timeout = 5 * time.Second
@@ -287,30 +345,28 @@ func (s *scanner) observe(ctx context.Context, h *inventory.Host, f facts.Facts,
 // needs to find the stall: a login shell that never started the script
 // (a startup file waiting on input or a lock, a hung NFS home) looks
 // nothing like one check hanging on a dead DNS server.
-func (s *scanner) partial(res *result.Host, d playbook.Dialect, nonce string, resp *transport.Response, err error) error {
+func (s *scanner) partial(d playbook.Dialect, nonce string, resp *transport.Response, err error) (string, error) {
 	raw := d.Split(resp.Stdout, nonce)
-	pb := s.opt.Playbooks.ForOS(raw.Playbook)
 	if raw.OS == "" {
-		return transport.Errorf(result.Timeout, err, "%v: the check script never started — the login shell printed nothing of it; "+
+		return "", transport.Errorf(result.Timeout, err, "%v: the check script never started — the login shell printed nothing of it; "+
 			"a shell startup file (~/.bashrc, ~/.profile, /etc/profile) waiting on input or a lock, or a hung home directory, "+
 			"stalls every SSH command there: try `ssh HOST true`", err)
 	}
-	if pb == nil {
-		return err
+	pb := s.opt.Playbooks.ForOS(raw.Playbook)
+	if pb == nil || len(raw.Sections) == 0 {
+		return "", err
 	}
-	_, res.Checks = pb.Evaluate(raw)
-	res.OS = pb.OS
 	finished := 0
-	for _, c := range res.Checks {
-		if c.Result != result.CheckError {
+	for _, sec := range raw.Sections {
+		if sec.Complete {
 			finished++
 		}
 	}
 	if raw.Running == "" {
-		return transport.Errorf(result.Timeout, err, "%v (%d of %d checks finished)", err, finished, len(res.Checks))
+		return fmt.Sprintf("the host's deadline passed (%d of %d checks finished)", finished, len(pb.Checks)), nil
 	}
-	return transport.Errorf(result.Timeout, err, "%v: check %s never finished (%d of %d checks finished)",
-		err, textsafe.Line(raw.Running, 60), finished, len(res.Checks))
+	return fmt.Sprintf("the host's deadline passed: check %s never finished (%d of %d checks finished)",
+		textsafe.Line(raw.Running, 60), finished, len(pb.Checks)), nil
 }
 
 // agentPort tests h's agent port from the manager's side when a manager

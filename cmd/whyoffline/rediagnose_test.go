@@ -84,3 +84,37 @@ func causeList(h *result.Host) []string {
 	}
 	return ids
 }
+
+// TestHostileHostTextStaysItsOwn: a host that reports a manager name with
+// a shell command in it changes neither its own remedy nor another host's,
+// and the "What to do" section shows each remedy only next to the hosts
+// whose verdict produced it.
+func TestHostileHostTextStaysItsOwn(t *testing.T) {
+	_, inv, kh := startFleet(t, []string{"agent-stopped", "hostile-manager"})
+	for _, format := range []string{"json", "table", "csv"} { // (html also shows each check's raw output, escaped, as the host printed it)
+		r := runCLI(t, "", map[string]string{"HOME": t.TempDir()}, "scan", "-i", inv, "--known-hosts", kh,
+			"--ssh-config", "none", "--connect-timeout", "2s", "--timeout", "10s", "-o", format)
+		if r.code != exitFindings {
+			t.Fatalf("%s: exit %d: %s", format, r.code, r.stderr)
+		}
+		for _, bad := range []string{"curl", "sudo sh", "evil.example/ ;"} {
+			if strings.Contains(r.stdout, bad) && !strings.Contains(format, "json") {
+				t.Errorf("-o %s shows the host's text %q", format, bad)
+			}
+		}
+		if format != "json" {
+			continue
+		}
+		var run result.Run
+		if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range run.Hosts {
+			for _, c := range h.Causes {
+				if strings.Contains(c.Remedy, "curl") || strings.Contains(c.Remedy, "evil") || strings.Contains(c.Evidence, "curl") {
+					t.Errorf("%s: %s carries the hostile host's text: %q / %q", h.Name, c.ID, c.Evidence, c.Remedy)
+				}
+			}
+		}
+	}
+}

@@ -126,9 +126,10 @@ func (o *Options) managerName(m string) string {
 }
 
 // managerOf is the manager this host talks to: the agent's own dsmUrl
-// (reported by the playbook as manager.host) or --manager.
+// (reported by the playbook as manager.host) or --manager. A name the host
+// reports is host text: it is used only if it is a host name or address.
 func managerOf(in *Input, o *Options) string {
-	if m := in.Facts.Get("manager.host"); m != "" {
+	if m := in.Facts.Get("manager.host"); m != "" && textsafe.HostName(m) {
 		return m
 	}
 	return o.Manager

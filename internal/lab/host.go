@@ -261,6 +261,21 @@ password required pam_unix.so
 // AgentStopped: installed, process not running.
 func AgentStopped(_ *Host, b *HostBuild) { b.Agent = false }
 
+// AgentImpostor: the agent is stopped, but a process named ds_agent runs
+// from elsewhere (a wrapper, its init script, a look-alike): it must not
+// count as the agent.
+func AgentImpostor(_ *Host, b *HostBuild) {
+	b.Agent = false
+	b.Init = append(b.Init, "mkdir -p /run/fake && cp /usr/bin/sleep /run/fake/ds_agent && /run/fake/ds_agent infinity &")
+}
+
+// ChattyBashrc: root's ~/.bashrc sleeps 2 s and prints a banner, as slow
+// and noisy startup files do (pyenv/conda inits, motd scripts); no verdict
+// may change.
+func ChattyBashrc(_ *Host, b *HostBuild) {
+	b.Init = append(b.Init, "printf '%s\\n' 'sleep 2' 'echo \"*** Welcome to $(hostname) — authorised use only ***\"' 'stty -echo 2>/dev/null' > /root/.bashrc")
+}
+
 // LoginShellHangs: root's ~/.bashrc waits forever, so every SSH command
 // there stalls before it starts (sshd runs commands through the login
 // shell, and bash reads ~/.bashrc when sshd starts it).

@@ -43,6 +43,19 @@ type Script struct {
 	Command string
 	Body    []byte
 	Nonce   string
+	// Playbooks are the OSes whose checks the script holds: the only ones
+	// a host's answer may claim.
+	Playbooks []*Playbook
+}
+
+// Holds returns the playbook for os if the script holds its checks.
+func (s *Script) Holds(os string) *Playbook {
+	for _, p := range s.Playbooks {
+		if p.OS == os {
+			return p
+		}
+	}
+	return nil
 }
 
 // ShellQuote quotes s as one POSIX shell word.
@@ -115,7 +128,7 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 	mark(&w, p.Nonce, "unsupported")
 	w.WriteString(";;\nesac\n")
 	mark(&w, p.Nonce, "done")
-	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce}, nil
+	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce, Playbooks: books}, nil
 }
 
 // header describes the script for the simulators (frame.ParseHeader).

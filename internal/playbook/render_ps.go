@@ -90,5 +90,5 @@ func (s *Set) RenderPowerShell(p Params) (*Script, error) {
 		return nil, fmt.Errorf("playbook %s: exec must contain {bootstrap} (where the encoded stdin reader goes)", b.ID)
 	}
 	cmd := strings.ReplaceAll(b.Exec, "{bootstrap}", EncodeCommand(psBootstrap))
-	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce}, nil
+	return &Script{Command: cmd, Body: []byte(w.String()), Nonce: p.Nonce, Playbooks: []*Playbook{b}}, nil
 }

@@ -114,15 +114,19 @@ type causeGroup struct {
 	Remedy string
 }
 
+// A group is one cause with one remedy text: hosts whose remedies differ
+// (another OS's wording, another manager) get groups of their own, so no
+// host's text is ever shown as another host's remedy.
 func groupCauses(run *result.Run) []causeGroup {
 	byID := map[string]*causeGroup{}
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
 		for _, c := range h.Causes {
-			g := byID[c.ID]
+			key := c.ID + "\x00" + c.Remedy
+			g := byID[key]
 			if g == nil {
 				g = &causeGroup{ID: c.ID, Remedy: c.Remedy}
-				byID[c.ID] = g
+				byID[key] = g
 			}
 			g.Hosts = append(g.Hosts, h.Name)
 		}
@@ -136,7 +140,10 @@ func groupCauses(run *result.Run) []causeGroup {
 		if ri != rj {
 			return ri < rj
 		}
-		return out[i].ID < out[j].ID
+		if out[i].ID != out[j].ID {
+			return out[i].ID < out[j].ID
+		}
+		return out[i].Remedy < out[j].Remedy
 	})
 	return out
 }

@@ -203,7 +203,7 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 		}
 	}
 	raw := dialect.Split(resp.Stdout, sc.Nonce)
-	pb, err := s.playbookOf(h, dialect, raw, resp)
+	pb, err := s.playbookOf(h, dialect, sc, raw, resp)
 	if err != nil {
 		s.fail(res, err)
 		return
@@ -281,7 +281,7 @@ func CutShort(raw *frame.Raw, resp *transport.Response) string {
 // playbookOf returns the playbook whose checks the host ran, or why the
 // host's output cannot be judged: become refused, an OS no playbook
 // covers, or no check script run at all.
-func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, raw *frame.Raw, resp *transport.Response) (*playbook.Playbook, error) {
+func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, sc *playbook.Script, raw *frame.Raw, resp *transport.Response) (*playbook.Playbook, error) {
 	if denied := privilegeDenied(h, d, raw, resp); denied != "" {
 		fix := "allow NOPASSWD for the scan user, or scan without become"
 		if strings.Contains(denied, "tty") {
@@ -296,13 +296,19 @@ func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, raw *frame.R
 	if raw.Unsupported {
 		return nil, transport.Errorf(result.UnsupportedOS, nil, "no playbook for this OS (uname -s: %s)", textsafe.Line(raw.OS, 40))
 	}
-	pb := s.opt.Playbooks.ForOS(raw.Playbook)
-	if pb == nil || len(raw.Sections) == 0 {
+	if raw.Playbook == "" || len(raw.Sections) == 0 {
 		hint := ""
 		if m := d.Misfit(string(resp.Stderr)); m != "" {
 			hint = "; " + m
 		}
 		return nil, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d%s)%s", resp.ExitCode, stderrHint(resp.Stderr), hint)
+	}
+	// The host's answer never chooses more than the bastion sent: only a
+	// playbook the script held, and (POSIX) the one its uname selects.
+	pb := sc.Holds(raw.Playbook)
+	if pb == nil || (pb.Uname != "" && raw.OS != pb.Uname) {
+		return nil, transport.Errorf(result.ProtocolError, nil, "the host's answer claims playbook %q for OS %q, which the script sent to it cannot have run: its output is not to be trusted",
+			textsafe.Line(raw.Playbook, 40), textsafe.Line(raw.OS, 40))
 	}
 	return pb, nil
 }
@@ -313,7 +319,7 @@ func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, raw *frame.R
 func (s *scanner) observe(ctx context.Context, h *inventory.Host, f facts.Facts, resp *transport.Response) *result.Observed {
 	obs := &result.Observed{Facts: f, Started: resp.Started, Finished: resp.Finished, ManagerReachable: s.opt.ManagerReachable}
 	expired := ctx.Err() != nil // a host that ran out of time gets no new probes
-	if m := f.Get("manager.host"); m != "" && s.opt.Resolver != nil {
+	if m := f.Get("manager.host"); textsafe.HostName(m) && s.opt.Resolver != nil {
 		var addrs []string
 		var err error
 		known := true

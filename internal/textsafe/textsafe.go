@@ -4,6 +4,7 @@
 package textsafe
 
 import (
+	"net/netip"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -152,3 +153,29 @@ func (c *CappedBuffer) Write(p []byte) (int, error) {
 
 // Bytes returns what was kept.
 func (c *CappedBuffer) Bytes() []byte { return c.buf }
+
+// HostName reports whether s is usable as a host name or address: an IP
+// literal, or a DNS name of letters, digits, '-' and '_' in labels of at
+// most 63 bytes, 253 in all, not starting with '-'. A name a host reports
+// (its agent's manager) is used in evidence, remedies and lookups only if
+// it is one.
+func HostName(s string) bool {
+	if s == "" || len(s) > 253 || s[0] == '-' {
+		return false
+	}
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return true
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}

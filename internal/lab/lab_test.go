@@ -180,6 +180,15 @@ func scan(t *testing.T, l *Lab, args ...string) (*result.Run, int, string) {
 	return &run, code, out
 }
 
+// verdict is a host's status, causes and error kind, to compare runs.
+func verdict(h *result.Host) string {
+	v := string(h.Status) + " " + strings.Join(causeIDs(h), ",")
+	if h.Error != nil {
+		v += " " + string(h.Error.Kind)
+	}
+	return v
+}
+
 func causeIDs(h *result.Host) []string {
 	var ids []string
 	for _, c := range h.Causes {
@@ -264,6 +273,25 @@ func TestLabFleet(t *testing.T) {
 		}
 	}
 	t.Log(table.String())
+
+	// The same fleet at --timeout 8s: probes shrink to fit the deadline and
+	// a host that runs out of time keeps what finished, so every host
+	// whose decisive probes fit in 8 s gets the same diagnosis.
+	short, _, _ := scan(t, l, "-i", inv, "--known-hosts", kh, "--manager", ManagerName,
+		"-f", "32", "--timeout", "8s", "--connect-timeout", "4s")
+	slow := map[string]bool{"tarpit": true, "login-hangs": true} // never answer: a timeout either way
+	for _, h := range run.Hosts {
+		s := hostsByName(short)[h.Name]
+		if s == nil || slow[h.Name] {
+			continue
+		}
+		if verdict(s) != verdict(&h) {
+			t.Errorf("%s at --timeout 8s: %s, at 45s: %s (error %+v, unverified %+v)", h.Name, verdict(s), verdict(&h), s.Error, s.Unverified)
+		}
+		if s.DurationMS > 8_000+2_000 {
+			t.Errorf("%s took %d ms at --timeout 8s", h.Name, s.DurationMS)
+		}
+	}
 
 	// The saved run re-renders as CSV with one row per host.
 	csvOut, err := exec.Command(binary, "report", out, "-o", "csv").Output()

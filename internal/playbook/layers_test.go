@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/whyoffline/whyoffline/playbooks"
 )
@@ -115,5 +116,30 @@ func TestPlaybookDirRefusesNonRegularFiles(t *testing.T) {
 	}
 	if _, err := Load(playbooks.FS, big); err == nil || !strings.Contains(err.Error(), "over the") {
 		t.Fatalf("oversize file: err = %v", err)
+	}
+}
+
+// TestProbeTimeoutsFitTheBudget: a host with a short deadline gets probe
+// timeouts scaled to it; the default deadline keeps the playbook's.
+func TestProbeTimeoutsFitTheBudget(t *testing.T) {
+	set := loadEmbedded(t)
+	for _, c := range []struct {
+		budget time.Duration
+		want   []string
+	}{
+		{0, []string{"WO_PORT_TIMEOUT='6'", "WO_TLS_TIMEOUT='10'", "WO_TRACE_TIMEOUT='14'", "WO_DNS_TIMEOUT='12'"}},
+		{60 * time.Second, []string{"WO_PORT_TIMEOUT='6'", "WO_TRACE_TIMEOUT='14'"}},
+		{8 * time.Second, []string{"WO_PORT_TIMEOUT='1'", "WO_TLS_TIMEOUT='1'", "WO_TRACE_TIMEOUT='1'", "WO_DNS_TIMEOUT='1'", "WO_DSA_TIMEOUT='2'", "WO_TCP_TOOLS='bash nc curl perl'"}},
+		{30 * time.Second, []string{"WO_PORT_TIMEOUT='3'", "WO_TLS_TIMEOUT='5'", "WO_TRACE_TIMEOUT='7'"}},
+	} {
+		sc, err := set.RenderUnix("linux", "", Params{Manager: "m", Port: 4120, Nonce: "0123456789abcdef", Budget: c.budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(sc.Body), w) {
+				t.Errorf("budget %s: script lacks %s", c.budget, w)
+			}
+		}
 	}
 }

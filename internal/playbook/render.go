@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/whyoffline/whyoffline/internal/frame"
 )
@@ -23,6 +24,27 @@ type Params struct {
 	// port tested against it.
 	ManagerAddr string
 	Nonce       string // marks section boundaries; see NewNonce
+	// Budget is the host's whole deadline (0: none). The playbook's
+	// *_timeout params are its defaults for a 60 s budget; a shorter
+	// budget shrinks each in proportion (never below 1 s), so the probes
+	// fit the deadline instead of outliving it.
+	Budget time.Duration
+}
+
+// defaultBudget is the host deadline the playbooks' timeouts are set for.
+const defaultBudget = 60 * time.Second
+
+// param is a playbook param's value for this render.
+func (p Params) param(name, value string) string {
+	if p.Budget <= 0 || p.Budget >= defaultBudget || !strings.HasSuffix(name, "_timeout") {
+		return value
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n <= 1 {
+		return value
+	}
+	scaled := int(int64(n) * int64(p.Budget) / int64(defaultBudget))
+	return strconv.Itoa(max(1, scaled))
 }
 
 // NewNonce returns a random marker for one run. Section markers carry it so
@@ -117,7 +139,7 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 		fmt.Fprintf(&w, "%s)\n", ShellQuote(b.Uname))
 		mark(&w, p.Nonce, "playbook:"+b.OS)
 		for _, name := range sortedKeys(b.Params) {
-			fmt.Fprintf(&w, "WO_%s=%s\n", strings.ToUpper(name), ShellQuote(b.Params[name]))
+			fmt.Fprintf(&w, "WO_%s=%s\n", strings.ToUpper(name), ShellQuote(p.param(name, b.Params[name])))
 		}
 		for _, c := range b.Checks {
 			writeSection(&w, p.Nonce, c.ID, c.Run, !c.InShell)

@@ -107,6 +107,7 @@ func (s *scanner) script(h *inventory.Host) (*playbook.Script, playbook.Dialect,
 	}
 	p := s.opt.Params
 	p.Nonce = playbook.NewNonce()
+	p.Budget = s.timeout(h)
 	d := s.opt.Playbooks.Dialect(h.OS)
 	sc, err := d.Render(h.OS, become, p)
 	return sc, d, err

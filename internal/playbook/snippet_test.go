@@ -1,0 +1,115 @@
+package playbook
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whyoffline/whyoffline/internal/frame"
+)
+
+// runCheck runs one check of os's playbook the way the script does — its
+// params as WO_* variables, the setup helpers first — with fake commands
+// in front of PATH, and returns the check's facts.
+func runCheck(t *testing.T, os_, id string, params map[string]string, fakes map[string]string) map[string][]string {
+	t.Helper()
+	set := loadEmbedded(t)
+	pb := set.ForOS(os_)
+	dir := t.TempDir()
+	for name, body := range fakes {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("WO_MANAGER='dsm.example.com' WO_PORT='4120' WO_AGENT_PORT='4118' WO_BASTION_NAME='' WO_BASTION_ADDR=''\n")
+	all := map[string]string{}
+	for k, v := range pb.Params {
+		all[k] = v
+	}
+	for k, v := range params {
+		all[k] = v
+	}
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("WO_" + strings.ToUpper(k) + "=" + ShellQuote(all[k]) + "\n")
+	}
+	b.WriteString("WO_PATH=''\n{\n" + pb.Checks[pb.checkIndex("setup")].Run + "\n} >/dev/null 2>&1\n")
+	b.WriteString("PATH=" + ShellQuote(dir) + ":$PATH\n")
+	const nonce = "0123456789abcdef"
+	c := pb.Checks[pb.checkIndex(id)]
+	writeSection(&b, nonce, id, c.Run, true)
+	b.WriteString("printf '\\n%s\\n' '" + frame.Marker(nonce, "done") + "'\n")
+	out, err := runShell(needTool(t, "dash"), nil, b.String(), 30*time.Second)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	raw := frame.Split(out, nonce)
+	raw.Playbook = os_
+	f, _ := pb.Evaluate(raw)
+	return f
+}
+
+// TestResolutionAsTheAgentSeesIt: addresses are a resolution whatever the
+// tool's exit status; nslookup's DNS-only view is completed by /etc/hosts.
+func TestResolutionAsTheAgentSeesIt(t *testing.T) {
+	cases := []struct {
+		name, tools, fake string
+		want              string
+		addr              string
+	}{
+		{"A answered, AAAA refused (host exits 1)", "host", "host) echo 'dsm.example.com has address 10.0.0.2'; echo 'Host dsm.example.com not found: 5(REFUSED)'; exit 1 ;;", "ok", "10.0.0.2"},
+		{"no such name", "host", "host) echo 'Host dsm.example.com not found: 3(NXDOMAIN)'; exit 1 ;;", "notfound", ""},
+		{"server fails", "host", "host) echo ';; connection timed out; no servers could be reached'; exit 1 ;;", "fail", ""},
+		{"nslookup answers despite exit 1", "nslookup", "nslookup) printf 'Server:\\t10.0.0.53\\nAddress:\\t10.0.0.53#53\\n\\nName:\\tdsm.example.com\\nAddress: 10.0.0.2\\n** server can'\"'\"'t find dsm.example.com: REFUSED\\n'; exit 1 ;;", "ok", "10.0.0.2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			name := strings.SplitN(c.fake, ")", 2)[0]
+			body := "case \"$(basename \"$0\")\" in\n" + c.fake + "\nesac\n"
+			f := runCheck(t, "aix", "dns.resolve", map[string]string{"dns_tools": c.tools}, map[string]string{name: body})
+			if got := strings.Join(f["dns.result"], ","); got != c.want {
+				t.Errorf("dns.result = %q, want %q (facts %v)", got, c.want, f)
+			}
+			if c.addr != "" && strings.Join(f["dns.addresses"], ",") != c.addr {
+				t.Errorf("dns.addresses = %v, want %s", f["dns.addresses"], c.addr)
+			}
+		})
+	}
+}
+
+// TestAgentProcessByIdentity: a process merely named ds_agent is not the
+// agent.
+func TestAgentProcessByIdentity(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "ds_agent")
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep")
+	}
+	b, err := os.ReadFile(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fake, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(fake, "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	time.Sleep(100 * time.Millisecond)
+	f := runCheck(t, "linux", "agent.process", nil, nil)
+	if strings.Join(f["agent.process"], "") != "false" {
+		t.Errorf("a ds_agent running from %s counted as the agent: %v", dir, f)
+	}
+}

@@ -80,15 +80,16 @@ func parseManager(s string, defPort int) (string, int, error) {
 type atomicFile struct {
 	*os.File
 	path string
+	mode os.FileMode
 }
 
-func createAtomic(path string) (*atomicFile, error) {
+func createAtomic(path string, mode os.FileMode) (*atomicFile, error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, err
 	}
-	return &atomicFile{File: f, path: path}, nil
+	return &atomicFile{File: f, path: path, mode: mode}, nil
 }
 
 func (a *atomicFile) Commit() error {
@@ -100,7 +101,7 @@ func (a *atomicFile) Commit() error {
 		os.Remove(a.Name())
 		return err
 	}
-	if err := os.Chmod(a.Name(), 0o644); err != nil {
+	if err := os.Chmod(a.Name(), a.mode); err != nil {
 		os.Remove(a.Name())
 		return err
 	}
@@ -112,36 +113,85 @@ func (a *atomicFile) Abort() {
 	os.Remove(a.Name())
 }
 
-// output is where a report goes: stdout, or a file written atomically.
+// output is where a report goes: stdout, a file replaced atomically, or a
+// device, FIFO or descriptor written through.
 type output struct {
-	w    io.Writer
-	file *atomicFile // nil for stdout
-	path string
+	w       io.Writer
+	file    *atomicFile // nil unless replacing a regular file
+	through *os.File    // a non-regular target written in place
+	path    string
 }
 
-// openOutput opens path atomically, or stdout when path is "". Commands
+// openOutput opens where --out points, or stdout when path is "". Commands
 // call it only after validating their input, so bad input writes nothing.
+//
+// A regular file (or a new one) is replaced atomically; it keeps an
+// existing file's mode, and a new one gets 0666 less the umask. A symlink
+// to a regular file replaces the file it points to, not the link.
+// Anything else — /dev/stdout, a FIFO, a terminal — is written through and
+// never replaced; a directory is refused.
 func openOutput(e *env, path string) (*output, error) {
 	if path == "" {
 		return &output{w: e.stdout}, nil
 	}
-	f, err := createAtomic(path)
+	target, mode, through, err := outputTarget(path)
+	if err != nil {
+		return nil, usageErr("--out %s: %v", path, err)
+	}
+	if through {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, usageErr("--out %s: %v", path, unwrap(err))
+		}
+		return &output{w: f, through: f, path: path}, nil
+	}
+	f, err := createAtomic(target, mode)
 	if err != nil {
 		return nil, usageErr("--out %s: %v", path, unwrap(err))
 	}
 	return &output{w: f, file: f, path: path}, nil
 }
 
+// outputTarget says how to write path: the regular file to replace and its
+// mode, or through (the path is not a regular file).
+func outputTarget(path string) (target string, mode os.FileMode, through bool, err error) {
+	st, err := os.Stat(path)
+	switch {
+	case os.IsNotExist(err):
+		if lst, lerr := os.Lstat(path); lerr == nil && lst.Mode()&os.ModeSymlink != 0 {
+			return "", 0, true, nil // a dangling link (/dev/fd/N of a pipe): write through it
+		}
+		return path, os.FileMode(0o666 &^ umask()), false, nil
+	case err != nil:
+		return "", 0, false, unwrap(err)
+	case st.IsDir():
+		return "", 0, false, fmt.Errorf("is a directory: name a file in it")
+	case !st.Mode().IsRegular():
+		return "", 0, true, nil
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil || strings.HasPrefix(real, "/proc/") || strings.HasPrefix(real, "/dev/") {
+		return "", 0, true, nil // a descriptor (/dev/stdout redirected to a file): write through
+	}
+	return real, st.Mode().Perm(), false, nil
+}
+
 // writer returns the report writer for format: colour only for a table on
 // a terminal, and never when NO_COLOR is set.
 func (o *output) writer(e *env, format string) (report.Writer, error) {
-	color := format == "table" && o.file == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
+	color := format == "table" && o.file == nil && o.through == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
 	return report.New(format, o.w, report.Options{Color: color, Width: e.width})
 }
 
 // finish puts the file in place when err is nil and discards it otherwise;
 // it returns err, or the failure to put the file in place.
 func (o *output) finish(err error) error {
+	if o.through != nil {
+		if cerr := o.through.Close(); cerr != nil && err == nil {
+			return failed(fmt.Errorf("--out %s: %v", o.path, cerr))
+		}
+		return err
+	}
 	if o.file == nil {
 		return err
 	}

@@ -103,7 +103,7 @@ func parseHostLine(src *source, g *group, line string, ln int) error {
 		}
 		vs[k] = varValue{val: unquote(v), line: ln}
 	}
-	names, err := expandRange(hostPart)
+	names, err := expandHosts(hostPart, src.budget)
 	if err != nil {
 		return errorf(src.file, ln, "%v", err)
 	}

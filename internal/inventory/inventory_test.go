@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -297,3 +298,35 @@ func TestExpandRange(t *testing.T) {
 }
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+// TestRangesAreCountedBeforeTheyExpand: a few hundred bytes of big ranges
+// are refused before they are expanded, naming the line.
+func TestRangesAreCountedBeforeTheyExpand(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[web]\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "w%02d-[0:99999]\n", i)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hosts.ini")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := Load([]string{path}, nil)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "hosts.ini:12:") || !strings.Contains(err.Error(), "past 1000000 hosts") {
+		t.Fatalf("err = %v, want the 11th range's line refused", err)
+	}
+	t.Logf("%d bytes of ranges: %d MiB allocated before the refusal", b.Len(), (after.TotalAlloc-before.TotalAlloc)>>20)
+	// nested ranges multiply: counted, not built
+	y := "all:\n  hosts:\n    \"a[0:999][0:999][0:9]\":\n"
+	if err := os.WriteFile(path+".yaml", []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load([]string{path + ".yaml"}, nil); err == nil || !strings.Contains(err.Error(), "more than 1000000 hosts") {
+		t.Errorf("nested ranges: err = %v", err)
+	}
+}

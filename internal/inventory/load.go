@@ -17,6 +17,10 @@ const MaxFileSize = 64 << 20
 // source is one parsed inventory file in a format-neutral shape: groups with
 // vars, hosts and children, before group inheritance is resolved.
 type source struct {
+	// budget is how many more host names the file's ranges may expand to:
+	// ranges are counted before they are expanded, so a small file of big
+	// ranges cannot exhaust memory.
+	budget   *int
 	file     string
 	ansible  bool // vars use Ansible names (ansible_host, ...)
 	defaults vars
@@ -25,6 +29,7 @@ type source struct {
 }
 
 type group struct {
+	budget   *int // the source's range budget
 	name     string
 	line     int
 	vars     vars
@@ -39,13 +44,14 @@ type hostEntry struct {
 }
 
 func newSource(file string, ansible bool) *source {
-	return &source{file: file, ansible: ansible, groups: map[string]*group{}}
+	budget := MaxHosts
+	return &source{file: file, ansible: ansible, groups: map[string]*group{}, budget: &budget}
 }
 
 func (s *source) group(name string, line int) *group {
 	g, ok := s.groups[name]
 	if !ok {
-		g = &group{name: name, line: line, vars: vars{}}
+		g = &group{name: name, line: line, vars: vars{}, budget: s.budget}
 		s.groups[name] = g
 	}
 	return g

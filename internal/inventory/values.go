@@ -166,6 +166,73 @@ func rangeItems(spec string) ([]string, error) {
 	return nil, fmt.Errorf("host range [%s] should be numbers ([01:20]) or single letters ([a:f])", clip(spec))
 }
 
+// expandHosts expands a host pattern within budget (the names its file may
+// still produce), counting before it expands.
+func expandHosts(pattern string, budget *int) ([]string, error) {
+	n, err := rangeCount(pattern)
+	if err != nil {
+		return nil, err
+	}
+	if n > *budget {
+		return nil, fmt.Errorf("host pattern %q would take the file past %d hosts", clip(pattern), MaxHosts)
+	}
+	*budget -= n
+	return expandRange(pattern)
+}
+
+// rangeCount is how many names pattern expands to, without expanding it.
+func rangeCount(pattern string) (int, error) {
+	n := 1
+	for {
+		open := strings.IndexByte(pattern, '[')
+		if open < 0 {
+			return n, nil
+		}
+		end := strings.IndexByte(pattern[open:], ']')
+		if end < 0 {
+			return 0, fmt.Errorf("host range %q has '[' without ']'", clip(pattern))
+		}
+		c, err := rangeSize(pattern[open+1 : open+end])
+		if err != nil {
+			return 0, err
+		}
+		if c > MaxHosts/n {
+			return 0, fmt.Errorf("host pattern %q expands to more than %d hosts", clip(pattern), MaxHosts)
+		}
+		n *= c
+		pattern = pattern[open+end+1:]
+	}
+}
+
+// rangeSize is how many items one range's inside ("01:20", "a:f",
+// "0:10:2") stands for.
+func rangeSize(spec string) (int, error) {
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return 0, fmt.Errorf("host range [%s] should be [start:end] or [start:end:step]", clip(spec))
+	}
+	step := 1
+	if len(parts) == 3 {
+		s, err := strconv.Atoi(parts[2])
+		if err != nil || s < 1 {
+			return 0, fmt.Errorf("host range [%s]: step %q is not a positive number", clip(spec), clip(parts[2]))
+		}
+		step = s
+	}
+	lo, hi := parts[0], parts[1]
+	if a, err := strconv.Atoi(lo); err == nil {
+		b, err := strconv.Atoi(hi)
+		if err != nil || b < a {
+			return 0, fmt.Errorf("host range [%s]: end must be a number not below the start", clip(spec))
+		}
+		return (b-a)/step + 1, nil
+	}
+	if len(lo) == 1 && len(hi) == 1 && lo <= hi {
+		return (int(hi[0])-int(lo[0]))/step + 1, nil
+	}
+	return 0, fmt.Errorf("host range [%s] should be numbers ([01:20]) or single letters ([a:f])", clip(spec))
+}
+
 // expandRange expands Ansible host ranges: web[01:20].example.com,
 // db-[a:f], node[0:10:2]. Several ranges in one pattern multiply.
 func expandRange(pattern string) ([]string, error) {

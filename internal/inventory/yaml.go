@@ -216,7 +216,7 @@ func readOwnHosts(file string, n *yaml.Node, g *group) error {
 		if err != nil {
 			return err
 		}
-		names, err := expandRange(name)
+		names, err := expandHosts(name, g.budget)
 		if err != nil {
 			return errorf(file, line, "%v", err)
 		}
@@ -317,7 +317,7 @@ func parseAnsibleYAML(file string, root *yaml.Node) (*source, error) {
 					if err != nil {
 						return err
 					}
-					names, err := expandRange(hk.Value)
+					names, err := expandHosts(hk.Value, src.budget)
 					if err != nil {
 						return errorf(file, hk.Line, "%v", err)
 					}

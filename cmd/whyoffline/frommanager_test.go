@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,7 +44,9 @@ func startManagerAPI(t *testing.T, key string) *fakeManager {
 		case r.Header.Get("api-version") != "v1" || r.URL.Query().Get("expand") != "computerStatus":
 			http.Error(w, `{"message":"bad request"}`, http.StatusBadRequest)
 		case status != 0:
-			http.Error(w, `{"message":"internal error"}`, status)
+			// like a debug page or a proxy that echoes the request: the key
+			// must not reach the operator's terminal through it
+			http.Error(w, fmt.Sprintf(`{"message":"internal error","request":{"api-secret-key":%q}}`, r.Header.Get("api-secret-key")), status)
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"computers": m.computers})

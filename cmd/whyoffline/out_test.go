@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestOutNeverReplacesWhatIsNotARegularFile: --out to a FIFO (or a link
@@ -90,5 +93,69 @@ func TestOutNeverReplacesWhatIsNotARegularFile(t *testing.T) {
 
 	if r := report(dir); r.code != 2 || !strings.Contains(r.stderr, "is a directory") {
 		t.Errorf("--out DIR: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestSavedRunsAreUntrustedText: a saved run whose strings carry escape
+// sequences prints none of them; an unknown status is refused.
+func TestSavedRunsAreUntrustedText(t *testing.T) {
+	dir := t.TempDir()
+	forged := filepath.Join(dir, "forged.json")
+	doc := `{"schema":"whyoffline/v1","started":"2026-11-24T02:00:00Z","finished":"2026-11-24T02:00:01Z","manager":null,"fleet":[],
+"summary":{"hosts":1,"healthy":0,"diagnosed":1,"unreachable":0,"error":0},
+"hosts":[{"name":"web\u001b]0;pwned\u0007","address":"10.0.0.5","os":"linux","transport":"ssh","status":"diagnosed","duration_ms":1,
+"causes":[{"id":"agent-not-running","confidence":"confirmed","evidence":"\u001b[2J\u001b[31mcleared","remedy":"run \u001b[8mhidden"}],"checks":[],"error":null}]}`
+	if err := os.WriteFile(forged, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"table", "csv", "html"} {
+		r := runCLI(t, "", nil, "report", forged, "-o", format)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, r.code, r.stderr)
+		}
+		if strings.ContainsAny(r.stdout, "\x1b\x07") {
+			t.Errorf("-o %s printed an escape sequence from the saved run: %q", format, r.stdout)
+		}
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(strings.Replace(doc, `"status":"diagnosed"`, `"status":"\u001b[31mfine"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", nil, "report", bad); r.code != 2 || strings.ContainsAny(r.stderr, "\x1b") {
+		t.Errorf("unknown status: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestBlockedReadsGiveWayToSIGINT: an inventory that is a FIFO nobody
+// writes, or a saved run that is one, does not hold the command once it is
+// interrupted: exit 3, nothing written.
+func TestBlockedReadsGiveWayToSIGINT(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "inventory")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs: %v", err)
+	}
+	for _, args := range [][]string{
+		{"scan", "-i", fifo, "--out", filepath.Join(dir, "never.json")},
+		{"report", fifo},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out, errb bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+		done := make(chan int, 1)
+		go func() { done <- run(ctx, e, args) }()
+		time.Sleep(200 * time.Millisecond)
+		cancel() // what SIGINT does to the command's context
+		select {
+		case code := <-done:
+			if code != exitFailed || !strings.Contains(errb.String(), "interrupted while reading") {
+				t.Errorf("%v: exit %d: %s", args, code, errb.String())
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%v: still blocked 5 s after the interrupt", args)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "never.json")); !os.IsNotExist(err) {
+		t.Errorf("an interrupted scan wrote its report: %v", err)
 	}
 }

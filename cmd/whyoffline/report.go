@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,17 +16,21 @@ import (
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
-func readRun(path string) (*result.Run, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, usageErr("%s: %v", path, unwrap(err))
-	}
-	defer f.Close()
-	run, err := report.Read(f)
-	if err != nil {
-		return nil, usageErr("%s: %v", path, err)
-	}
-	return run, nil
+// readRun reads a saved run; a FIFO with no writer or a stalled disk
+// gives way to SIGINT.
+func readRun(ctx context.Context, path string) (*result.Run, error) {
+	return untilDone(ctx, path, func() (*result.Run, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, usageErr("%s: %v", path, unwrap(err))
+		}
+		defer f.Close()
+		run, err := report.Read(f)
+		if err != nil {
+			return nil, usageErr("%s: %v", path, err)
+		}
+		return run, nil
+	})
 }
 
 func newReportCmd(e *env) *cobra.Command {
@@ -43,7 +48,7 @@ rules, thresholds and remedies — and a site's --playbooks overlay.`,
   whyoffline report --rediagnose run-2026-11-20.json -o json --out rejudged.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			run, err := readRun(args[0])
+			run, err := readRun(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -167,11 +172,11 @@ any problem appeared (handy after a nightly sweep), else 0.`,
 		Example: `  whyoffline diff run-2026-11-23.json run-2026-11-24.json`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			old, err := readRun(args[0])
+			old, err := readRun(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			cur, err := readRun(args[1])
+			cur, err := readRun(cmd.Context(), args[1])
 			if err != nil {
 				return err
 			}

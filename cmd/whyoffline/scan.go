@@ -149,10 +149,18 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 	if err != nil {
 		return nil, err
 	}
-	set, remedies, err := loadChecks(f.playbookDir)
+	type checks struct {
+		set *playbook.Set
+		rem *diagnose.Remedies
+	}
+	c, err := untilDone(ctx, "the playbooks", func() (checks, error) {
+		set, rem, err := loadChecks(f.playbookDir)
+		return checks{set, rem}, err
+	})
 	if err != nil {
 		return nil, err
 	}
+	set, remedies := c.set, c.rem
 	if f.saveRaw != "" {
 		if err := os.MkdirAll(f.saveRaw, 0o700); err != nil {
 			return nil, usageErr("--save-raw %s: %v", f.saveRaw, err)
@@ -224,8 +232,15 @@ func selectHosts(ctx context.Context, e *env, f *scanFlags) (*inventory.Inventor
 	inv := &inventory.Inventory{}
 	var err error
 	if len(f.inventories) > 0 {
-		if inv, err = inventory.Load(f.inventories, e.stdin); err != nil {
-			return nil, nil, usageWrap(err)
+		inv, err = untilDone(ctx, "the inventory", func() (*inventory.Inventory, error) {
+			inv, err := inventory.Load(f.inventories, e.stdin)
+			if err != nil {
+				return nil, usageWrap(err)
+			}
+			return inv, nil
+		})
+		if err != nil {
+			return nil, nil, err
 		}
 	}
 	candidates := inv.Hosts

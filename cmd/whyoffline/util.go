@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -226,4 +227,27 @@ func loadChecks(dir string) (*playbook.Set, *diagnose.Remedies, error) {
 		return nil, nil, usageWrap(err)
 	}
 	return set, rem, nil
+}
+
+// untilDone runs read — an inventory, a playbook directory, a saved run:
+// a file that may be a FIFO or stdin that never ends — and gives up when
+// ctx is cancelled (SIGINT, SIGTERM): a blocked read never holds the
+// command. what names the read for the message.
+func untilDone[T any](ctx context.Context, what string, read func() (T, error)) (T, error) {
+	type answer struct {
+		v   T
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		v, err := read()
+		ch <- answer{v, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.v, a.err
+	case <-ctx.Done():
+		var zero T
+		return zero, failed(fmt.Errorf("interrupted while reading %s: nothing was scanned or written", what))
+	}
 }

@@ -134,6 +134,15 @@ func New(cfg Config) (*Client, error) {
 	}}, nil
 }
 
+// mask hides the API key wherever a server's answer repeats it (a proxy or
+// a debug page that echoes the request headers).
+func (c *Client) mask(s string) string {
+	if len(c.key) < 4 {
+		return s
+	}
+	return strings.ReplaceAll(s, c.key, "[api key hidden]")
+}
+
 // Computers lists every computer the manager knows, sorted by host name.
 func (c *Client) Computers(ctx context.Context) ([]Computer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint, nil)
@@ -161,7 +170,7 @@ func (c *Client) Computers(ctx context.Context) ([]Computer, error) {
 		return nil, badInput("the manager's API answered with a redirect (HTTP %d to %s): give the URL it points to", resp.StatusCode, textsafe.Line(resp.Header.Get("Location"), 200))
 	case resp.StatusCode != http.StatusOK:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-		return nil, &Error{Msg: fmt.Sprintf("the manager's API answered HTTP %d: %s", resp.StatusCode, textsafe.Line(string(body), 300))}
+		return nil, &Error{Msg: fmt.Sprintf("the manager's API answered HTTP %d: %s", resp.StatusCode, textsafe.Line(c.mask(string(body)), 300))}
 	}
 	var list struct {
 		Computers []Computer `json:"computers"`

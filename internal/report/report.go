@@ -14,6 +14,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
 // Formats.
@@ -104,7 +105,65 @@ func Read(r io.Reader) (*result.Run, error) {
 	if run.Fleet == nil {
 		run.Fleet = []result.Finding{}
 	}
+	if err := contain(&run); err != nil {
+		return nil, err
+	}
 	return &run, nil
+}
+
+// contain treats a saved run as the untrusted text it may be (a file can
+// be edited or forged): every string is capped and stripped of control
+// characters and escape sequences, as live host output is, and a status,
+// confidence or error kind outside the schema is refused.
+func contain(run *result.Run) error {
+	line := func(s *string, max int) { *s = textsafe.Line(*s, max) }
+	for i := range run.Fleet {
+		f := &run.Fleet[i]
+		line(&f.ID, 64)
+		line(&f.Evidence, 1200)
+		line(&f.Remedy, 1200)
+	}
+	if m := run.Manager; m != nil {
+		line(&m.Host, 253)
+		line(&m.Mode, 32)
+	}
+	for i := range run.Hosts {
+		h := &run.Hosts[i]
+		switch h.Status {
+		case result.Healthy, result.Diagnosed, result.Unreachable, result.Error:
+		default:
+			return fmt.Errorf("host %d: status %q is not one of healthy, diagnosed, unreachable, error: not a run whyoffline wrote", i+1, textsafe.Line(string(h.Status), 40))
+		}
+		for _, p := range []*string{&h.Name, &h.Address, &h.OS, &h.Transport, &h.Role} {
+			line(p, 253)
+		}
+		for j := range h.Causes {
+			c := &h.Causes[j]
+			switch c.Confidence {
+			case result.Confirmed, result.Likely, result.Possible, "":
+			default:
+				return fmt.Errorf("host %s: confidence %q is not confirmed, likely or possible", h.Name, textsafe.Line(string(c.Confidence), 40))
+			}
+			line(&c.ID, 64)
+			line(&c.Evidence, 1200)
+			line(&c.Remedy, 1200)
+		}
+		for j := range h.Checks {
+			c := &h.Checks[j]
+			line(&c.ID, 64)
+			line(&c.Result, 16)
+			c.Output = textsafe.Block(c.Output, 4000)
+		}
+		for j := range h.Unverified {
+			line(&h.Unverified[j].Check, 64)
+			line(&h.Unverified[j].Reason, 400)
+		}
+		if e := h.Error; e != nil {
+			e.Kind = result.ErrorKind(textsafe.Line(string(e.Kind), 40))
+			line(&e.Message, 1200)
+		}
+	}
+	return nil
 }
 
 // causeGroups groups hosts by cause ID in contract order, for "what to do".

@@ -149,7 +149,7 @@ func init() {
 		}})
 	add(&Profile{Name: "sudo-denied", ExpectStatus: "error", Expect: []string{"privilege-denied"}, Auth: true,
 		BecomeDenied: "sudo: a password is required"})
-	for _, wp := range []string{"healthy", "service-stopped", "firewall-blocked"} {
+	for _, wp := range []string{"healthy", "service-stopped", "firewall-blocked", "dns-throws"} {
 		w := wsmantest.Lookup(wp)
 		add(&Profile{Name: "windows-ssh-" + wp, ExpectStatus: w.ExpectStatus, Expect: w.Expect, Auth: true, Windows: wp})
 	}

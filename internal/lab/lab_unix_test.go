@@ -83,6 +83,7 @@ func TestLabCauses(t *testing.T) {
 		{host: win("win-service-stopped", "service-stopped", ""), status: result.Diagnosed, want: []string{"agent-not-running"}, extra: winrm},
 		{host: win("win-service-missing", "service-missing", ""), status: result.Diagnosed, want: []string{"agent-not-installed"}, extra: winrm},
 		{host: win("win-dns-failing", "dns-failing", ""), status: result.Diagnosed, want: []string{"dns-unresolvable"}, extra: winrm},
+		{host: win("win-dns-throws", "dns-throws", ""), status: result.Error, want: []string{"incomplete"}, extra: winrm},
 		{host: win("win-firewall-blocked", "firewall-blocked", ""), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}, extra: winrm},
 		{host: win("win-clock-skew", "clock-skew", ""), status: result.Diagnosed, want: []string{"clock-skew"}, extra: winrm},
 		{host: win("win-high-load", "high-load", ""), status: result.Diagnosed, want: []string{"resource-pressure"}, extra: winrm},

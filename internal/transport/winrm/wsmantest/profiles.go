@@ -114,6 +114,20 @@ func init() {
 				return lines("state=unknown")
 			},
 		}})
+	// Windows Server 2008 R2: Resolve-DnsName does not exist, the check
+	// throws before it resolves anything, and the host really cannot
+	// resolve the manager — whose port and TLS checks then fail too. No
+	// finished check proves a cause; the host is not healthy either.
+	add(&Profile{Name: "dns-throws", ExpectStatus: "error", Expect: []string{"incomplete"},
+		outputs: map[string]func(*Call) string{
+			"dns.resolve": func(*Call) string {
+				return lines("exception=The term 'Resolve-DnsName' is not recognized as the name of a cmdlet, function, script file, or operable program.")
+			},
+			"port.heartbeat": func(c *Call) string {
+				return lines("tool=TcpClient", "target="+c.Manager+":"+c.Port, "error=No such host is known", "result=dns")
+			},
+			"tls.handshake": func(*Call) string { return lines("result=noconnect") },
+		}})
 	add(&Profile{Name: "dns-failing", ExpectStatus: "diagnosed", Expect: []string{"dns-unresolvable"},
 		outputs: map[string]func(*Call) string{
 			"dns.resolve": func(c *Call) string {

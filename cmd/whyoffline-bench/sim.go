@@ -22,6 +22,7 @@ func simMain(args []string) error {
 	forks := fs.Int("forks", 100, "parallel hosts (-f)")
 	sizes := fs.String("sizes", "100,1000,10000", "fleet sizes")
 	profile := fs.String("cpuprofile", "", "write whyoffline's CPU profile of the largest run to this file")
+	offline := fs.Bool("offline", true, "also sweep 1,000 hosts that are all in trouble")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -72,6 +73,11 @@ func simMain(args []string) error {
 	tar.Tool = "1,000 hosts, 10 % tarpits"
 	printTable(fmt.Sprintf("Tarpits (--timeout %s, --connect-timeout %s, -f %d)", timeout, connect, *forks), []measurement{clean, tar}, nil)
 	fmt.Printf("\n10 %% tarpits added %.1f s to the sweep (target: at most one --timeout, %s).\n", (tar.Wall - clean.Wall).Seconds(), timeout)
+	if *offline {
+		if err := offlineSweep(*bin, *forks); err != nil {
+			return err
+		}
+	}
 	if *profile != "" {
 		fmt.Printf("\nCPU profile of the %d-host run: %s (go tool pprof -top %s %s)\n", big, *profile, *bin, *profile)
 	}

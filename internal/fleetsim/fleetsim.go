@@ -373,6 +373,21 @@ func (f *Fleet) answer(h *Host, command, script string, ch ssh.Channel, gone <-c
 			_, _ = io.WriteString(ch, b.String())
 			return f.hang(gone)
 		}
+		if param, ok := h.Profile.Waits[id]; ok {
+			// send what came before, then take as long as the probe would
+			if _, err := io.WriteString(ch, b.String()); err != nil {
+				return 255
+			}
+			b = frame.NewWriter(hdr.Nonce)
+			secs, _ := strconv.Atoi(hdr.Params["linux"][param])
+			select {
+			case <-time.After(time.Duration(secs) * time.Second):
+			case <-gone:
+				return 255
+			case <-f.closed:
+				return 255
+			}
+		}
 		b.Section(id, h.Profile.output(id, call), 0)
 	}
 	b.Done()

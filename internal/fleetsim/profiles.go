@@ -38,6 +38,10 @@ type Profile struct {
 	// Cut, if set, turns the script's full output into what this host
 	// really sends and its exit status (noExitStatus: none at all).
 	Cut func(full string) (string, uint32)
+	// Waits: before a check's output the host waits as long as the named
+	// param of the script says (a dropped port costs the probe's whole
+	// timeout, as on a real host).
+	Waits map[string]string
 }
 
 type listenMode int
@@ -87,6 +91,7 @@ func init() {
 			"agent.listen":     func(*Call) string { return kv("checked=yes") },
 		}})
 	add(&Profile{Name: "dns-broken", ExpectStatus: "diagnosed", Expect: []string{"dns-unresolvable"}, Auth: true,
+		Waits: map[string]string{"dns.resolve": "dns_timeout"},
 		Outputs: map[string]func(*Call) string{
 			"dns.resolve": func(c *Call) string { return kv("name="+c.Manager, "tool=getent", "result=fail", "rc=2") },
 			"port.heartbeat": func(c *Call) string {
@@ -103,9 +108,11 @@ func init() {
 			"tls.handshake":  func(*Call) string { return kv("tool=openssl", "result=timeout") },
 		}})
 	add(&Profile{Name: "port-dropped", ExpectStatus: "diagnosed", Expect: []string{"heartbeat-port-blocked"}, Auth: true,
+		Waits: map[string]string{"port.heartbeat": "port_timeout"},
 		Outputs: map[string]func(*Call) string{
 			"port.heartbeat": func(c *Call) string { return kv("target="+c.Manager+":"+c.Port, "tool=bash", "result=timeout") },
-			"tls.handshake":  func(*Call) string { return kv("tool=openssl", "result=timeout") },
+			// the TLS check does not wait on a port found dropped
+			"tls.handshake": func(*Call) string { return kv("result=noconnect", "reason=the heartbeat port check found timeout") },
 			"firewall": func(c *Call) string {
 				return kv("rule=-A OUTPUT -p tcp -m tcp --dport "+c.Port+" -j DROP", "result=read")
 			},
@@ -144,6 +151,7 @@ func init() {
 			},
 		}})
 	add(&Profile{Name: "pmtu", ExpectStatus: "diagnosed", Expect: []string{"pmtu-blackhole"}, Auth: true,
+		Waits: map[string]string{"tls.handshake": "tls_timeout"},
 		Outputs: map[string]func(*Call) string{
 			"tls.handshake": func(*Call) string { return kv("tool=openssl", "CONNECTED(00000003)", "result=timeout") },
 		}})

@@ -187,6 +187,9 @@ type Header struct {
 	Port    int    `json:"port"`
 	// Checks lists each playbook's check IDs, in the order they run.
 	Checks map[string][]string `json:"checks"`
+	// Params are each playbook's params as rendered for this host (its
+	// probe timeouts after scaling to its deadline).
+	Params map[string]map[string]string `json:"params,omitempty"`
 }
 
 const headerTag = "whyoffline-frame: "

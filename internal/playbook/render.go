@@ -155,10 +155,16 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 
 // header describes the script for the simulators (frame.ParseHeader).
 func header(p Params, books []*Playbook) frame.Header {
-	h := frame.Header{Nonce: p.Nonce, Manager: p.Manager, Port: p.Port, Checks: map[string][]string{}}
+	h := frame.Header{Nonce: p.Nonce, Manager: p.Manager, Port: p.Port, Checks: map[string][]string{}, Params: map[string]map[string]string{}}
 	for _, b := range books {
 		for _, c := range b.Checks {
 			h.Checks[b.OS] = append(h.Checks[b.OS], c.ID)
+		}
+		if len(b.Params) > 0 {
+			h.Params[b.OS] = map[string]string{}
+			for k, v := range b.Params {
+				h.Params[b.OS][k] = p.param(k, v)
+			}
 		}
 	}
 	return h

@@ -169,6 +169,8 @@ func init() {
 		Cut: func(full string) (string, uint32) { return full[:len(full)/3], noExitStatus }})
 	add(&Profile{Name: "killed", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true,
 		Cut: func(full string) (string, uint32) { return full[:len(full)/3], 137 }})
+	add(&Profile{Name: "empty-answer", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true,
+		Cut: func(string) (string, uint32) { return "", 0 }})
 	add(&Profile{Name: "headers-only", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true,
 		Cut: func(full string) (string, uint32) { return markersOnly(full), 0 }})
 	add(&Profile{Name: "flood", ExpectStatus: "error", Expect: []string{"incomplete"}, Auth: true,

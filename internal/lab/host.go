@@ -276,6 +276,45 @@ func ChattyBashrc(_ *Host, b *HostBuild) {
 	b.Init = append(b.Init, "printf '%s\\n' 'sleep 2' 'echo \"*** Welcome to $(hostname) — authorised use only ***\"' 'stty -echo 2>/dev/null' > /root/.bashrc")
 }
 
+// ScriptKilled: the check script is SIGKILLed mid-way, as an OOM killer or
+// a session limit would: a command the resources check runs (getconf)
+// kills every shell above it up to sshd.
+func ScriptKilled(_ *Host, b *HostBuild) {
+	shim(b, "getconf", `#!/bin/sh
+p=$PPID
+while [ "$p" -gt 1 ]; do
+  case "$(ps -o comm= -p "$p")" in sshd*) exit 0 ;; esac
+  q=$(ps -o ppid= -p "$p" | tr -d ' ')
+  kill -KILL "$p"
+  p=$q
+done
+`)
+}
+
+// ConnectionCut: the connection drops mid-script with no exit status: a
+// command the resources check runs kills the host's sshd session process.
+func ConnectionCut(_ *Host, b *HostBuild) {
+	shim(b, "getconf", `#!/bin/sh
+p=$PPID
+while [ "$p" -gt 1 ]; do
+  case "$(ps -o comm= -p "$p")" in sshd*) kill -KILL "$p"; exit 0 ;; esac
+  p=$(ps -o ppid= -p "$p" | tr -d ' ')
+done
+`)
+}
+
+// OutputFlood: one check's command prints without end (df): the output
+// passes the bastion's cap and the script never reaches its end.
+func OutputFlood(_ *Host, b *HostBuild) {
+	shim(b, "df", "#!/bin/sh\nwhile :; do echo 'Filesystem 1024-blocks Used Available Capacity Mounted on ....................'; done\n")
+}
+
+// EmptyAnswer: sshd runs /bin/true whatever the command (ForceCommand, or
+// command= in authorized_keys): the host answers nothing, exit 0.
+func EmptyAnswer(h *Host, _ *HostBuild) {
+	h.SSHDConfig = append(h.SSHDConfig, "ForceCommand /bin/true")
+}
+
 // LoginShellHangs: root's ~/.bashrc waits forever, so every SSH command
 // there stalls before it starts (sshd runs commands through the login
 // shell, and bash reads ~/.bashrc when sshd starts it).

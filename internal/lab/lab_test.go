@@ -210,6 +210,12 @@ func TestLabFleet(t *testing.T) {
 		{host: h("agent-stopped", AgentStopped), status: result.Diagnosed, want: []string{"agent-not-running"}},
 		{host: h("agent-impostor", AgentImpostor), status: result.Diagnosed, want: []string{"agent-not-running"}},
 		{host: h("chatty-bashrc", ChattyBashrc), status: result.Healthy},
+		// the shapes of output that once passed for healthy, for real
+		{host: h("script-killed", ScriptKilled), status: result.Error, want: []string{"incomplete"}},
+		{host: h("connection-cut", ConnectionCut), status: result.Error, want: []string{"incomplete"}},
+		{host: h("output-flood", OutputFlood), status: result.Error, want: []string{"incomplete"}, extra: "timeout: 8s"},
+		{host: h("empty-answer", EmptyAnswer), status: result.Error, want: []string{"incomplete"}},
+		{host: h("killed-after-stop", AgentStopped, ScriptKilled), status: result.Diagnosed, want: []string{"agent-not-running"}},
 		{host: h("chatty-port-dropped", ChattyBashrc, PortDropped), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}},
 		{host: h("agent-missing", AgentMissing), status: result.Diagnosed, want: []string{"agent-not-installed"}},
 		{host: h("dns-down", DNSServerDown), status: result.Diagnosed, want: []string{"dns-unresolvable"}},

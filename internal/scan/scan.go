@@ -4,6 +4,7 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -93,10 +94,25 @@ func Run(ctx context.Context, hosts []*inventory.Host, opt Options, emit func(Re
 
 type scanner struct {
 	opt Options
+
+	mu      sync.Mutex
+	scripts map[string]*rendered // by OS, become method and deadline
+	// stamp stands in for the nonce in a cached script: 32 random hex
+	// digits, so it occurs nowhere else in a script.
+	stamp string
 }
 
-// script renders the script for h with a nonce of its own: one host's
-// output can never carry another host's markers.
+// rendered is one script as rendered for a kind of host, with the stamp
+// where each host's own nonce goes.
+type rendered struct {
+	sc  *playbook.Script
+	d   playbook.Dialect
+	err error
+}
+
+// script returns the script for h with a nonce of its own: one host's
+// output can never carry another host's markers. Rendering is done once
+// per kind of host; each host's copy only has its nonce put in.
 func (s *scanner) script(h *inventory.Host) (*playbook.Script, playbook.Dialect, error) {
 	become := ""
 	if h.Become {
@@ -105,12 +121,31 @@ func (s *scanner) script(h *inventory.Host) (*playbook.Script, playbook.Dialect,
 			become = "sudo"
 		}
 	}
-	p := s.opt.Params
-	p.Nonce = playbook.NewNonce()
-	p.Budget = s.timeout(h)
-	d := s.opt.Playbooks.Dialect(h.OS)
-	sc, err := d.Render(h.OS, become, p)
-	return sc, d, err
+	budget := s.timeout(h)
+	key := fmt.Sprintf("%s|%s|%d", h.OS, become, budget)
+	s.mu.Lock()
+	if s.scripts == nil {
+		s.scripts = map[string]*rendered{}
+		s.stamp = playbook.NewNonce() + playbook.NewNonce()
+	}
+	r, ok := s.scripts[key]
+	if !ok {
+		p := s.opt.Params
+		p.Nonce, p.Budget = s.stamp, budget
+		r = &rendered{d: s.opt.Playbooks.Dialect(h.OS)}
+		r.sc, r.err = r.d.Render(h.OS, become, p)
+		s.scripts[key] = r
+	}
+	s.mu.Unlock()
+	if r.err != nil {
+		return nil, r.d, r.err
+	}
+	nonce := playbook.NewNonce()
+	sc := *r.sc
+	sc.Nonce = nonce
+	sc.Body = bytes.ReplaceAll(r.sc.Body, []byte(s.stamp), []byte(nonce))
+	sc.Command = strings.ReplaceAll(r.sc.Command, s.stamp, nonce)
+	return &sc, r.d, nil
 }
 
 func (s *scanner) timeout(h *inventory.Host) time.Duration {
@@ -296,6 +331,10 @@ func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, sc *playbook
 	}
 	if raw.Unsupported {
 		return nil, transport.Errorf(result.UnsupportedOS, nil, "no playbook for this OS (uname -s: %s)", textsafe.Line(raw.OS, 40))
+	}
+	if raw.OS == "" && len(bytes.TrimSpace(resp.Stdout)) == 0 && resp.ExitCode == 0 && len(bytes.TrimSpace(resp.Stderr)) == 0 {
+		return nil, transport.Errorf(result.Incomplete, nil, "the host answered nothing at all (exit 0): a forced command (ForceCommand, command= in authorized_keys) "+
+			"or a shell that ignores commands stands in the way; nothing was checked, so the host is not called healthy")
 	}
 	if raw.Playbook == "" || len(raw.Sections) == 0 {
 		hint := ""

@@ -43,6 +43,7 @@ Started {{.Run.Started.Format "2006-01-02 15:04:05 MST"}}, finished {{.Run.Finis
 <td class="{{clean (print .Status)}}">{{clean (print .Status)}}</td><td>
 {{range .Causes}}<div><b>{{clean .ID}}</b> <i>({{clean (print .Confidence)}})</i>: {{clean .Evidence}}<br>→ {{clean .Remedy}}</div>{{end}}
 {{with .Error}}<div><b>{{clean (print .Kind)}}</b>: {{clean .Message}}</div>{{end}}
+{{if .Unverified}}<div class="unverified"><b>unverified</b>: {{range .Unverified}}<code>{{clean .Check}}</code> ({{clean .Reason}}) {{end}}</div>{{end}}
 {{if .Checks}}<details><summary>{{len .Checks}} checks</summary>{{range .Checks}}<div><code>{{clean .ID}}</code> {{clean .Result}}{{if .Output}}<pre>{{multiline .Output}}</pre>{{end}}</div>{{end}}</details>{{end}}
 </td></tr>{{end}}
 </table></body></html>

@@ -219,10 +219,23 @@ func causeIDs(h *result.Host) []string {
 // primary returns the cause or error kind to show first.
 func primary(h *result.Host) (id, evidence, remedy string) {
 	if len(h.Causes) > 0 {
-		return h.Causes[0].ID, h.Causes[0].Evidence, h.Causes[0].Remedy
+		ev := h.Causes[0].Evidence
+		if u := unverifiedText(h); u != "" {
+			ev += "; unverified: " + u
+		}
+		return h.Causes[0].ID, ev, h.Causes[0].Remedy
 	}
 	if h.Error != nil {
 		return string(h.Error.Kind), h.Error.Message, ""
 	}
 	return "", "", ""
+}
+
+// unverifiedText lists a host's unverified checks with their reasons.
+func unverifiedText(h *result.Host) string {
+	var parts []string
+	for _, u := range h.Unverified {
+		parts = append(parts, u.Check+" ("+u.Reason+")")
+	}
+	return strings.Join(parts, ", ")
 }

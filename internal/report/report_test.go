@@ -126,3 +126,31 @@ func TestHTMLEscapes(t *testing.T) {
 		t.Errorf("html: %s", out)
 	}
 }
+
+// TestUnverifiedIsShown: a diagnosed host's unverified checks appear in the
+// table, the CSV evidence and the HTML page.
+func TestUnverifiedIsShown(t *testing.T) {
+	run := &result.Run{Schema: result.Schema, Fleet: []result.Finding{}, Hosts: []result.Host{{
+		Name: "web01", Status: result.Diagnosed, Checks: []result.Check{},
+		Causes:     []result.Cause{{ID: "agent-not-running", Confidence: result.Confirmed, Evidence: "no ds_agent process"}},
+		Unverified: []result.Unverified{{Check: "dns.resolve", Reason: "did not finish"}},
+	}}}
+	for _, format := range []string{"table", "csv", "html"} {
+		var b strings.Builder
+		w, err := New(format, &b, Options{Width: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range run.Hosts {
+			if err := w.Host(&run.Hosts[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.End(run); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "dns.resolve") || !strings.Contains(b.String(), "did not finish") {
+			t.Errorf("-o %s does not show the unverified check:\n%s", format, b.String())
+		}
+	}
+}

@@ -84,6 +84,9 @@ func (t *tableWriter) End(run *result.Run) error {
 					row("", "", "", "+ "+id, "["+string(c.Confidence)+"] "+c.Evidence)
 				}
 			}
+			if u := unverifiedText(h); u != "" && h.Error == nil {
+				row("", "", "", "? unverified", u)
+			}
 		}
 	}
 	if len(run.Fleet) > 0 {

@@ -273,6 +273,7 @@ func (p *Playbook) clone() *Playbook {
 
 func (c Check) clone() Check {
 	c.PassIf = cloneMap(c.PassIf)
+	c.Exports = cloneMap(c.Exports)
 	c.passIf = nil
 	facts := make([]FactRule, len(c.Facts))
 	for i, r := range c.Facts {

@@ -75,6 +75,14 @@ type Check struct {
 	// subshell, so variables it sets (the agent's own manager URL, helper
 	// functions) reach the checks after it. It must not exit.
 	InShell bool `yaml:"in_shell"`
+	// Lane runs the check concurrently with the checks of other lanes
+	// next to it (network probes that each may wait out a timeout); the
+	// checks of one lane run in order. A lane's section is printed whole
+	// when it ends.
+	Lane string `yaml:"lane"`
+	// Exports sets shell variables for the checks after it in its lane,
+	// each from a key=value line of its output (WO_PORT_RESULT: result).
+	Exports map[string]string `yaml:"exports"`
 
 	passIf map[string]*regexp.Regexp
 	file   string // the file that last changed the check
@@ -313,6 +321,14 @@ func compile(p *Playbook) (*Playbook, error) {
 			return nil, fmt.Errorf("%s:%d: check %q is defined twice", file, c.line, c.ID)
 		}
 		seen[c.ID] = true
+		if c.Lane != "" && (c.InShell || !paramPattern.MatchString(c.Lane)) {
+			return nil, fmt.Errorf("%s:%d: check %q: lane %q: a lane is a lower-case name, and a check in one runs in its lane's shell, not in_shell", file, c.line, c.ID, c.Lane)
+		}
+		for v, key := range c.Exports {
+			if c.Lane == "" || !exportVar.MatchString(v) || !paramPattern.MatchString(key) {
+				return nil, fmt.Errorf("%s:%d: check %q: exports %q: only a check in a lane exports, to WO_UPPER_CASE variables", file, c.line, c.ID, v)
+			}
+		}
 		if strings.TrimSpace(c.Run) == "" {
 			return nil, fmt.Errorf("%s:%d: check %q: run: is empty", file, c.line, c.ID)
 		}
@@ -342,7 +358,10 @@ func compile(p *Playbook) (*Playbook, error) {
 	return p, nil
 }
 
-var paramPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+var (
+	paramPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+	exportVar    = regexp.MustCompile(`^WO_[A-Z][A-Z0-9_]{0,31}$`)
+)
 
 // produces reports whether one of the check's rules sets fact.
 func (c *Check) produces(fact string) bool {

@@ -141,9 +141,7 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 		for _, name := range sortedKeys(b.Params) {
 			fmt.Fprintf(&w, "WO_%s=%s\n", strings.ToUpper(name), ShellQuote(p.param(name, b.Params[name])))
 		}
-		for _, c := range b.Checks {
-			writeSection(&w, p.Nonce, c.ID, c.Run, !c.InShell)
-		}
+		writeChecks(&w, p.Nonce, b.Checks)
 		w.WriteString(";;\n")
 	}
 	w.WriteString("*)\n")
@@ -173,6 +171,56 @@ func header(p Params, books []*Playbook) frame.Header {
 // mark prints one fixed marker on a line of its own.
 func mark(w *strings.Builder, nonce, tag string) {
 	fmt.Fprintf(w, "printf '\\n%s\\n'\n", frame.Marker(nonce, tag))
+}
+
+// writeChecks writes the checks in order; a run of checks with lanes is
+// one concurrent block (writeLanes).
+func writeChecks(w *strings.Builder, nonce string, checks []Check) {
+	for i := 0; i < len(checks); {
+		if checks[i].Lane == "" {
+			c := checks[i]
+			writeSection(w, nonce, c.ID, c.Run, !c.InShell)
+			i++
+			continue
+		}
+		j := i
+		for j < len(checks) && checks[j].Lane != "" {
+			j++
+		}
+		writeLanes(w, nonce, checks[i:j])
+		i = j
+	}
+}
+
+// writeLanes runs each lane of a block in the background and waits for
+// them all. A lane runs its checks in order, each in a subshell whose
+// output is held and printed whole, with its markers, in one write when
+// it ends — sections of different lanes never interleave (they are small,
+// well under the pipe's atomic size), and a check's exports reach the
+// checks after it in its lane.
+func writeLanes(w *strings.Builder, nonce string, checks []Check) {
+	var lanes []string
+	byLane := map[string][]Check{}
+	for _, c := range checks {
+		if _, ok := byLane[c.Lane]; !ok {
+			lanes = append(lanes, c.Lane)
+		}
+		byLane[c.Lane] = append(byLane[c.Lane], c)
+	}
+	w.WriteString("# concurrent: " + strings.Join(lanes, ", ") + "\n")
+	for _, lane := range lanes {
+		w.WriteString("(\n")
+		for _, c := range byLane[lane] {
+			// $( ) and not backquotes: the snippets use backquotes inside
+			fmt.Fprintf(w, "wo_sec=$( (\n%s\n) </dev/null 2>&1; printf '\\n%s\\n' \"$?\")\n", strings.TrimRight(c.Run, "\n"), frame.Marker(nonce, "end:"+c.ID+":%s"))
+			fmt.Fprintf(w, "printf '\\n%s\\n%%s\\n' \"$wo_sec\"\n", frame.Marker(nonce, "begin:"+c.ID))
+			for _, v := range sortedKeys(c.Exports) {
+				fmt.Fprintf(w, "%s=`printf '%%s\\n' \"$wo_sec\" | sed -n 's/^%s=//p' | head -n 1`\n", v, c.Exports[v])
+			}
+		}
+		w.WriteString(") </dev/null &\n")
+	}
+	w.WriteString("wait\n")
 }
 
 // writeSection frames one snippet with begin/end markers carrying its exit

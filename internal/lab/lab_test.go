@@ -215,6 +215,7 @@ func TestLabFleet(t *testing.T) {
 		{host: h("connection-cut", ConnectionCut), status: result.Error, want: []string{"incomplete"}},
 		{host: h("output-flood", OutputFlood), status: result.Error, want: []string{"incomplete"}, extra: "timeout: 8s"},
 		{host: h("empty-answer", EmptyAnswer), status: result.Error, want: []string{"incomplete"}},
+		{host: h("markers-only", MarkersOnly), status: result.Error, want: []string{"incomplete"}},
 		{host: h("killed-after-stop", AgentStopped, ScriptKilled), status: result.Diagnosed, want: []string{"agent-not-running"}},
 		{host: h("chatty-port-dropped", ChattyBashrc, PortDropped), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}},
 		{host: h("agent-missing", AgentMissing), status: result.Diagnosed, want: []string{"agent-not-installed"}},

@@ -313,41 +313,12 @@ func compile(p *Playbook) (*Playbook, error) {
 	seen := map[string]bool{}
 	for i := range p.Checks {
 		c := &p.Checks[i]
-		file := c.file
-		if !idPattern.MatchString(c.ID) {
-			return nil, fmt.Errorf("%s:%d: check %d: id %q must be lower-case letters, digits, '.', '_' or '-'", file, c.line, i+1, c.ID)
-		}
 		if seen[c.ID] {
-			return nil, fmt.Errorf("%s:%d: check %q is defined twice", file, c.line, c.ID)
+			return nil, fmt.Errorf("%s:%d: check %q is defined twice", c.file, c.line, c.ID)
 		}
 		seen[c.ID] = true
-		if c.Lane != "" && (c.InShell || !paramPattern.MatchString(c.Lane)) {
-			return nil, fmt.Errorf("%s:%d: check %q: lane %q: a lane is a lower-case name, and a check in one runs in its lane's shell, not in_shell", file, c.line, c.ID, c.Lane)
-		}
-		for v, key := range c.Exports {
-			if c.Lane == "" || !exportVar.MatchString(v) || !paramPattern.MatchString(key) {
-				return nil, fmt.Errorf("%s:%d: check %q: exports %q: only a check in a lane exports, to WO_UPPER_CASE variables", file, c.line, c.ID, v)
-			}
-		}
-		if strings.TrimSpace(c.Run) == "" {
-			return nil, fmt.Errorf("%s:%d: check %q: run: is empty", file, c.line, c.ID)
-		}
-		for j := range c.Facts {
-			r := &c.Facts[j]
-			if err := r.compile(); err != nil {
-				return nil, fmt.Errorf("%s:%d: check %q: fact %q: %v", r.file, r.line, c.ID, r.Name, err)
-			}
-		}
-		c.passIf = map[string]*regexp.Regexp{}
-		for fact, pat := range c.PassIf {
-			if !c.produces(fact) {
-				return nil, fmt.Errorf("%s:%d: check %q: pass_if %s: the check has no fact rule for %s", file, c.line, c.ID, fact, fact)
-			}
-			re, err := regexp.Compile("^(?:" + pat + ")$")
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: check %q: pass_if %s: %v", file, c.line, c.ID, fact, err)
-			}
-			c.passIf[fact] = re
+		if err := c.compile(i); err != nil {
+			return nil, err
 		}
 	}
 	for name := range p.Params {
@@ -356,6 +327,44 @@ func compile(p *Playbook) (*Playbook, error) {
 		}
 	}
 	return p, nil
+}
+
+// compile validates check number i and prepares its fact rules and
+// judgements.
+func (c *Check) compile(i int) error {
+	file := c.file
+	if !idPattern.MatchString(c.ID) {
+		return fmt.Errorf("%s:%d: check %d: id %q must be lower-case letters, digits, '.', '_' or '-'", file, c.line, i+1, c.ID)
+	}
+	if c.Lane != "" && (c.InShell || !paramPattern.MatchString(c.Lane)) {
+		return fmt.Errorf("%s:%d: check %q: lane %q: a lane is a lower-case name, and a check in one runs in its lane's shell, not in_shell", file, c.line, c.ID, c.Lane)
+	}
+	for v, key := range c.Exports {
+		if c.Lane == "" || !exportVar.MatchString(v) || !paramPattern.MatchString(key) {
+			return fmt.Errorf("%s:%d: check %q: exports %q: only a check in a lane exports, to WO_UPPER_CASE variables", file, c.line, c.ID, v)
+		}
+	}
+	if strings.TrimSpace(c.Run) == "" {
+		return fmt.Errorf("%s:%d: check %q: run: is empty", file, c.line, c.ID)
+	}
+	for j := range c.Facts {
+		r := &c.Facts[j]
+		if err := r.compile(); err != nil {
+			return fmt.Errorf("%s:%d: check %q: fact %q: %v", r.file, r.line, c.ID, r.Name, err)
+		}
+	}
+	c.passIf = map[string]*regexp.Regexp{}
+	for fact, pat := range c.PassIf {
+		if !c.produces(fact) {
+			return fmt.Errorf("%s:%d: check %q: pass_if %s: the check has no fact rule for %s", file, c.line, c.ID, fact, fact)
+		}
+		re, err := regexp.Compile("^(?:" + pat + ")$")
+		if err != nil {
+			return fmt.Errorf("%s:%d: check %q: pass_if %s: %v", file, c.line, c.ID, fact, err)
+		}
+		c.passIf[fact] = re
+	}
+	return nil
 }
 
 var (

@@ -18,7 +18,7 @@ var contractCauses = []string{
 	"host-unreachable", "agent-not-installed", "agent-not-running", "solaris-agent-upgrade",
 	"dns-unresolvable", "dns-mismatch", "heartbeat-port-blocked", "one-way-communication",
 	"pmtu-blackhole", "off-network", "clock-skew", "tls-failure", "resource-pressure",
-	"rule-update-in-progress", "manager-unreachable", "manager-overloaded",
+	"rule-update-in-progress", "agent-not-activated", "manager-unreachable", "manager-overloaded",
 }
 
 func TestRegistryIsWellFormed(t *testing.T) {

@@ -52,6 +52,8 @@ var catalog = indexSpecs([]Spec{
 	{Name: "os.release", Kind: Text, Doc: "kernel release (uname -r; Windows version number)"},
 	{Name: "os.version", Kind: Text, Doc: "OS version (uname -v; Windows caption)"},
 	{Name: "agent.dsm_url", Kind: Text, Doc: "AgentStatus.dsmUrl as dsa_query printed it"},
+	{Name: "agent.dsa", Kind: Bool, Doc: "dsa_query answered with the agent's status"},
+	{Name: "agent.state", Kind: Text, Doc: "AgentStatus.agentState as dsa_query printed it (green, yellow, red when activated)"},
 	{Name: "manager.host", Kind: Text, Doc: "the manager the checks used: the agent's dsmUrl host, else --manager"},
 	{Name: "manager.port", Kind: Int, Doc: "the heartbeat port the checks used"},
 

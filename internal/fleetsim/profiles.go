@@ -150,6 +150,13 @@ func init() {
 				return kv("state=in-progress", "line="+c.Now.Add(-2*time.Minute).Format("2006-01-02 15:04:05")+" Security Update: rule update started")
 			},
 		}})
+	add(&Profile{Name: "not-activated", ExpectStatus: "diagnosed", Expect: []string{"agent-not-activated"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"setup": func(c *Call) string {
+				return kv("root=yes", "hostname="+c.Host.Name, "release=6.1.0-sim", "dsa=answered", "agent_state=grey",
+					"manager="+c.Manager, "port="+c.Port)
+			},
+		}})
 	add(&Profile{Name: "pmtu", ExpectStatus: "diagnosed", Expect: []string{"pmtu-blackhole"}, Auth: true,
 		Waits: map[string]string{"tls.handshake": "tls_timeout"},
 		Outputs: map[string]func(*Call) string{
@@ -219,7 +226,7 @@ func init() {
 func setupOut(c *Call, installed bool) string {
 	lines := []string{"root=yes", "hostname=" + c.Host.Name, "release=6.1.0-sim"}
 	if installed {
-		lines = append(lines, "dsm_url=https://"+c.Manager+":"+c.Port+"/")
+		lines = append(lines, "dsm_url=https://"+c.Manager+":"+c.Port+"/", "dsa=answered", "agent_state=green")
 	}
 	lines = append(lines, "manager="+c.Manager, "port="+c.Port)
 	return kv(lines...)

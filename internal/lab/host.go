@@ -142,11 +142,24 @@ func dsaQuery(url string) string {
 	return `#!/bin/sh
 [ "$1" = "-c" ] && [ "$2" = "GetAgentStatus" ] || { echo "usage: dsa_query -c GetAgentStatus" >&2; exit 1; }
 if ! pidof ds_agent >/dev/null 2>&1; then echo "Failed to communicate with the agent (is ds_agent running?)" >&2; exit 1; fi
-echo "AgentStatus.agentState: green"
-echo "AgentStatus.dsmUrl: ` + url + `"
+` + agentStatusLines(url) + `
 echo "AgentStatus.lastCommunication: ` + time.Now().UTC().Format(time.RFC3339) + `"
 `
 }
+
+// agentStatusLines is what dsa_query prints of the agent's binding: an
+// activated agent's state and manager, or (url "") a never-activated
+// agent's grey state and no dsmUrl.
+func agentStatusLines(url string) string {
+	if url == "" {
+		return "echo \"AgentStatus.agentState: grey\""
+	}
+	return "echo \"AgentStatus.agentState: green\"\necho \"AgentStatus.dsmUrl: " + url + "\""
+}
+
+// NotActivated: the agent runs but was never activated (or was
+// deactivated): its status names no manager.
+func NotActivated(_ *Host, b *HostBuild) { b.DSMURL = "" }
 
 // initScript is a read-only SysV init script: status only.
 const initScript = `#!/bin/sh

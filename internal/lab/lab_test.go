@@ -209,6 +209,7 @@ func TestLabFleet(t *testing.T) {
 		{host: h("healthy-3"), status: result.Healthy},
 		{host: h("agent-stopped", AgentStopped), status: result.Diagnosed, want: []string{"agent-not-running"}},
 		{host: h("agent-impostor", AgentImpostor), status: result.Diagnosed, want: []string{"agent-not-running"}},
+		{host: h("not-activated", NotActivated), status: result.Diagnosed, want: []string{"agent-not-activated"}},
 		{host: h("chatty-bashrc", ChattyBashrc), status: result.Healthy},
 		// the shapes of output that once passed for healthy, for real
 		{host: h("script-killed", ScriptKilled), status: result.Error, want: []string{"incomplete"}},

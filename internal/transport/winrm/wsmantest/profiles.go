@@ -57,7 +57,7 @@ const agentDir = `C:\Program Files\Trend Micro\Deep Security Agent`
 var healthy = map[string]func(*Call) string{
 	"setup": func(c *Call) string {
 		return lines("root=yes", "hostname=WINHOST", "release=10.0.17763", "version=Microsoft Windows Server 2019 Datacenter",
-			"dsm_url=https://"+c.Manager+":"+c.Port+"/", "manager="+c.Manager, "port="+c.Port)
+			"dsm_url=https://"+c.Manager+":"+c.Port+"/", "dsa=answered", "agent_state=green", "manager="+c.Manager, "port="+c.Port)
 	},
 	"agent.installed": func(*Call) string {
 		return lines("path="+agentDir+`\dsa.exe`, "path="+agentDir+`\dsa_query.cmd`, "service=present", "version=20.0.0.8438", "installed=yes")

@@ -388,12 +388,7 @@ func (p *Playbook) Produces(fact string) bool {
 	if s, ok := facts.Lookup(fact); ok && s.Builtin {
 		return true
 	}
-	for i := range p.Checks {
-		if p.Checks[i].produces(fact) {
-			return true
-		}
-	}
-	return false
+	return p.producer(fact) != nil
 }
 
 func (r *FactRule) compile() error {

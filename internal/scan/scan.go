@@ -225,20 +225,20 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 			}
 		}()
 	}
+	if err != nil && (resp == nil || transport.KindOf(err) != result.Timeout || !dialect.Streams()) {
+		s.fail(res, err)
+		return
+	}
+	raw := dialect.Split(resp.Stdout, sc.Nonce)
 	cut := ""
 	if err != nil {
 		// A host that ran out of time keeps the checks that finished: they
 		// are judged like any others, and the rest are unverified.
-		if resp == nil || transport.KindOf(err) != result.Timeout || !dialect.Streams() {
-			s.fail(res, err)
-			return
-		}
-		if cut, err = s.partial(dialect, sc.Nonce, resp, err); err != nil {
+		if cut, err = s.partial(raw, err); err != nil {
 			s.fail(res, err)
 			return
 		}
 	}
-	raw := dialect.Split(resp.Stdout, sc.Nonce)
 	pb, err := s.playbookOf(h, dialect, sc, raw, resp)
 	if err != nil {
 		s.fail(res, err)
@@ -391,8 +391,7 @@ func (s *scanner) observe(ctx context.Context, h *inventory.Host, f facts.Facts,
 // needs to find the stall: a login shell that never started the script
 // (a startup file waiting on input or a lock, a hung NFS home) looks
 // nothing like one check hanging on a dead DNS server.
-func (s *scanner) partial(d playbook.Dialect, nonce string, resp *transport.Response, err error) (string, error) {
-	raw := d.Split(resp.Stdout, nonce)
+func (s *scanner) partial(raw *frame.Raw, err error) (string, error) {
 	if raw.OS == "" {
 		return "", transport.Errorf(result.Timeout, err, "%v: the check script never started — the login shell printed nothing of it; "+
 			"a shell startup file (~/.bashrc, ~/.profile, /etc/profile) waiting on input or a lock, or a hung home directory, "+

@@ -15,6 +15,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
 	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
+	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 func newInventoryCmd(e *env) *cobra.Command {
@@ -32,7 +33,7 @@ shows only as "set".`,
   whyoffline inventory -i fleet.yaml -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			inv, err := inventory.Load(inventories, e.stdin)
+			inv, err := inventory.Load(inventories, e.stdin, transports.Options())
 			if err != nil {
 				return usageWrap(err)
 			}
@@ -131,7 +132,7 @@ func (p *endpoints) of(h *inventory.Host) (transport.Endpoint, error) {
 	if h.Transport == inventory.WinRM {
 		return winrmtransport.Endpoint(h, p.winrmUser)
 	}
-	return p.ssh.Endpoint(h), nil
+	return p.ssh.Endpoint(h)
 }
 
 // sshConfigPath is --ssh-config resolved: ~/.ssh/config by default, "" for

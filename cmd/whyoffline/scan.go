@@ -27,6 +27,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
 	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
+	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 type scanFlags struct {
@@ -233,7 +234,7 @@ func selectHosts(ctx context.Context, e *env, f *scanFlags) (*inventory.Inventor
 	var err error
 	if len(f.inventories) > 0 {
 		inv, err = untilDone(ctx, "the inventory", func() (*inventory.Inventory, error) {
-			inv, err := inventory.Load(f.inventories, e.stdin)
+			inv, err := inventory.Load(f.inventories, e.stdin, transports.Options())
 			if err != nil {
 				return nil, usageWrap(err)
 			}

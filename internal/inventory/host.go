@@ -6,7 +6,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
-	"net"
+
 	"sort"
 	"strings"
 	"time"
@@ -45,28 +45,16 @@ type Host struct {
 	Role      string   `json:"role,omitempty"`
 	Groups    []string `json:"groups,omitempty"`
 
-	KeyFile      string `json:"key_file,omitempty"`
 	PasswordEnv  string `json:"password_env,omitempty"`  // name of the environment variable holding the password
 	PasswordFile string `json:"password_file,omitempty"` // file holding the password
 	Password     Secret `json:"-"`                       // from ansible_password; never printed
 	Become       bool   `json:"become,omitempty"`
 	BecomeMethod string `json:"become_method,omitempty"` // sudo | pfexec
-	ProxyJump    string `json:"proxy_jump,omitempty"`
-	SSHLegacy    bool   `json:"ssh_legacy,omitempty"` // allow old kex/ciphers/host keys for this host
 
-	WinRMTransport string `json:"winrm_transport,omitempty"` // ntlm | basic | kerberos
-	WinRMScheme    string `json:"winrm_scheme,omitempty"`    // http | https
-	CAFile         string `json:"ca_file,omitempty"`
-	Insecure       bool   `json:"insecure_skip_verify,omitempty"`
-	// Kerberos (winrm_transport: kerberos): the realm (default: the part
-	// of user after @), and a keytab or credential cache (default
-	// $KRB5CCNAME) instead of a password.
-	KrbRealm  string `json:"kerberos_realm,omitempty"`
-	KrbKeytab string `json:"kerberos_keytab,omitempty"`
-	KrbCCache string `json:"kerberos_ccache,omitempty"`
-	// KrbHostname is the name in the host's SPN (HTTP/name) when the
-	// address is not it — an IP address, or an alias without an SPN.
-	KrbHostname string `json:"kerberos_hostname,omitempty"`
+	// Options are the transports' own settings (key_file, winrm_scheme,
+	// ...), kept raw with their file:line: each transport declares, checks
+	// and interprets its own (see OptionSpec).
+	Options map[string]Option `json:"options,omitempty"`
 
 	Timeout time.Duration `json:"timeout,omitempty"` // overrides --timeout for this host
 
@@ -78,8 +66,9 @@ type Host struct {
 	explicit map[string]bool
 }
 
-// Explicit reports whether setting key (address, user, port, key_file,
-// proxy_jump) was given by the inventory.
+// Explicit reports whether setting key (address, user, port, or any
+// transport option) was given by the inventory, rather than by a default
+// or in code (SetOption), so that ssh_config fills only the gaps.
 func (h *Host) Explicit(key string) bool { return h.explicit[key] }
 
 // InGroup reports membership in group g ("all" contains every host).
@@ -145,12 +134,23 @@ type varValue struct {
 	line int
 }
 
-// apply sets one of whyoffline's own setting names on h.
-func (h *Host) apply(key string, v varValue, file string) error {
+// apply sets one of whyoffline's own setting names on h: a core setting,
+// or an option some transport in schema declares.
+func (h *Host) apply(key string, v varValue, file string, schema Schema) error {
 	val := strings.TrimSpace(v.val)
 	set, ok := setters[key]
 	if !ok {
-		return errorf(file, v.line, "unknown setting %q%s", clip(key), suggest(key, ownKeys))
+		spec, ok := schema.spec(key)
+		if !ok {
+			return errorf(file, v.line, "unknown setting %q%s", clip(key), suggest(key, append(schema.keys(), ownKeys...)))
+		}
+		norm, err := spec.Check(val)
+		if err != nil {
+			return errorf(file, v.line, "%s: %q %v", key, clip(val), err)
+		}
+		h.SetOption(key, norm, fmt.Sprintf("%s:%d", file, v.line))
+		h.markExplicit(key)
+		return nil
 	}
 	if err := set(h, val); err != nil {
 		var n notA
@@ -159,11 +159,15 @@ func (h *Host) apply(key string, v varValue, file string) error {
 		}
 		return errorf(file, v.line, "%s: %v", key, err)
 	}
+	h.markExplicit(key)
+	return nil
+}
+
+func (h *Host) markExplicit(key string) {
 	if h.explicit == nil {
 		h.explicit = map[string]bool{}
 	}
 	h.explicit[key] = true
-	return nil
 }
 
 // setter applies one setting's (trimmed) value to a host.
@@ -217,35 +221,12 @@ var setters = map[string]setter{
 		h.OS = v
 		return nil
 	},
-	"role":                 text(func(h *Host) *string { return &h.Role }),
-	"key_file":             text(func(h *Host) *string { return &h.KeyFile }),
-	"password_env":         text(func(h *Host) *string { return &h.PasswordEnv }),
-	"password_file":        text(func(h *Host) *string { return &h.PasswordFile }),
-	"password":             func(h *Host, v string) error { h.Password = Secret(v); return nil },
-	"become":               boolean(func(h *Host) *bool { return &h.Become }),
-	"become_method":        oneOf(func(h *Host) *string { return &h.BecomeMethod }, "a become method whyoffline supports (sudo, pfexec)", false, "sudo", "pfexec"),
-	"proxy_jump":           text(func(h *Host) *string { return &h.ProxyJump }),
-	"ssh_legacy":           boolean(func(h *Host) *bool { return &h.SSHLegacy }),
-	"winrm_transport":      oneOf(func(h *Host) *string { return &h.WinRMTransport }, "a WinRM transport (ntlm, basic, kerberos)", true, "ntlm", "basic", "kerberos", "plaintext", "ssl"),
-	"winrm_scheme":         oneOf(func(h *Host) *string { return &h.WinRMScheme }, "http or https", true, "http", "https"),
-	"ca_file":              text(func(h *Host) *string { return &h.CAFile }),
-	"insecure_skip_verify": boolean(func(h *Host) *bool { return &h.Insecure }),
-	"kerberos_realm": func(h *Host, v string) error {
-		if strings.ContainsAny(v, " \t'\"`$;&|/") {
-			return notA("a Kerberos realm like CORP.EXAMPLE.COM")
-		}
-		h.KrbRealm = strings.ToUpper(v)
-		return nil
-	},
-	"kerberos_keytab": text(func(h *Host) *string { return &h.KrbKeytab }),
-	"kerberos_ccache": func(h *Host, v string) error { h.KrbCCache = strings.TrimPrefix(v, "FILE:"); return nil },
-	"kerberos_hostname": func(h *Host, v string) error {
-		if checkAddress(v) != nil || net.ParseIP(strings.Trim(v, "[]")) != nil {
-			return notA("the host's DNS name as registered in its SPN, like web01.corp.example.com")
-		}
-		h.KrbHostname = v
-		return nil
-	},
+	"role":          text(func(h *Host) *string { return &h.Role }),
+	"password_env":  text(func(h *Host) *string { return &h.PasswordEnv }),
+	"password_file": text(func(h *Host) *string { return &h.PasswordFile }),
+	"password":      func(h *Host, v string) error { h.Password = Secret(v); return nil },
+	"become":        boolean(func(h *Host) *bool { return &h.Become }),
+	"become_method": oneOf(func(h *Host) *string { return &h.BecomeMethod }, "a become method whyoffline supports (sudo, pfexec)", false, "sudo", "pfexec"),
 	"timeout": func(h *Host, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -287,49 +268,35 @@ func oneOf(field func(*Host) *string, what string, fold bool, allowed ...string)
 	}
 }
 
-// ownKeys are the settings of whyoffline's own format, for suggestions.
-var ownKeys = []string{"address", "port", "user", "transport", "os", "role", "key_file",
-	"password_env", "password_file", "become", "become_method", "proxy_jump", "ssh_legacy",
-	"winrm_transport", "winrm_scheme", "ca_file", "insecure_skip_verify", "timeout",
-	"kerberos_realm", "kerberos_keytab", "kerberos_ccache", "kerberos_hostname"}
+// ownKeys are the core settings of whyoffline's own format, for
+// suggestions (transport options come from the schema).
+var ownKeys = []string{"address", "port", "user", "transport", "os", "role",
+	"password_env", "password_file", "become", "become_method", "timeout"}
 
 // ansibleKeys maps Ansible connection variables to whyoffline settings.
 var ansibleKeys = map[string]string{
-	"ansible_host":                             "address",
-	"ansible_ssh_host":                         "address",
-	"ansible_port":                             "port",
-	"ansible_ssh_port":                         "port",
-	"ansible_user":                             "user",
-	"ansible_ssh_user":                         "user",
-	"ansible_ssh_private_key_file":             "key_file",
-	"ansible_private_key_file":                 "key_file",
-	"ansible_connection":                       "transport",
-	"ansible_winrm_transport":                  "winrm_transport",
-	"ansible_winrm_scheme":                     "winrm_scheme",
-	"ansible_winrm_ca_trust_path":              "ca_file",
-	"ansible_winrm_realm":                      "kerberos_realm",
-	"whyoffline_kerberos_keytab":               "kerberos_keytab",
-	"whyoffline_kerberos_ccache":               "kerberos_ccache",
-	"ansible_winrm_kerberos_hostname_override": "kerberos_hostname",
-	"ansible_become":                           "become",
-	"ansible_become_method":                    "become_method",
-	"ansible_password":                         "password",
-	"ansible_ssh_pass":                         "password",
-	"ansible_winrm_password":                   "password",
-	"whyoffline_role":                          "role",
-	"whyoffline_os":                            "os",
-	"whyoffline_ssh_legacy":                    "ssh_legacy",
-	"whyoffline_password_env":                  "password_env",
-	"whyoffline_timeout":                       "timeout",
-	"ansible_winrm_server_cert_validation":     "insecure_skip_verify",
-	"ansible_ssh_common_args":                  "proxy_jump",
-	"ansible_ssh_extra_args":                   "proxy_jump",
+	"ansible_host":            "address",
+	"ansible_ssh_host":        "address",
+	"ansible_port":            "port",
+	"ansible_ssh_port":        "port",
+	"ansible_user":            "user",
+	"ansible_ssh_user":        "user",
+	"ansible_connection":      "transport",
+	"ansible_become":          "become",
+	"ansible_become_method":   "become_method",
+	"ansible_password":        "password",
+	"ansible_ssh_pass":        "password",
+	"ansible_winrm_password":  "password",
+	"whyoffline_role":         "role",
+	"whyoffline_os":           "os",
+	"whyoffline_password_env": "password_env",
+	"whyoffline_timeout":      "timeout",
 }
 
 // applyAnsible applies Ansible variables; ones whyoffline has no use for
 // (application vars, ansible_python_interpreter, ...) are ignored, as
 // Ansible inventories carry plenty of those.
-func (h *Host) applyAnsible(vs vars, file string) error {
+func (h *Host) applyAnsible(vs vars, file string, schema Schema) error {
 	for _, k := range sortedKeys(vs) {
 		v := vs[k]
 		own, ok := ansibleKeys[k]
@@ -338,18 +305,19 @@ func (h *Host) applyAnsible(vs vars, file string) error {
 			case "role", "os":
 				own = k // plain vars some teams use; harmless to honour
 			default:
-				continue
+				spec, ok := schema.ansible(k)
+				if !ok {
+					continue
+				}
+				own = spec.Key
+				if spec.FromAnsible != nil {
+					if v.val, ok = spec.FromAnsible(k, strings.TrimSpace(v.val)); !ok {
+						continue
+					}
+				}
 			}
 		}
 		switch k {
-		case "ansible_winrm_server_cert_validation":
-			v.val = fmt.Sprint(strings.EqualFold(strings.TrimSpace(v.val), "ignore"))
-		case "ansible_ssh_common_args", "ansible_ssh_extra_args":
-			j := proxyJumpFromArgs(v.val)
-			if j == "" {
-				continue
-			}
-			v.val = j
 		case "ansible_connection":
 			if strings.EqualFold(v.val, "local") {
 				return errorf(file, v.line, "ansible_connection=local: whyoffline scans remote hosts only; give the host's address and ssh or winrm")
@@ -359,43 +327,11 @@ func (h *Host) applyAnsible(vs vars, file string) error {
 				return errorf(file, v.line, "ansible_become_method=%s: whyoffline becomes root only with sudo -n or pfexec (it never types a password); use one of those or run without become", clip(v.val))
 			}
 		}
-		if err := h.apply(own, v, file); err != nil {
+		if err := h.apply(own, v, file, schema); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// proxyJumpFromArgs finds a jump host in ssh arguments (-J host or
-// -o ProxyJump=host), the usual way Ansible inventories say it.
-func proxyJumpFromArgs(args string) string {
-	f := strings.Fields(args)
-	for i := 0; i < len(f); i++ {
-		a := strings.Trim(f[i], `'"`)
-		switch {
-		case a == "-J" && i+1 < len(f):
-			return strings.Trim(f[i+1], `'"`)
-		case strings.HasPrefix(a, "-J") && len(a) > 2:
-			return a[2:]
-		case a == "-o" && i+1 < len(f):
-			if j := proxyJumpOption(strings.Trim(f[i+1], `'"`)); j != "" {
-				return j
-			}
-		case strings.HasPrefix(a, "-o"):
-			if j := proxyJumpOption(a[2:]); j != "" {
-				return j
-			}
-		}
-	}
-	return ""
-}
-
-func proxyJumpOption(o string) string {
-	k, v, ok := strings.Cut(o, "=")
-	if ok && strings.EqualFold(strings.TrimSpace(k), "ProxyJump") {
-		return strings.TrimSpace(v)
-	}
-	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,4 +1,4 @@
-package inventory
+package inventory_test
 
 import (
 	"errors"
@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 func write(t *testing.T, name, body string) string {
@@ -19,8 +22,8 @@ func write(t *testing.T, name, body string) string {
 	return p
 }
 
-func byName(inv *Inventory) map[string]*Host {
-	m := map[string]*Host{}
+func byName(inv *inventory.Inventory) map[string]*inventory.Host {
+	m := map[string]*inventory.Host{}
 	for _, h := range inv.Hosts {
 		m[h.Name] = h
 	}
@@ -55,7 +58,7 @@ ansible_ssh_private_key_file=~/.ssh/prod_ed25519
 ansible_user=root
 whyoffline_role=member
 `)
-	inv, err := Load([]string{p}, nil)
+	inv, err := inventory.Load([]string{p}, nil, transports.Options())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,14 +90,14 @@ whyoffline_role=member
 	if !h["db1"].Become || h["db1"].BecomeMethod != "sudo" || h["db1"].Password.Reveal() != "s3cret word" {
 		t.Errorf("db1 become/password not applied: %+v", h["db1"])
 	}
-	if h["db1"].KeyFile != "~/.ssh/prod_ed25519" {
-		t.Errorf("group key file not inherited: %q", h["db1"].KeyFile)
+	if kf := h["db1"].Options["key_file"]; kf.Value != "~/.ssh/prod_ed25519" || !strings.HasSuffix(kf.Source, "hosts:22") {
+		t.Errorf("group key file not inherited, or its source lost: %+v", kf)
 	}
 	w := h["win1"]
-	if w.Transport != WinRM || w.OS != "windows" || w.WinRMScheme != "https" || w.WinRMTransport != "ntlm" {
+	if w.Transport != inventory.WinRM || w.OS != "windows" || w.Opt("winrm_scheme") != "https" || w.Opt("winrm_transport") != "ntlm" {
 		t.Errorf("win1 = %+v", w)
 	}
-	if w := h["win2"]; w.WinRMTransport != "kerberos" || w.KrbRealm != "CORP.EXAMPLE.COM" || w.KrbHostname != "win2.corp.example.com" || w.Address != "10.0.2.2" {
+	if w := h["win2"]; w.Opt("winrm_transport") != "kerberos" || w.Opt("kerberos_realm") != "CORP.EXAMPLE.COM" || w.Opt("kerberos_hostname") != "win2.corp.example.com" || w.Address != "10.0.2.2" {
 		t.Errorf("win2 = %+v", w)
 	}
 	if h["web01.example.com"].Role != "member" {
@@ -103,7 +106,7 @@ whyoffline_role=member
 }
 
 func TestSecretNeverFormats(t *testing.T) {
-	h := Host{Name: "x", Password: Secret("hunter2")}
+	h := inventory.Host{Name: "x", Password: inventory.Secret("hunter2")}
 	for _, s := range []string{h.Password.String(), strings.TrimSpace(strings.Join([]string{
 		sprintf("%v", h), sprintf("%+v", h), sprintf("%#v", h), sprintf("%s", h.Password), sprintf("%q", h.Password)}, " "))} {
 		if strings.Contains(s, "hunter2") {
@@ -137,7 +140,7 @@ all:
           hosts:
             sol10:
 `)
-	inv, err := Load([]string{p}, nil)
+	inv, err := inventory.Load([]string{p}, nil, transports.Options())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +152,7 @@ all:
 		t.Errorf("app1 = %+v", a)
 	}
 	s := h["sol10"]
-	if s.OS != "solaris" || s.BecomeMethod != "pfexec" || !s.Become || s.ProxyJump != "jump01" || strings.Join(s.Groups, ",") != "linux,solaris" {
+	if s.OS != "solaris" || s.BecomeMethod != "pfexec" || !s.Become || s.Opt("proxy_jump") != "jump01" || strings.Join(s.Groups, ",") != "linux,solaris" {
 		t.Errorf("sol10 = %+v", s)
 	}
 }
@@ -175,7 +178,7 @@ groups:
 hosts:
   lone: {port: 2022}
 `)
-	inv, err := Load([]string{p}, nil)
+	inv, err := inventory.Load([]string{p}, nil, transports.Options())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +192,7 @@ hosts:
 }
 
 func TestPlainListAndStdin(t *testing.T) {
-	inv, err := Load([]string{"-"}, strings.NewReader("# offline today\nroot@10.0.0.5:2222\nweb7.example.com\n\n[2001:db8::1]:22\n"))
+	inv, err := inventory.Load([]string{"-"}, strings.NewReader("# offline today\nroot@10.0.0.5:2222\nweb7.example.com\n\n[2001:db8::1]:22\n"), transports.Options())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,13 +221,16 @@ func TestBadInventoriesNameFileAndLine(t *testing.T) {
 		{"bad os", "f.yaml", "hosts:\n  h: {os: plan9}\n", "an OS whyoffline knows", 2},
 		{"become su", "hosts", "h ansible_become_method=su\n", "sudo -n or pfexec", 1},
 		{"spn is an ip", "f.yaml", "hosts:\n  w: {transport: winrm, kerberos_hostname: 10.0.0.5}\n", "DNS name", 2},
+		{"transport option typo", "f.yaml", "hosts:\n  w:\n    transport: winrm\n    winrm_shceme: https\n", `did you mean "winrm_scheme"`, 4},
+		{"ssh option checked by ssh", "hosts", "h whyoffline_ssh_legacy=maybe\n", `ssh_legacy: "maybe" is not true or false`, 1},
+		{"bad jump host", "hosts", "h ansible_ssh_common_args='-J u@jump:99999'\n", "is not a jump host list", 1},
 		{"cycle", "hosts", "[a:children]\nb\n[b:children]\na\n[a]\nh\n", "own ancestor", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := write(t, c.file, c.body)
-			_, err := Load([]string{p}, nil)
-			var ie *Error
+			_, err := inventory.Load([]string{p}, nil, transports.Options())
+			var ie *inventory.Error
 			if !errors.As(err, &ie) {
 				t.Fatalf("err = %v, want *inventory.Error", err)
 			}
@@ -242,15 +248,17 @@ func TestBadInventoriesNameFileAndLine(t *testing.T) {
 }
 
 func TestMissingFile(t *testing.T) {
-	_, err := Load([]string{"/nonexistent/inv.yaml"}, nil)
+	_, err := inventory.Load([]string{"/nonexistent/inv.yaml"}, nil, transports.Options())
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/inv.yaml") || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestLimit(t *testing.T) {
-	mk := func(name string, groups ...string) *Host { return &Host{Name: name, Address: name, Groups: groups} }
-	hosts := []*Host{mk("web01", "web", "prod"), mk("web02", "web", "staging"), mk("db01", "db", "prod"), mk("sol1", "solaris")}
+	mk := func(name string, groups ...string) *inventory.Host {
+		return &inventory.Host{Name: name, Address: name, Groups: groups}
+	}
+	hosts := []*inventory.Host{mk("web01", "web", "prod"), mk("web02", "web", "staging"), mk("db01", "db", "prod"), mk("sol1", "solaris")}
 	cases := []struct{ pattern, want string }{
 		{"", "web01,web02,db01,sol1"},
 		{"web", "web01,web02"},
@@ -261,7 +269,7 @@ func TestLimit(t *testing.T) {
 		{"nomatch", ""},
 	}
 	for _, c := range cases {
-		got, err := Limit(hosts, c.pattern)
+		got, err := inventory.Limit(hosts, c.pattern)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,27 +281,8 @@ func TestLimit(t *testing.T) {
 			t.Errorf("Limit(%q) = %v, want %s", c.pattern, names, c.want)
 		}
 	}
-	if _, err := Limit(hosts, "web["); err == nil {
+	if _, err := inventory.Limit(hosts, "web["); err == nil {
 		t.Error("bad glob accepted")
-	}
-}
-
-func TestExpandRange(t *testing.T) {
-	cases := map[string]string{
-		"web[01:03].x": "web01.x,web02.x,web03.x",
-		"n[0:6:3]":     "n0,n3,n6",
-		"db-[a:c]":     "db-a,db-b,db-c",
-		"r[1:2]c[1:2]": "r1c1,r1c2,r2c1,r2c2",
-		"plain":        "plain",
-	}
-	for in, want := range cases {
-		got, err := expandRange(in)
-		if err != nil || strings.Join(got, ",") != want {
-			t.Errorf("expandRange(%q) = %v, %v; want %s", in, got, err, want)
-		}
-	}
-	if _, err := expandRange("h[0:99999999]"); err == nil {
-		t.Error("huge range accepted")
 	}
 }
 
@@ -315,7 +304,7 @@ func TestRangesAreCountedBeforeTheyExpand(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, err := Load([]string{path}, nil)
+	_, err := inventory.Load([]string{path}, nil, transports.Options())
 	runtime.ReadMemStats(&after)
 	if err == nil || !strings.Contains(err.Error(), "hosts.ini:12:") || !strings.Contains(err.Error(), "past 1000000 hosts") {
 		t.Fatalf("err = %v, want the 11th range's line refused", err)
@@ -326,7 +315,7 @@ func TestRangesAreCountedBeforeTheyExpand(t *testing.T) {
 	if err := os.WriteFile(path+".yaml", []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load([]string{path + ".yaml"}, nil); err == nil || !strings.Contains(err.Error(), "more than 1000000 hosts") {
+	if _, err := inventory.Load([]string{path + ".yaml"}, nil, transports.Options()); err == nil || !strings.Contains(err.Error(), "more than 1000000 hosts") {
 		t.Errorf("nested ranges: err = %v", err)
 	}
 }

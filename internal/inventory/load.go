@@ -26,6 +26,7 @@ type source struct {
 	defaults vars
 	groups   map[string]*group
 	manager  Manager
+	schema   Schema // the transports' options
 }
 
 type group struct {
@@ -58,8 +59,10 @@ func (s *source) group(name string, line int) *group {
 }
 
 // Load reads inventories in order; "-" reads a host list from stdin. Hosts
-// defined in several places are merged, later definitions winning.
-func Load(paths []string, stdin io.Reader) (*Inventory, error) {
+// defined in several places are merged, later definitions winning. schema
+// is the options the transports take (transports.Options()); any other
+// setting in whyoffline's own format is an error.
+func Load(paths []string, stdin io.Reader, schema Schema) (*Inventory, error) {
 	if len(paths) == 0 {
 		return nil, &Error{File: "(command line)", Msg: "no inventory given: pass -i FILE (YAML, Ansible INI/YAML or a host list), -i - for a host list on stdin, or --from-manager"}
 	}
@@ -70,6 +73,7 @@ func Load(paths []string, stdin io.Reader) (*Inventory, error) {
 		if err != nil {
 			return nil, err
 		}
+		src.schema = schema
 		hosts, err := src.resolve()
 		if err != nil {
 			return nil, err
@@ -315,10 +319,10 @@ func (s *source) applyVars(h *Host, vs vars) error {
 		return nil
 	}
 	if s.ansible {
-		return h.applyAnsible(vs, s.file)
+		return h.applyAnsible(vs, s.file, s.schema)
 	}
 	for _, k := range sortedKeys(vs) {
-		if err := h.apply(k, vs[k], s.file); err != nil {
+		if err := h.apply(k, vs[k], s.file, s.schema); err != nil {
 			return err
 		}
 	}

@@ -1,8 +1,11 @@
-package inventory
+package inventory_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 func TestForComputers(t *testing.T) {
@@ -14,29 +17,29 @@ hosts:
   app01.west.example.com: {}
   win01: {address: win01.corp.example.com, transport: winrm}
 `)
-	inv, err := Load([]string{p}, nil)
+	inv, err := inventory.Load([]string{p}, nil, transports.Options())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name      string
-		computers []Computer
+		computers []inventory.Computer
 		scan      string // names, in order
 		unknown   string
 		invalid   string
 	}{
-		{"exact name", []Computer{{Name: "web01"}}, "web01", "", ""},
-		{"address", []Computer{{Name: "10.0.0.1"}}, "web01", "", ""},
-		{"fqdn to short inventory name, other case", []Computer{{Name: "WEB01.corp.example.com."}}, "web01", "", ""},
-		{"short name to fqdn entry", []Computer{{Name: "db01"}}, "db01.corp.example.com", "", ""},
-		{"address is a name", []Computer{{Name: "win01.corp.example.com"}}, "win01", "", ""},
-		{"ambiguous short name: a new entry", []Computer{{Name: "app01"}}, "app01", "app01", ""},
-		{"unknown Windows computer", []Computer{{Name: "win02.corp.example.com", Windows: true}}, "win02.corp.example.com", "win02.corp.example.com", ""},
-		{"listed twice: scanned once", []Computer{{Name: "web01"}, {Name: "web01.corp.example.com"}}, "web01", "", ""},
-		{"not a host name", []Computer{{Name: "x;reboot"}, {Name: ""}, {Name: "web01"}}, "web01", "", "x;reboot,"},
+		{"exact name", []inventory.Computer{{Name: "web01"}}, "web01", "", ""},
+		{"address", []inventory.Computer{{Name: "10.0.0.1"}}, "web01", "", ""},
+		{"fqdn to short inventory name, other case", []inventory.Computer{{Name: "WEB01.corp.example.com."}}, "web01", "", ""},
+		{"short name to fqdn entry", []inventory.Computer{{Name: "db01"}}, "db01.corp.example.com", "", ""},
+		{"address is a name", []inventory.Computer{{Name: "win01.corp.example.com"}}, "win01", "", ""},
+		{"ambiguous short name: a new entry", []inventory.Computer{{Name: "app01"}}, "app01", "app01", ""},
+		{"unknown Windows computer", []inventory.Computer{{Name: "win02.corp.example.com", Windows: true}}, "win02.corp.example.com", "win02.corp.example.com", ""},
+		{"listed twice: scanned once", []inventory.Computer{{Name: "web01"}, {Name: "web01.corp.example.com"}}, "web01", "", ""},
+		{"not a host name", []inventory.Computer{{Name: "x;reboot"}, {Name: ""}, {Name: "web01"}}, "web01", "", "x;reboot,"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hosts, unknown, invalid := ForComputers(inv.Hosts, tc.computers)
+			hosts, unknown, invalid := inventory.ForComputers(inv.Hosts, tc.computers)
 			var names []string
 			for _, h := range hosts {
 				names = append(names, h.Name)
@@ -45,7 +48,7 @@ hosts:
 				t.Errorf("scan %v unknown %v invalid %q; want %q %q %q", names, unknown, invalid, tc.scan, tc.unknown, tc.invalid)
 			}
 			for _, h := range hosts {
-				if h.Name == "win02.corp.example.com" && (h.Transport != WinRM || h.OS != "windows" || h.Address != h.Name || strings.Join(h.Groups, ",") != "from_manager") {
+				if h.Name == "win02.corp.example.com" && (h.Transport != inventory.WinRM || h.OS != "windows" || h.Address != h.Name || strings.Join(h.Groups, ",") != "from_manager") {
 					t.Errorf("new Windows entry = %+v", h)
 				}
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/scan"
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
+	"github.com/whyoffline/whyoffline/internal/transports"
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 
@@ -34,7 +35,7 @@ func setup(tb testing.TB, specs []fleetsim.Spec, base byte, forks int) ([]*inven
 	if err != nil {
 		tb.Fatal(err)
 	}
-	inv, err := inventory.Load([]string{invPath}, nil)
+	inv, err := inventory.Load([]string{invPath}, nil, transports.Options())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -98,6 +98,7 @@ type target struct {
 	user     string
 	keyFiles []string
 	jump     string
+	legacy   bool // allow old kex/ciphers/host keys (ssh_legacy)
 }
 
 func (t target) addr() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
@@ -136,20 +137,27 @@ func NewResolver(sshConfigFile, defaultUser string) (*Resolver, error) {
 	return r, nil
 }
 
-// Endpoint is where and as whom the scan logs in to h.
-func (r *Resolver) Endpoint(h *inventory.Host) transport.Endpoint {
+// Endpoint is where and as whom the scan logs in to h; an error is an
+// SSH option of h's that does not work, with the place it was set.
+func (r *Resolver) Endpoint(h *inventory.Host) (transport.Endpoint, error) {
+	if _, err := optionsOf(h); err != nil {
+		return transport.Endpoint{}, err
+	}
 	t := r.resolve(h)
-	return transport.Endpoint{Transport: inventory.SSH, Address: t.host, Port: t.port, User: t.user, Via: t.jump}
+	return transport.Endpoint{Transport: inventory.SSH, Address: t.host, Port: t.port, User: t.user, Via: t.jump}, nil
 }
 
-// resolve applies ~/.ssh/config to what the inventory left unset.
+// resolve applies ~/.ssh/config to what the inventory left unset. Options
+// were checked by Preflight or Endpoint; one that fails here counts as
+// unset.
 func (r *Resolver) resolve(h *inventory.Host) target {
-	t := target{alias: h.Name, host: h.Address, port: h.Port, user: h.User, jump: h.ProxyJump}
+	o, _ := optionsOf(h)
+	t := target{alias: h.Name, host: h.Address, port: h.Port, user: h.User, jump: o.proxyJump, legacy: o.legacy}
 	if t.port <= 0 {
 		t.port = DefaultPort
 	}
-	if h.KeyFile != "" {
-		t.keyFiles = []string{h.KeyFile}
+	if o.keyFile != "" {
+		t.keyFiles = []string{o.keyFile}
 	}
 	if r.sshcfg != nil {
 		get := func(key string) string {
@@ -193,6 +201,9 @@ func (c *Client) Preflight(hosts []*inventory.Host) error {
 		if h.Transport != inventory.SSH {
 			continue
 		}
+		if _, err := optionsOf(h); err != nil {
+			return fmt.Errorf("host %s: %w", h.Name, err)
+		}
 		for _, kf := range c.resolve(h).keyFiles {
 			if _, err := c.keys.load(kf); err != nil {
 				return fmt.Errorf("host %s (%s): %w", h.Name, h.Source, err)
@@ -229,14 +240,14 @@ func (c *Client) clientConfig(h *inventory.Host, t target, failure *result.Error
 		User:              t.user,
 		Auth:              methods,
 		HostKeyCallback:   c.hostKeys.callback(failure),
-		HostKeyAlgorithms: c.hostKeys.algorithms(t.addr(), h.SSHLegacy),
+		HostKeyAlgorithms: c.hostKeys.algorithms(t.addr(), t.legacy),
 		Timeout:           c.cfg.ConnectTimeout,
 		ClientVersion:     "SSH-2.0-whyoffline",
 	}
 	cfg.KeyExchanges = algs.KeyExchanges
 	cfg.Ciphers = algs.Ciphers
 	cfg.MACs = algs.MACs
-	if h.SSHLegacy {
+	if t.legacy {
 		// Old Solaris 10 / AIX sshd: only for hosts the inventory opts in.
 		insecure := xssh.InsecureAlgorithms()
 		cfg.KeyExchanges = append(append([]string{}, algs.KeyExchanges...), insecure.KeyExchanges...)

@@ -198,7 +198,9 @@ func (f *fixture) client(t *testing.T, kh, policy string) *Client {
 }
 
 func (f *fixture) host(addr string, port int) *inventory.Host {
-	return &inventory.Host{Name: "h", Address: addr, Port: port, Transport: inventory.SSH, KeyFile: f.keyPath}
+	h := &inventory.Host{Name: "h", Address: addr, Port: port, Transport: inventory.SSH}
+	h.SetOption("key_file", f.keyPath, "test")
+	return h
 }
 
 func run(t *testing.T, c *Client, h *inventory.Host, timeout time.Duration) (*transport.Response, error) {
@@ -342,7 +344,7 @@ func TestProxyJump(t *testing.T) {
 	kh := f.knownHosts(t, khLine(ja, jp, jk.PublicKey()), khLine(ta, tp, tk.PublicKey()))
 	c := f.client(t, kh, Strict)
 	h := f.host(ta, tp)
-	h.ProxyJump = "u@" + net.JoinHostPort(ja, strconv.Itoa(jp))
+	h.SetOption("proxy_jump", "u@"+net.JoinHostPort(ja, strconv.Itoa(jp)), "test")
 	for i := 0; i < 3; i++ { // the jump connection is shared
 		resp, err := run(t, c, h, 5*time.Second)
 		if err != nil || !strings.HasPrefix(string(resp.Stdout), "ran:") {
@@ -381,7 +383,7 @@ func TestKeyErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = cl.Preflight([]*inventory.Host{{Name: "h", Address: "h", Transport: inventory.SSH, KeyFile: c.key, Source: "inv:1"}})
+		err = cl.Preflight([]*inventory.Host{{Name: "h", Address: "h", Transport: inventory.SSH, Options: map[string]inventory.Option{"key_file": {Value: c.key, Source: "inv:1"}}, Source: "inv:1"}})
 		if c.want == "" {
 			if err != nil {
 				t.Errorf("%s: %v", c.key, err)

@@ -78,7 +78,8 @@ func (c *Client) kerberos(h *inventory.Host, s *settings) (*krbSettings, error) 
 	if err != nil {
 		return nil, fmt.Errorf("kerberos: cannot load %s (set KRB5_CONFIG): %v", confPath, transport.UnwrapPath(err))
 	}
-	user, realm := s.user, h.KrbRealm
+	o := s.opts
+	user, realm := s.user, o.krbRealm
 	if u, r, ok := strings.Cut(user, "@"); ok {
 		user, realm = u, strings.ToUpper(r)
 	}
@@ -88,24 +89,24 @@ func (c *Client) kerberos(h *inventory.Host, s *settings) (*krbSettings, error) 
 	// the SPN Windows registers for WinRM is HTTP/<DNS name>: an address
 	// that is an IP or an alias needs kerberos_hostname
 	spn := "HTTP/" + h.Address
-	if h.KrbHostname != "" {
-		spn = "HTTP/" + h.KrbHostname
+	if o.krbHostname != "" {
+		spn = "HTTP/" + o.krbHostname
 	}
-	key := user + "@" + realm + "|" + h.KrbKeytab + "|" + h.KrbCCache
+	key := user + "@" + realm + "|" + o.krbKeytab + "|" + o.krbCCache
 	c.krbMu.Lock()
 	defer c.krbMu.Unlock()
 	if k, ok := c.krb[key]; ok {
 		return &krbSettings{client: k.client, spn: spn, mu: k.mu}, nil
 	}
 	var cl *krbclient.Client
-	switch ccache := c.ccachePath(h); {
-	case h.KrbKeytab != "":
+	switch ccache := c.ccachePath(o); {
+	case o.krbKeytab != "":
 		if user == "" || realm == "" {
 			return nil, fmt.Errorf("kerberos_keytab needs user and a realm (user@REALM or kerberos_realm)")
 		}
-		kt, err := keytab.Load(h.KrbKeytab)
+		kt, err := keytab.Load(o.krbKeytab)
 		if err != nil {
-			return nil, fmt.Errorf("kerberos_keytab %s: %v", h.KrbKeytab, transport.UnwrapPath(err))
+			return nil, fmt.Errorf("kerberos_keytab %s: %v", o.krbKeytab, transport.UnwrapPath(err))
 		}
 		cl = krbclient.NewWithKeytab(user, realm, kt, cfg, krbclient.DisablePAFXFAST(true))
 	case ccache != "":
@@ -135,8 +136,8 @@ func (c *Client) kerberos(h *inventory.Host, s *settings) (*krbSettings, error) 
 	return &krbSettings{client: cl, spn: spn, mu: k.mu}, nil
 }
 
-func (c *Client) ccachePath(h *inventory.Host) string {
-	p := h.KrbCCache
+func (c *Client) ccachePath(o hostOptions) string {
+	p := o.krbCCache
 	if p == "" {
 		p = c.cfg.Getenv("KRB5CCNAME")
 	}

@@ -82,6 +82,7 @@ type settings struct {
 	password string
 	tls      *tls.Config
 	krb      *krbSettings
+	opts     hostOptions
 }
 
 // Preflight checks every WinRM host's settings before anything is
@@ -102,7 +103,7 @@ func (c *Client) Preflight(hosts []*inventory.Host) error {
 func InsecureHosts(hosts []*inventory.Host) []string {
 	var out []string
 	for _, h := range hosts {
-		if h.Transport == inventory.WinRM && h.Insecure {
+		if o, _ := optionsOf(h); h.Transport == inventory.WinRM && o.insecure {
 			out = append(out, h.Name)
 		}
 	}
@@ -121,7 +122,11 @@ const (
 // without a scheme means HTTPS. Basic over plain HTTP is refused: it would
 // send the password in clear text.
 func Endpoint(h *inventory.Host, defaultUser string) (transport.Endpoint, error) {
-	https, auth := h.WinRMScheme == "https", h.WinRMTransport
+	o, err := optionsOf(h)
+	if err != nil {
+		return transport.Endpoint{}, err
+	}
+	https, auth := o.scheme == "https", o.transport
 	switch auth {
 	case "", "ntlm":
 		auth = "ntlm"
@@ -130,7 +135,7 @@ func Endpoint(h *inventory.Host, defaultUser string) (transport.Endpoint, error)
 	case "plaintext":
 		auth = "basic"
 	}
-	if h.Port == HTTPSPort && h.WinRMScheme == "" {
+	if h.Port == HTTPSPort && o.scheme == "" {
 		https = true
 	}
 	port := h.Port
@@ -161,25 +166,26 @@ func (c *Client) settings(h *inventory.Host) (*settings, error) {
 		return nil, err
 	}
 	s := &settings{https: e.Scheme == "https", auth: e.Auth, user: e.User}
+	s.opts, _ = optionsOf(h) // checked by Endpoint
 	s.addr = net.JoinHostPort(e.Address, strconv.Itoa(e.Port))
 	s.url = e.Scheme + "://" + s.addr + "/wsman"
 	if s.https {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if h.CAFile != "" {
-			pem, err := os.ReadFile(h.CAFile)
+		if ca := s.opts.caFile; ca != "" {
+			pem, err := os.ReadFile(ca)
 			if err != nil {
-				return nil, fmt.Errorf("ca_file: cannot read %s: %v", h.CAFile, transport.UnwrapPath(err))
+				return nil, fmt.Errorf("ca_file: cannot read %s: %v", ca, transport.UnwrapPath(err))
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("ca_file %s holds no PEM certificate", h.CAFile)
+				return nil, fmt.Errorf("ca_file %s holds no PEM certificate", ca)
 			}
 			cfg.RootCAs = pool
 		}
 		if net.ParseIP(h.Address) == nil {
 			cfg.ServerName = h.Address
 		}
-		cfg.InsecureSkipVerify = h.Insecure
+		cfg.InsecureSkipVerify = s.opts.insecure
 		s.tls = cfg
 	}
 	if s.auth == "kerberos" {

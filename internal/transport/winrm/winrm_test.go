@@ -105,12 +105,12 @@ func TestRunThroughRealProtocol(t *testing.T) {
 	}{
 		{"ntlm over http, sealed (AllowUnencrypted=false)", wsmantest.Config{Auth: "ntlm", RequireEncryption: true}, nil},
 		{"ntlm over http, server also takes clear", wsmantest.Config{Auth: "ntlm"}, nil},
-		{"ntlm over https", wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { h.WinRMScheme, h.CAFile = "https", pki.caFile }},
+		{"ntlm over https", wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https", "ca_file", pki.caFile) }},
 		{"basic over https", wsmantest.Config{Auth: "basic", TLS: tlsCfg}, func(h *inventory.Host) {
-			h.WinRMScheme, h.WinRMTransport, h.CAFile = "https", "basic", pki.caFile
+			setOpts(h, "winrm_scheme", "https", "winrm_transport", "basic", "ca_file", pki.caFile)
 		}},
 		{"ansible ssl = basic over https", wsmantest.Config{Auth: "basic", TLS: tlsCfg}, func(h *inventory.Host) {
-			h.WinRMTransport, h.CAFile = "ssl", pki.caFile
+			setOpts(h, "winrm_transport", "ssl", "ca_file", pki.caFile)
 		}},
 	}
 	for _, c := range cases {
@@ -161,11 +161,11 @@ func TestErrorKinds(t *testing.T) {
 	}{
 		{"wrong password ntlm", &wsmantest.Config{Auth: "ntlm"}, nil, "wrong", result.AuthFailed},
 		{"wrong password basic", &wsmantest.Config{Auth: "basic", TLS: tlsCfg}, func(h *inventory.Host) {
-			h.WinRMScheme, h.WinRMTransport, h.Insecure = "https", "basic", true
+			setOpts(h, "winrm_scheme", "https", "winrm_transport", "basic", "insecure_skip_verify", "true")
 		}, "wrong", result.AuthFailed},
 		{"basic-only server never gets an ntlm user's password", &wsmantest.Config{Auth: "basic"}, nil, testPassword, result.AuthFailed},
-		{"certificate for another name", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { h.WinRMScheme, h.CAFile = "https", pki.caFile }, testPassword, result.CertificateInvalid},
-		{"certificate from an unknown CA", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { h.WinRMScheme = "https" }, testPassword, result.CertificateInvalid},
+		{"certificate for another name", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https", "ca_file", pki.caFile) }, testPassword, result.CertificateInvalid},
+		{"certificate from an unknown CA", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https") }, testPassword, result.CertificateInvalid},
 		{"stall mid-receive", &wsmantest.Config{Auth: "ntlm", Behaviour: "stall"}, nil, testPassword, result.Timeout},
 		{"malformed soap", &wsmantest.Config{Auth: "ntlm", Behaviour: "malformed"}, nil, testPassword, result.ProtocolError},
 		{"endless output", &wsmantest.Config{Auth: "ntlm", Behaviour: "endless"}, nil, testPassword, result.ProtocolError},
@@ -203,7 +203,7 @@ func TestErrorKinds(t *testing.T) {
 			if strings.Contains(err.Error(), c.password) && c.password != "" {
 				t.Errorf("error message contains the password: %v", err)
 			}
-			if srv != nil && h.WinRMTransport == "" && srv.Count("basic-auth") > 0 {
+			if srv != nil && h.Opt("winrm_transport") == "" && srv.Count("basic-auth") > 0 {
 				t.Errorf("an NTLM host sent Basic credentials %d time(s)", srv.Count("basic-auth"))
 			}
 			if c.name == "endless output" && (resp == nil || len(resp.Stdout) > transport.MaxStdout) {
@@ -220,10 +220,11 @@ func TestBadSettings(t *testing.T) {
 		h    *inventory.Host
 		want string
 	}{
-		{"basic over http", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, WinRMTransport: "basic", User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, "clear text"},
+		{"basic over http", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, Options: opts("winrm_transport", "basic"), User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, "clear text"},
 		{"no password", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, User: "u"}, "no WinRM password"},
-		{"missing ca file", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, WinRMScheme: "https", CAFile: "/nonexistent/ca.pem", User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, "ca_file"},
-		{"kerberos without krb5.conf", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, WinRMTransport: "kerberos", User: "u@LAB.TEST"}, "krb5"},
+		{"missing ca file", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, Options: opts("winrm_scheme", "https", "ca_file", "/nonexistent/ca.pem"), User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, "ca_file"},
+		{"kerberos without krb5.conf", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, Options: opts("winrm_transport", "kerberos"), User: "u@LAB.TEST"}, "krb5"},
+		{"an option the transport does not take names where it was set", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, Options: map[string]inventory.Option{"winrm_scheme": {Value: "ftp", Source: "fleet.ini:7"}}, User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, `fleet.ini:7: winrm_scheme: "ftp" is not http or https`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,4 +234,20 @@ func TestBadSettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// setOpts sets WinRM options on h as an inventory would (key, value, ...).
+func setOpts(h *inventory.Host, kv ...string) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.SetOption(kv[i], kv[i+1], "test")
+	}
+}
+
+// opts builds a host's options as an inventory would (key, value, ...).
+func opts(kv ...string) map[string]inventory.Option {
+	m := map[string]inventory.Option{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = inventory.Option{Value: kv[i+1], Source: "test"}
+	}
+	return m
 }

@@ -36,7 +36,7 @@ func main() {
 	preset := flag.String("preset", "demo", "fleet preset: "+strings.Join(keys(presets), ", "))
 	profiles := flag.String("profiles", "", "PROFILE=COUNT,... (overrides -preset); profiles: "+strings.Join(keys(fleetsim.Profiles), ", "))
 	hosts := flag.Int("hosts", 0, "scale the preset's mix to this many hosts")
-	port := flag.Int("port", 2222, "SSH port on every simulated address")
+	port := flag.Int("port", 0, "the SSH port every simulated address shares (0: a free port)")
 	latency := flag.Duration("latency", 0, "delay before each host answers its script")
 	flag.Parse()
 
@@ -60,7 +60,7 @@ func main() {
 	defer stop()
 	args := flag.Args()
 	if len(args) == 0 {
-		fmt.Fprintf(os.Stderr, "fleetsim: %d hosts up; inventory %s, known_hosts %s/known_hosts; Ctrl-C stops\n", len(fleet.Hosts), inv, *dir)
+		fmt.Fprintf(os.Stderr, "fleetsim: %d hosts up; inventory %s, known_hosts %s/known_hosts; Ctrl-C stops\n", fleet.Len(), inv, *dir)
 		<-ctx.Done()
 		return
 	}

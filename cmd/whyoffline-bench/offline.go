@@ -30,7 +30,7 @@ func offlineSweep(bin string, forks int) error {
 		{Profile: "pmtu", Count: n * 10 / 100}, {Profile: "dns-broken", Count: n * 10 / 100},
 		{Profile: "tarpit", Count: n * 10 / 100}, {Profile: "agent-stopped", Count: n * 20 / 100},
 	}
-	f, err := fleetsim.Start(specs, fleetsim.Options{Port: 2460, Base: [4]byte{127, 140, 0, 1}})
+	f, err := fleetsim.Start(specs, fleetsim.Options{Base: [4]byte{127, 140, 0, 1}})
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func offlineSweep(bin string, forks int) error {
 	if err != nil {
 		return err
 	}
-	m.Hosts, m.Forks, m.Tool = len(f.Hosts), forks, "offline fleet"
+	m.Hosts, m.Forks, m.Tool = f.Len(), forks, "offline fleet"
 	times, verdicts, err := hostTimes(out)
 	if err != nil {
 		return err

@@ -87,7 +87,7 @@ func simMain(args []string) error {
 // simRun serves specs from this process and scans them with whyoffline as
 // a child process.
 func simRun(bin string, specs []fleetsim.Spec, slot byte, forks int, format, timeout, connectTimeout, cpuprofile string) (measurement, error) {
-	f, err := fleetsim.Start(specs, fleetsim.Options{Port: 2400 + int(slot), Base: [4]byte{127, 100 + slot, 0, 1}})
+	f, err := fleetsim.Start(specs, fleetsim.Options{Base: [4]byte{127, 100 + slot, 0, 1}})
 	if err != nil {
 		return measurement{}, err
 	}
@@ -112,7 +112,7 @@ func simRun(bin string, specs []fleetsim.Spec, slot byte, forks int, format, tim
 	if err != nil {
 		return m, err
 	}
-	m.Hosts, m.Forks = len(f.Hosts), forks
+	m.Hosts, m.Forks = f.Len(), forks
 	m.OK, err = countResults(out, format)
 	if err != nil {
 		return m, err

@@ -74,8 +74,8 @@ func (m *fakeManager) caFile(t *testing.T) string {
 func TestFromManagerScansOnlyOfflineComputers(t *testing.T) {
 	const key = "2:dsm-api-SECRET-key"
 	f, inv, kh := startFleet(t, []string{"healthy", "agent-stopped", "healthy", "agent-missing"})
-	names := make([]string, len(f.Hosts))
-	for i, h := range f.Hosts {
+	names := make([]string, f.Len())
+	for i, h := range f.Hosts() {
 		names[i] = h.Name
 	}
 	m := startManagerAPI(t, key)

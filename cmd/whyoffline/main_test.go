@@ -44,7 +44,7 @@ func startFleet(t *testing.T, profiles []string, specs ...fleetsim.Spec) (*fleet
 	for _, p := range profiles {
 		specs = append(specs, fleetsim.Spec{Profile: p, Count: 1})
 	}
-	f, err := fleetsim.Start(specs, fleetsim.Options{Port: 2200 + int(time.Now().UnixNano()%500), Base: [4]byte{127, 78, byte(time.Now().UnixNano() % 200), 1}})
+	f, err := fleetsim.Start(specs, fleetsim.Options{Base: [4]byte{127, 78, byte(time.Now().UnixNano() % 200), 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +79,11 @@ func TestScanEveryProfile(t *testing.T) {
 	if run.Schema != result.Schema || run.Manager == nil || run.Manager.Port != f.ManagerPort() {
 		t.Errorf("schema/manager wrong: %q %+v", run.Schema, run.Manager)
 	}
-	if len(run.Hosts) != len(f.Hosts) {
-		t.Fatalf("%d results for %d hosts", len(run.Hosts), len(f.Hosts))
+	if len(run.Hosts) != f.Len() {
+		t.Fatalf("%d results for %d hosts", len(run.Hosts), f.Len())
 	}
 	for i, h := range run.Hosts {
-		p := f.Hosts[i].Profile
+		p := f.Host(i).Profile
 		got := outcome(&h)
 		if string(h.Status) != p.ExpectStatus || strings.Join(got, ",") != strings.Join(p.Expect, ",") {
 			t.Errorf("%s: %s %v, want %s %v (causes %+v, error %+v)", h.Name, h.Status, got, p.ExpectStatus, p.Expect, h.Causes, h.Error)
@@ -134,7 +134,12 @@ func TestScanOutputsAndAtomicOut(t *testing.T) {
 	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "host,address,os,status,primary_cause,causes,evidence,remedy" {
 		t.Fatalf("csv: %v %v", err, rows)
 	}
-	if rows[2][4] != "agent-not-running" || rows[1][3] != "healthy" {
+	// rows stream in the order hosts finish
+	byHost := map[string][]string{}
+	for _, row := range rows[1:] {
+		byHost[row[0]] = row
+	}
+	if byHost["agent-stopped-001"][4] != "agent-not-running" || byHost["healthy-001"][3] != "healthy" {
 		t.Errorf("csv rows: %v", rows[1:])
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".sweep.csv.tmp-*"))
@@ -343,8 +348,8 @@ func TestMixedFleetWithWindows(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
 		t.Fatalf("output is not JSON: %v", err)
 	}
-	if len(run.Hosts) != len(f.Hosts)+len(hosts) {
-		t.Fatalf("%d results for %d hosts", len(run.Hosts), len(f.Hosts)+len(hosts))
+	if len(run.Hosts) != f.Len()+len(hosts) {
+		t.Fatalf("%d results for %d hosts", len(run.Hosts), f.Len()+len(hosts))
 	}
 	byName := map[string]result.Host{}
 	for _, h := range run.Hosts {

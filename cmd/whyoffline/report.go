@@ -80,7 +80,7 @@ rules, thresholds and remedies — and a site's --playbooks overlay.`,
 				return dest.finish(usageWrap(err))
 			}
 			for i := range run.Hosts {
-				if err := writer.Host(&run.Hosts[i]); err != nil {
+				if err := writer.Host(i, &run.Hosts[i]); err != nil {
 					return dest.finish(failed(err))
 				}
 			}

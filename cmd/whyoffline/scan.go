@@ -351,7 +351,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	}
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
 	cfg := sweep.Config{
-		Hosts: s.hosts, ConnectTimeout: f.connectTimeout, Streaming: s.format == "jsonl", Progress: progress.step,
+		Hosts: s.hosts, ConnectTimeout: f.connectTimeout, Progress: progress.step,
 		Scan: scan.Options{
 			Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
 			Runners:      map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},

@@ -6,8 +6,11 @@
 package fleetsim
 
 import (
+	"bufio"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -28,8 +31,11 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// Host is one simulated host.
+// Host is one simulated host. Nothing is kept per host while the fleet
+// runs: Fleet.Host derives it from its index (address, name, profile and a
+// host key from the fleet's seed) whenever a connection arrives.
 type Host struct {
+	Index   int
 	Name    string
 	Addr    string // 127.x.y.z
 	Port    int
@@ -40,32 +46,56 @@ type Host struct {
 	KnownKey ssh.PublicKey
 
 	managerAddr string
-	ln          net.Listener
-	fd          int // blackhole socket
 }
 
 // Options for a simulated fleet.
 type Options struct {
-	Port int // SSH port on every address (default 2222)
+	// Port of the one SSH listener every host shares (0: a free port).
+	Port int
 	// Latency is added before a host answers its script.
 	Latency time.Duration
-	// Base is the first address; hosts take consecutive addresses.
+	// Base is the first address; hosts take consecutive addresses
+	// (x.y.z.1 to x.y.z.254, then the next /24).
 	Base [4]byte
 }
 
-// Fleet is a running simulated fleet.
+// Fleet is a running simulated fleet: one wildcard listener per port that
+// tells hosts apart by the local address each connection arrived on, so
+// its size is not bounded by the open-file limit.
 type Fleet struct {
-	Hosts      []*Host
 	ClientKey  ssh.Signer
 	clientPriv ed25519.PrivateKey
 	Manager    net.Listener // a TCP listener standing in for the manager
 	opt        Options
-	cfgAuth    *ssh.ServerConfig
-	cfgNoAuth  *ssh.ServerConfig
-	wg         sync.WaitGroup
-	closed     chan struct{}
-	mu         sync.Mutex
-	conns      map[net.Conn]struct{}
+	groups     []hostGroup
+	n          int
+	seed       [32]byte
+	basePos    int
+	ln         net.Listener // every SSH-speaking (and tarpit) host
+	port       int
+	// refusedFD is a socket bound to a port and never listening: every
+	// "nothing listens" host is that port, so connecting to it is refused
+	// while no other program can take the port.
+	refusedFD   int
+	refusedPort int
+	blackholes  map[int]blackhole // by host index
+	cfgAuth     *ssh.ServerConfig
+	cfgNoAuth   *ssh.ServerConfig
+	wg          sync.WaitGroup
+	closed      chan struct{}
+	mu          sync.Mutex
+	conns       map[net.Conn]struct{}
+}
+
+// hostGroup is the hosts one Spec asked for: indexes start..start+count-1.
+type hostGroup struct {
+	start, count int
+	spec         Spec
+	profile      *Profile
+}
+
+type blackhole struct {
+	fd, port int
 }
 
 // Spec asks for count hosts of one profile; name prefixes their names.
@@ -78,18 +108,34 @@ type Spec struct {
 	UnknownKey, ChangedKey bool
 }
 
+// MaxHosts is the most hosts one fleet can address from its base (the
+// 127.0.0.0/8 addresses with a last octet of 1 to 254).
+const MaxHosts = 4 << 20
+
 // Start brings up the fleet.
 func Start(specs []Spec, opt Options) (*Fleet, error) {
-	if opt.Port == 0 {
-		opt.Port = 2222
-	}
 	if opt.Base == [4]byte{} {
 		opt.Base = [4]byte{127, 77, 0, 1}
 	}
-	if opt.Base[0] != 127 {
-		return nil, errors.New("fleetsim: only loopback (127.0.0.0/8) addresses are allowed")
+	if opt.Base[0] != 127 || opt.Base[3] == 0 || opt.Base[3] == 255 {
+		return nil, errors.New("fleetsim: the base must be a loopback (127.0.0.0/8) address ending in 1-254")
 	}
-	f := &Fleet{opt: opt, closed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	f := &Fleet{opt: opt, closed: make(chan struct{}), conns: map[net.Conn]struct{}{}, blackholes: map[int]blackhole{}, refusedFD: -1}
+	f.basePos = addrPos(opt.Base)
+	for _, sp := range specs {
+		p := Profiles[sp.Profile]
+		if p == nil {
+			return nil, fmt.Errorf("fleetsim: unknown profile %q", sp.Profile)
+		}
+		f.groups = append(f.groups, hostGroup{start: f.n, count: sp.Count, spec: sp, profile: p})
+		f.n += sp.Count
+	}
+	if f.basePos+f.n > maxPos {
+		return nil, fmt.Errorf("fleetsim: %d hosts do not fit in 127.0.0.0/8 from %v", f.n, opt.Base)
+	}
+	if _, err := rand.Read(f.seed[:]); err != nil {
+		return nil, err
+	}
 	_, ck, _ := ed25519.GenerateKey(rand.Reader)
 	f.clientPriv = ck
 	f.ClientKey, _ = ssh.NewSignerFromKey(ck)
@@ -108,59 +154,130 @@ func Start(specs []Spec, opt Options) (*Fleet, error) {
 		},
 		PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, errors.New("denied") },
 	}
-	mgr, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if err := f.listen(); err != nil {
+		f.Close()
 		return nil, err
+	}
+	return f, nil
+}
+
+func (f *Fleet) listen() error {
+	mgr, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return err
 	}
 	f.Manager = mgr
 	f.wg.Add(1)
 	go f.acceptManager()
+	// One listener on every address: connections are told apart by their
+	// local address. Outside a private network namespace this also binds
+	// the machine's real interfaces; serve refuses anything that did not
+	// arrive on one of the fleet's loopback addresses.
+	ln, err := net.Listen("tcp4", net.JoinHostPort("0.0.0.0", strconv.Itoa(f.opt.Port)))
+	if err != nil {
+		return fmt.Errorf("fleetsim: listen on port %d: %w", f.opt.Port, err)
+	}
+	f.ln = ln
+	f.port = ln.Addr().(*net.TCPAddr).Port
+	if f.refusedFD, f.refusedPort, err = boundSocket([4]byte{}, 0); err != nil {
+		return err
+	}
+	for _, g := range f.groups {
+		if g.profile.Listen != listenBlackhole {
+			continue
+		}
+		for i := g.start; i < g.start+g.count; i++ {
+			if err := f.blackhole(i); err != nil {
+				return err
+			}
+		}
+	}
+	f.wg.Add(1)
+	go f.serve()
+	return nil
+}
 
-	ip := opt.Base
-	next := func() string {
-		s := net.IPv4(ip[0], ip[1], ip[2], ip[3]).String()
-		ip[3]++
-		if ip[3] == 0 || ip[3] == 255 {
-			ip[3] = 1
-			ip[2]++
-			if ip[2] == 0 {
-				ip[1]++
-			}
-		}
-		return s
-	}
-	n := 0
-	for _, sp := range specs {
-		p := Profiles[sp.Profile]
-		if p == nil {
-			f.Close()
-			return nil, fmt.Errorf("fleetsim: unknown profile %q", sp.Profile)
-		}
-		for i := 0; i < sp.Count; i++ {
-			n++
-			h := &Host{Name: fmt.Sprintf("%s-%03d", sp.Profile, i+1), Addr: next(), Port: opt.Port, Profile: p, managerAddr: "127.0.0.1"}
-			if sp.Name != "" {
-				h.Name = sp.Name
-			}
-			_, hk, _ := ed25519.GenerateKey(rand.Reader)
-			h.HostKey, _ = ssh.NewSignerFromKey(hk)
-			switch {
-			case sp.UnknownKey:
-			case sp.ChangedKey:
-				_, other, _ := ed25519.GenerateKey(rand.Reader)
-				wrong, _ := ssh.NewSignerFromKey(other)
-				h.KnownKey = wrong.PublicKey()
-			default:
-				h.KnownKey = h.HostKey.PublicKey()
-			}
-			if err := f.listen(h); err != nil {
-				f.Close()
-				return nil, err
-			}
-			f.Hosts = append(f.Hosts, h)
+// Len is the number of hosts.
+func (f *Fleet) Len() int { return f.n }
+
+// Host derives host i (0 ≤ i < Len()).
+func (f *Fleet) Host(i int) *Host {
+	g := f.groups[0]
+	for _, x := range f.groups {
+		if i >= x.start && i < x.start+x.count {
+			g = x
+			break
 		}
 	}
-	return f, nil
+	h := &Host{Index: i, Name: fmt.Sprintf("%s-%03d", g.spec.Profile, i-g.start+1), Addr: posAddr(f.basePos + i).String(),
+		Port: f.port, Profile: g.profile, managerAddr: "127.0.0.1"}
+	if g.spec.Name != "" {
+		h.Name = g.spec.Name
+	}
+	switch g.profile.Listen {
+	case listenNone:
+		h.Port = f.refusedPort
+	case listenBlackhole:
+		h.Port = f.blackholes[i].port
+	}
+	h.HostKey = f.derivedKey("host", i)
+	switch {
+	case g.spec.UnknownKey:
+	case g.spec.ChangedKey:
+		h.KnownKey = f.derivedKey("other", i).PublicKey()
+	default:
+		h.KnownKey = h.HostKey.PublicKey()
+	}
+	return h
+}
+
+// Hosts derives every host (tests and small fleets; large ones iterate
+// Host(i) instead).
+func (f *Fleet) Hosts() []*Host {
+	out := make([]*Host, f.n)
+	for i := range out {
+		out[i] = f.Host(i)
+	}
+	return out
+}
+
+// derivedKey is host i's key of one purpose, from the fleet's seed: the
+// same on every connection, held nowhere.
+func (f *Fleet) derivedKey(purpose string, i int) ssh.Signer {
+	h := sha256.New()
+	h.Write(f.seed[:])
+	h.Write([]byte(purpose))
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(i))
+	h.Write(b[:])
+	s, _ := ssh.NewSignerFromKey(ed25519.NewKeyFromSeed(h.Sum(nil)))
+	return s
+}
+
+// Addresses: a host's position counts x.y.z.1-254 addresses from
+// 127.0.0.1, skipping .0 and .255 as real subnets' host parts do.
+const maxPos = 256 * 256 * 254
+
+func addrPos(ip [4]byte) int {
+	return (int(ip[1])*256+int(ip[2]))*254 + int(ip[3]) - 1
+}
+
+func posAddr(pos int) net.IP {
+	return net.IPv4(127, byte(pos/254/256), byte(pos/254%256), byte(pos%254+1))
+}
+
+// indexOf maps the local address a connection arrived on to a host index.
+func (f *Fleet) indexOf(a net.Addr) (int, bool) {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return 0, false
+	}
+	ip := ta.IP.To4()
+	if ip == nil || ip[0] != 127 || ip[3] == 0 || ip[3] == 255 {
+		return 0, false
+	}
+	i := addrPos([4]byte(ip)) - f.basePos
+	return i, i >= 0 && i < f.n
 }
 
 func (f *Fleet) acceptManager() {
@@ -174,47 +291,41 @@ func (f *Fleet) acceptManager() {
 	}
 }
 
-func (f *Fleet) listen(h *Host) error {
-	addr := net.JoinHostPort(h.Addr, strconv.Itoa(h.Port))
-	switch h.Profile.Listen {
-	case listenNone:
-		return nil
-	case listenBlackhole:
-		return f.blackhole(h)
-	}
-	ln, err := net.Listen("tcp", addr)
+// boundSocket returns a TCP socket bound to ip:port and not listening.
+func boundSocket(ip [4]byte, port int) (int, int, error) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("fleetsim: listen %s: %w", addr, err)
+		return -1, 0, err
 	}
-	h.ln = ln
-	f.wg.Add(1)
-	go f.serve(h)
-	return nil
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: port, Addr: ip}); err != nil {
+		syscall.Close(fd)
+		return -1, 0, fmt.Errorf("fleetsim: bind %v:%d: %w", net.IP(ip[:]), port, err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		return -1, 0, err
+	}
+	return fd, sa.(*syscall.SockaddrInet4).Port, nil
 }
 
-// blackhole makes an address that never completes a TCP handshake, like a
-// powered-off host behind a dropping firewall: a socket listening with a
-// backlog of zero that never accepts, its queue filled by one connection
-// of our own, so the kernel drops every further SYN.
-func (f *Fleet) blackhole(h *Host) error {
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+// blackhole makes host i's address never complete a TCP handshake, like a
+// powered-off host behind a dropping firewall: a socket of its own
+// listening with a backlog of zero that never accepts, its queue filled by
+// one connection of ours, so the kernel drops every further SYN.
+func (f *Fleet) blackhole(i int) error {
+	ip := [4]byte(posAddr(f.basePos + i).To4())
+	fd, port, err := boundSocket(ip, 0)
 	if err != nil {
 		return err
-	}
-	ip := net.ParseIP(h.Addr).To4()
-	sa := &syscall.SockaddrInet4{Port: h.Port}
-	copy(sa.Addr[:], ip)
-	if err := syscall.Bind(fd, sa); err != nil {
-		syscall.Close(fd)
-		return fmt.Errorf("fleetsim: bind %s: %w", h.Addr, err)
 	}
 	if err := syscall.Listen(fd, 0); err != nil {
 		syscall.Close(fd)
 		return err
 	}
-	h.fd = fd
-	addr := net.JoinHostPort(h.Addr, strconv.Itoa(h.Port))
-	for i := 0; i < 2; i++ {
+	f.blackholes[i] = blackhole{fd: fd, port: port}
+	addr := net.JoinHostPort(net.IP(ip[:]).String(), strconv.Itoa(port))
+	for k := 0; k < 2; k++ {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err != nil {
 			break // the queue is full
@@ -243,30 +354,47 @@ func (f *Fleet) untrack(c net.Conn) {
 	c.Close()
 }
 
-func (f *Fleet) serve(h *Host) {
+func (f *Fleet) serve() {
 	defer f.wg.Done()
 	for {
-		c, err := h.ln.Accept()
+		c, err := f.ln.Accept()
 		if err != nil {
-			return
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// EMFILE and friends: back off rather than spin
+			select {
+			case <-f.closed:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			continue
 		}
-		if !f.track(c) {
+		i, ok := f.indexOf(c.LocalAddr())
+		if !ok || !f.track(c) {
 			c.Close()
-			return
+			continue
 		}
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
 			defer f.untrack(c)
-			f.handle(h, c)
+			f.handle(f.Host(i), c)
 		}()
 	}
 }
 
 func (f *Fleet) handle(h *Host, c net.Conn) {
-	if h.Profile.Listen == listenTarpit {
+	switch h.Profile.Listen {
+	case listenTarpit:
 		<-f.closed // accept, say nothing, until the fleet stops
 		return
+	case listenNone, listenBlackhole:
+		return // not this host's port
 	}
 	cfg := *f.cfgAuth
 	if !h.Profile.Auth {
@@ -454,13 +582,14 @@ func (f *Fleet) Close() {
 	if f.Manager != nil {
 		f.Manager.Close()
 	}
-	for _, h := range f.Hosts {
-		if h.ln != nil {
-			h.ln.Close()
-		}
-		if h.fd > 0 {
-			syscall.Close(h.fd)
-		}
+	if f.ln != nil {
+		f.ln.Close()
+	}
+	if f.refusedFD >= 0 {
+		syscall.Close(f.refusedFD)
+	}
+	for _, b := range f.blackholes {
+		syscall.Close(b.fd)
 	}
 	f.wg.Wait()
 }
@@ -479,31 +608,50 @@ func (f *Fleet) WriteFiles(dir string) (string, error) {
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(block), 0o600); err != nil {
 		return "", err
 	}
-	var kh, inv strings.Builder
-	fmt.Fprintf(&inv, "# written by fleetsim: %d simulated hosts on loopback\n", len(f.Hosts))
-	fmt.Fprintf(&inv, "manager:\n  host: localhost\n  port: %d\n", f.ManagerPort())
-	fmt.Fprintf(&inv, "defaults:\n  user: demo\n  key_file: %s\n  os: linux\nhosts:\n", keyPath)
-	for _, h := range f.Hosts {
-		if h.KnownKey != nil {
-			kh.WriteString(knownhosts.Line([]string{knownhosts.Normalize(net.JoinHostPort(h.Addr, strconv.Itoa(h.Port)))}, h.KnownKey) + "\n")
-		}
-		fmt.Fprintf(&inv, "  %s: {address: %s, port: %d", h.Name, h.Addr, h.Port)
-		if h.Profile.BecomeDenied != "" {
-			inv.WriteString(", become: true")
-		}
-		switch {
-		case h.Profile.Windows != "":
-			inv.WriteString(", os: windows")
-		case h.Profile.OS != "":
-			inv.WriteString(", os: \"\"")
-		}
-		inv.WriteString("}\n")
-	}
-	if err := os.WriteFile(filepath.Join(dir, "known_hosts"), []byte(kh.String()), 0o600); err != nil {
-		return "", err
-	}
 	invPath := filepath.Join(dir, "inventory.yaml")
-	return invPath, os.WriteFile(invPath, []byte(inv.String()), 0o600)
+	err = writeFile(invPath, func(inv *bufio.Writer) error {
+		return writeFile(filepath.Join(dir, "known_hosts"), func(kh *bufio.Writer) error {
+			fmt.Fprintf(inv, "# written by fleetsim: %d simulated hosts on loopback\n", f.n)
+			fmt.Fprintf(inv, "manager:\n  host: localhost\n  port: %d\n", f.ManagerPort())
+			fmt.Fprintf(inv, "defaults:\n  user: demo\n  key_file: %s\n  os: linux\nhosts:\n", keyPath)
+			for i := 0; i < f.n; i++ {
+				h := f.Host(i)
+				if h.KnownKey != nil {
+					kh.WriteString(knownhosts.Line([]string{knownhosts.Normalize(net.JoinHostPort(h.Addr, strconv.Itoa(h.Port)))}, h.KnownKey) + "\n")
+				}
+				fmt.Fprintf(inv, "  %s: {address: %s, port: %d", h.Name, h.Addr, h.Port)
+				if h.Profile.BecomeDenied != "" {
+					inv.WriteString(", become: true")
+				}
+				switch {
+				case h.Profile.Windows != "":
+					inv.WriteString(", os: windows")
+				case h.Profile.OS != "":
+					inv.WriteString(", os: \"\"")
+				}
+				inv.WriteString("}\n")
+			}
+			return nil
+		})
+	})
+	return invPath, err
+}
+
+// writeFile writes path (mode 0600) through a buffer fill writes.
+func writeFile(path string, fill func(*bufio.Writer) error) error {
+	fh, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(fh, 1<<16)
+	err = fill(w)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // ManagerPort is the port of the stand-in manager on 127.0.0.1.

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/csv"
-	"io"
 	"strings"
 	"unicode"
 
@@ -13,28 +12,40 @@ import (
 // CSVHeader is the contract's header row.
 var CSVHeader = []string{"host", "address", "os", "status", "primary_cause", "causes", "evidence", "remedy"}
 
-type csvWriter struct{ w io.Writer }
+// csvWriter writes a row per host as it finishes (so a sweep of any size
+// holds no results for it): rows come in the order hosts finish; sort by
+// the host column for inventory order.
+type csvWriter struct {
+	cw     *csv.Writer
+	header bool
+}
 
-func (c *csvWriter) Host(*result.Host) error { return nil }
+func (c *csvWriter) start() error {
+	if c.header {
+		return nil
+	}
+	c.header = true
+	return c.cw.Write(CSVHeader)
+}
 
-func (c *csvWriter) End(run *result.Run) error {
-	cw := csv.NewWriter(c.w)
-	if err := cw.Write(CSVHeader); err != nil {
+func (c *csvWriter) Host(_ int, h *result.Host) error {
+	if err := c.start(); err != nil {
 		return err
 	}
-	for i := range run.Hosts {
-		h := &run.Hosts[i]
-		id, ev, rem := primary(h)
-		row := []string{h.Name, h.Address, h.OS, string(h.Status), id, strings.Join(causeIDs(h), ";"), ev, rem}
-		for j := range row {
-			row[j] = CSVCell(row[j])
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+	id, ev, rem := primary(h)
+	row := []string{h.Name, h.Address, h.OS, string(h.Status), id, strings.Join(causeIDs(h), ";"), ev, rem}
+	for j := range row {
+		row[j] = CSVCell(row[j])
 	}
-	cw.Flush()
-	return cw.Error()
+	return c.cw.Write(row)
+}
+
+func (c *csvWriter) End(*result.Run) error {
+	if err := c.start(); err != nil {
+		return err
+	}
+	c.cw.Flush()
+	return c.cw.Error()
 }
 
 // CSVCell makes a value safe for a spreadsheet: one clean line, and never

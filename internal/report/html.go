@@ -10,7 +10,7 @@ import (
 
 type htmlWriter struct{ w io.Writer }
 
-func (h *htmlWriter) Host(*result.Host) error { return nil }
+func (h *htmlWriter) Host(int, *result.Host) error { return nil }
 
 // The page is self-contained: inline CSS, no scripts, no external fetches.
 // html/template escapes every value; clean() also strips control text.

@@ -6,9 +6,13 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -22,10 +26,28 @@ var Formats = []string{"table", "json", "jsonl", "csv", "html"}
 
 // Writer receives hosts as they finish and the whole run at the end.
 type Writer interface {
-	// Host is called once per host as it finishes (jsonl writes it now).
-	Host(h *result.Host) error
-	// End is called once with the complete run, hosts in inventory order.
+	// Host is called once per host as it finishes; i is the host's place
+	// in inventory order. A streaming writer writes or spills it now.
+	Host(i int, h *result.Host) error
+	// End is called once with the run. run.Hosts holds every host in
+	// inventory order, except for a writer that Streams: that one has
+	// what it needs from Host, and run.Hosts may hold only the hosts
+	// fleet findings read.
 	End(run *result.Run) error
+}
+
+// Streams reports whether w keeps what it needs from Host itself, so a
+// sweep need not hold every host's result until End: jsonl and csv write
+// each host as it finishes, json spills each to an unlinked temporary file
+// and assembles the document at the end. Memory then stays flat in fleet
+// size. The table and HTML writers need every host at once (they group
+// and sort), so they hold the whole run.
+func Streams(w Writer) bool {
+	switch w.(type) {
+	case *jsonlWriter, *csvWriter, *jsonWriter:
+		return true
+	}
+	return false
 }
 
 // Options for writers.
@@ -44,7 +66,7 @@ func New(format string, w io.Writer, o Options) (Writer, error) {
 	case "jsonl":
 		return &jsonlWriter{w: w, enc: json.NewEncoder(w)}, nil
 	case "csv":
-		return &csvWriter{w: w}, nil
+		return &csvWriter{cw: csv.NewWriter(w)}, nil
 	case "html":
 		return &htmlWriter{w: w}, nil
 	}
@@ -65,14 +87,93 @@ func FormatForFile(name string) string {
 	return ""
 }
 
-type jsonWriter struct{ w io.Writer }
+// jsonWriter writes one document, hosts in inventory order. Hosts finish
+// in any order, so each is encoded as it finishes into a temporary file
+// (unlinked at once: nothing is left behind, even on a crash) and only its
+// offset is kept; End writes the document around them.
+type jsonWriter struct {
+	w     io.Writer
+	spill *os.File
+	at    []span // by inventory index; n == 0: no host there
+	size  int64
+}
 
-func (j *jsonWriter) Host(*result.Host) error { return nil }
+type span struct {
+	off int64
+	n   int
+}
+
+func (j *jsonWriter) Host(i int, h *result.Host) error {
+	if i < 0 {
+		return fmt.Errorf("host %q has no place in the run", h.Name)
+	}
+	if j.spill == nil {
+		f, err := os.CreateTemp("", "whyoffline-run-*.json")
+		if err != nil {
+			return fmt.Errorf("cannot spill hosts for -o json (set TMPDIR to a writable directory): %v", err)
+		}
+		_ = os.Remove(f.Name())
+		j.spill = f
+	}
+	b, err := json.MarshalIndent(h, "    ", "  ")
+	if err != nil {
+		return err
+	}
+	if _, err := j.spill.WriteAt(b, j.size); err != nil {
+		return fmt.Errorf("spilling hosts for -o json: %v", err)
+	}
+	for len(j.at) <= i {
+		j.at = append(j.at, span{})
+	}
+	j.at[i] = span{off: j.size, n: len(b)}
+	j.size += int64(len(b))
+	return nil
+}
 
 func (j *jsonWriter) End(run *result.Run) error {
-	enc := json.NewEncoder(j.w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(run)
+	if j.spill != nil {
+		defer j.spill.Close()
+	}
+	env := *run
+	env.Hosts = nil
+	head, err := json.MarshalIndent(&env, "", "  ")
+	if err != nil {
+		return err
+	}
+	// Hosts is the document's last field: cut its null and write the
+	// spilled hosts in its place.
+	const tail = `"hosts": null` + "\n}"
+	if !bytes.HasSuffix(head, []byte(tail)) {
+		return fmt.Errorf("internal error: the run's JSON does not end with its hosts")
+	}
+	bw := bufio.NewWriterSize(j.w, 1<<16)
+	bw.Write(head[:len(head)-len(tail)])
+	bw.WriteString(`"hosts": [`)
+	first := true
+	var buf []byte
+	for _, sp := range j.at {
+		if sp.n == 0 {
+			continue
+		}
+		if cap(buf) < sp.n {
+			buf = make([]byte, sp.n)
+		}
+		buf = buf[:sp.n]
+		if _, err := j.spill.ReadAt(buf, sp.off); err != nil {
+			return fmt.Errorf("reading back spilled hosts: %v", err)
+		}
+		if !first {
+			bw.WriteString(",")
+		}
+		first = false
+		bw.WriteString("\n    ")
+		bw.Write(buf)
+	}
+	if !first {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]\n}\n")
+	return bw.Flush()
 }
 
 type jsonlWriter struct {
@@ -80,7 +181,7 @@ type jsonlWriter struct {
 	enc *json.Encoder
 }
 
-func (j *jsonlWriter) Host(h *result.Host) error { return j.enc.Encode(h) }
+func (j *jsonlWriter) Host(_ int, h *result.Host) error { return j.enc.Encode(h) }
 
 func (j *jsonlWriter) End(run *result.Run) error {
 	return j.enc.Encode(struct {

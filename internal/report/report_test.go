@@ -38,7 +38,7 @@ func render(t *testing.T, format string) string {
 	}
 	run := sampleRun()
 	for i := range run.Hosts {
-		if err := w.Host(&run.Hosts[i]); err != nil {
+		if err := w.Host(i, &run.Hosts[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,7 +142,7 @@ func TestUnverifiedIsShown(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range run.Hosts {
-			if err := w.Host(&run.Hosts[i]); err != nil {
+			if err := w.Host(i, &run.Hosts[i]); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -152,5 +152,45 @@ func TestUnverifiedIsShown(t *testing.T) {
 		if !strings.Contains(b.String(), "dns.resolve") || !strings.Contains(b.String(), "did not finish") {
 			t.Errorf("-o %s does not show the unverified check:\n%s", format, b.String())
 		}
+	}
+}
+
+// TestJSONSpillKeepsInventoryOrder: hosts finish in any order and the
+// json writer keeps none of them in memory, yet the document is exactly
+// the run encoded whole, hosts in inventory order.
+func TestJSONSpillKeepsInventoryOrder(t *testing.T) {
+	for _, order := range [][]int{{0, 1, 2}, {2, 0, 1}, {1, 2, 0}} {
+		run := sampleRun()
+		var b bytes.Buffer
+		w, err := New("json", &b, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range order {
+			if err := w.Host(i, &run.Hosts[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		whole := *run
+		run.Hosts = nil // a streaming sweep hands End no hosts
+		if err := w.End(run); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.MarshalIndent(&whole, "", "  ")
+		if got := b.String(); got != string(want)+"\n" {
+			t.Errorf("order %v: document differs from the run encoded whole:\n%s\nwant:\n%s", order, got, want)
+		}
+	}
+	// no hosts at all: an empty list, not null
+	var b bytes.Buffer
+	w, _ := New("json", &b, Options{})
+	run := sampleRun()
+	run.Hosts = nil
+	if err := w.End(run); err != nil {
+		t.Fatal(err)
+	}
+	var back result.Run
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back.Hosts == nil || len(back.Hosts) != 0 {
+		t.Errorf("empty run: %v %q", err, b.String())
 	}
 }

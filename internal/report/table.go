@@ -15,7 +15,7 @@ type tableWriter struct {
 	o Options
 }
 
-func (t *tableWriter) Host(*result.Host) error { return nil }
+func (t *tableWriter) Host(int, *result.Host) error { return nil }
 
 const (
 	ansiReset  = "\x1b[0m"

@@ -27,11 +27,6 @@ type Config struct {
 	Scan scan.Options
 	// ConnectTimeout bounds the bastion's own probes (manager, ports).
 	ConnectTimeout time.Duration
-	// Streaming: the writer prints each host as it finishes (jsonl), so
-	// the sweep keeps only the hosts fleet findings need (role: manager)
-	// and memory stays flat in fleet size. Otherwise every result is kept
-	// for a report rendered at the end.
-	Streaming bool
 	// Progress, if set, is told of every host as it finishes.
 	Progress func(*result.Host)
 }
@@ -62,14 +57,19 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 			}
 		}
 	}
+	// A writer that streams (report.Streams) has each host from Host: the
+	// sweep then keeps only the hosts fleet findings read (role: manager)
+	// and memory stays flat in fleet size. Otherwise every result is kept
+	// for a report rendered at the end.
+	streaming := report.Streams(w)
 	var hosts []result.Host
-	if !cfg.Streaming {
+	if !streaming {
 		hosts = make([]result.Host, len(cfg.Hosts))
 	}
 	var writeErr error
 	scan.Run(ctx, cfg.Hosts, opt, func(r scan.Result) {
 		switch {
-		case !cfg.Streaming:
+		case !streaming:
 			hosts[r.Index] = r.Host
 		case r.Host.Role == "manager":
 			hosts = append(hosts, r.Host)
@@ -79,7 +79,7 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 			cfg.Progress(&r.Host)
 		}
 		if writeErr == nil {
-			writeErr = w.Host(&r.Host)
+			writeErr = w.Host(r.Index, &r.Host)
 		}
 	})
 	run.Hosts = hosts

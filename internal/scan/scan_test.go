@@ -25,7 +25,7 @@ import (
 // setup starts a simulated fleet and the scan options to sweep it.
 func setup(tb testing.TB, specs []fleetsim.Spec, base byte, forks int) ([]*inventory.Host, scan.Options, *fleetsim.Fleet) {
 	tb.Helper()
-	f, err := fleetsim.Start(specs, fleetsim.Options{Port: 2300 + int(base), Base: [4]byte{127, 90 + base, 0, 1}})
+	f, err := fleetsim.Start(specs, fleetsim.Options{Base: [4]byte{127, 90 + base, 0, 1}})
 	if err != nil {
 		tb.Fatal(err)
 	}

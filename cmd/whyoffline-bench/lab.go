@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -23,7 +24,7 @@ func labMain(args []string) error {
 	bin := fs.String("whyoffline", "bin/whyoffline", "the whyoffline binary")
 	n := fs.Int("hosts", 100, "real sshd hosts (network namespaces)")
 	forks := fs.Int("forks", 20, "parallelism for every tool")
-	rounds := fs.Int("rounds", 3, "runs per tool (in rotating order); the table shows each tool's median")
+	rounds := fs.Int("rounds", 3, "runs per tool (in rotating order); the table shows each tool's median (0: only the host-side cost)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,7 +32,7 @@ func labMain(args []string) error {
 		return fmt.Errorf("the netns lab needs root")
 	}
 	for tool, pkg := range map[string]string{"ansible": "ansible", "parallel-ssh": "pssh"} {
-		if _, err := exec.LookPath(tool); err != nil {
+		if _, err := exec.LookPath(tool); err != nil && *rounds > 0 {
 			return fmt.Errorf("%s not found: apt-get install %s (make bench-deps does)", tool, pkg)
 		}
 	}
@@ -130,11 +131,62 @@ func labMain(args []string) error {
 			runs[i] = append(runs[i], m)
 		}
 	}
-	med := make([]measurement, len(tools))
-	for i := range runs {
-		med[i] = median(runs[i])
+	if *rounds > 0 {
+		med := make([]measurement, len(tools))
+		for i := range runs {
+			med[i] = median(runs[i])
+		}
+		printTable(fmt.Sprintf("Real sshd hosts in network namespaces: the same checks, %d hosts, parallelism %d, median of %d runs each", *n, *forks, *rounds), med, &med[0])
 	}
-	printTable(fmt.Sprintf("Real sshd hosts in network namespaces: the same checks, %d hosts, parallelism %d, median of %d runs each", *n, *forks, *rounds), med, &med[0])
+
+	// What one scan costs the hosts: the full script against a minimal
+	// one sent the same way (login, the same command, a script on stdin).
+	minimal := filepath.Join(dir, "minimal.sh")
+	if err := os.WriteFile(minimal, []byte("echo ':done>>'\n"), 0o600); err != nil {
+		return err
+	}
+	return hostCosts(ctx, l, dir, []costRun{
+		{name: "minimal script (one echo), floor client", argv: []string{mustAbs(self), "floor", "-hosts", files.hostList, "-key", l.ClientKeyPath,
+			"-known-hosts", files.knownHosts, "-script", minimal, "-command", sc.Command, "-f", f}},
+		{name: "whyoffline", argv: tools[1].argv},
+	})
+}
+
+// costRun is one run whose cost to the hosts is measured.
+type costRun struct {
+	name string
+	argv []string
+}
+
+// hostCosts runs each in turn from the bastion and prints what it cost
+// the lab's hosts, per host, against the first.
+func hostCosts(ctx context.Context, l *lab.Lab, dir string, runs []costRun) error {
+	n := len(l.Hosts)
+	var costs []lab.Cost
+	for _, t := range runs {
+		before, err := l.FleetCost(ctx, l.Hosts)
+		if err != nil {
+			return err
+		}
+		cmd := l.BastionCommand(ctx, t.argv...)
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		if _, _, err := measure(cmd); err != nil {
+			return fmt.Errorf("%s: %v", t.name, err)
+		}
+		time.Sleep(500 * time.Millisecond) // let every sshd reap its session
+		after, err := l.FleetCost(ctx, l.Hosts)
+		if err != nil {
+			return err
+		}
+		costs = append(costs, after.Sub(before))
+	}
+	fmt.Printf("\nWhat one scan costs each host (CPU of every process it ran, summed through sshd; processes it forked), %d hosts\n\n", n)
+	fmt.Println("| run | CPU per host | processes per host | CPU ÷ minimal | processes ÷ minimal |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for i, c := range costs {
+		fmt.Printf("| %s | %.0f ms | %.1f | %.1f× | %.1f× |\n", runs[i].name, float64(c.CPU.Milliseconds())/float64(n),
+			float64(c.Procs)/float64(n), c.CPU.Seconds()/costs[0].CPU.Seconds(), float64(c.Procs)/float64(costs[0].Procs))
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -67,13 +68,20 @@ shows only as "set".`,
 					}
 					rows = append(rows, r)
 				}
-				enc := json.NewEncoder(e.stdout)
+				bw := bufio.NewWriterSize(e.stdout, 1<<16)
+				enc := json.NewEncoder(bw)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(rows); err != nil {
 					return failed(err)
 				}
+				if err := bw.Flush(); err != nil {
+					return failed(err)
+				}
 			case "", "table":
-				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				// buffered: tabwriter writes cell by cell, a system call
+				// each when unbuffered
+				bw := bufio.NewWriterSize(e.stdout, 1<<16)
+				tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tADDRESS\tPORT\tUSER\tTRANSPORT\tOS\tBECOME\tGROUPS\tSOURCE")
 				for i, h := range hosts {
 					become := "-"
@@ -96,9 +104,12 @@ shows only as "set".`,
 					return failed(err)
 				}
 				if inv.Manager.Host != "" {
-					fmt.Fprintf(e.stdout, "\nmanager: %s port %d %s\n", cell(inv.Manager.Host), inv.Manager.Port, inv.Manager.Mode)
+					fmt.Fprintf(bw, "\nmanager: %s port %d %s\n", cell(inv.Manager.Host), inv.Manager.Port, inv.Manager.Mode)
 				}
-				fmt.Fprintf(e.stdout, "%d hosts\n", len(hosts))
+				fmt.Fprintf(bw, "%d hosts\n", len(hosts))
+				if err := bw.Flush(); err != nil {
+					return failed(err)
+				}
 			default:
 				return usageErr("-o %q: inventory prints table or json", output)
 			}

@@ -83,6 +83,15 @@ func run(ctx context.Context, e *env, args []string) int {
 			}
 		}
 	}
+	// A heap profile at exit, same purpose.
+	if path := e.getenv("WHYOFFLINE_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)

@@ -54,7 +54,7 @@ type Host struct {
 	// Options are the transports' own settings (key_file, winrm_scheme,
 	// ...), kept raw with their file:line: each transport declares, checks
 	// and interprets its own (see OptionSpec).
-	Options map[string]Option `json:"options,omitempty"`
+	Options Options `json:"options,omitempty"`
 
 	Timeout time.Duration `json:"timeout,omitempty"` // overrides --timeout for this host
 
@@ -63,13 +63,20 @@ type Host struct {
 
 	// setFrom records which settings came from the inventory (rather than
 	// defaults), so that ~/.ssh/config fills only the gaps.
-	explicit map[string]bool
+	explicit []string // a handful at most: a slice costs less than a map
 }
 
 // Explicit reports whether setting key (address, user, port, or any
 // transport option) was given by the inventory, rather than by a default
 // or in code (SetOption), so that ssh_config fills only the gaps.
-func (h *Host) Explicit(key string) bool { return h.explicit[key] }
+func (h *Host) Explicit(key string) bool {
+	for _, k := range h.explicit {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
 
 // InGroup reports membership in group g ("all" contains every host).
 func (h *Host) InGroup(g string) bool {
@@ -164,10 +171,9 @@ func (h *Host) apply(key string, v varValue, file string, schema Schema) error {
 }
 
 func (h *Host) markExplicit(key string) {
-	if h.explicit == nil {
-		h.explicit = map[string]bool{}
+	if !h.Explicit(key) {
+		h.explicit = append(h.explicit, key)
 	}
-	h.explicit[key] = true
 }
 
 // setter applies one setting's (trimmed) value to a host.

@@ -90,7 +90,7 @@ whyoffline_role=member
 	if !h["db1"].Become || h["db1"].BecomeMethod != "sudo" || h["db1"].Password.Reveal() != "s3cret word" {
 		t.Errorf("db1 become/password not applied: %+v", h["db1"])
 	}
-	if kf := h["db1"].Options["key_file"]; kf.Value != "~/.ssh/prod_ed25519" || !strings.HasSuffix(kf.Source, "hosts:22") {
+	if kf, _ := h["db1"].Options.Get("key_file"); kf.Value != "~/.ssh/prod_ed25519" || !strings.HasSuffix(kf.Source, "hosts:22") {
 		t.Errorf("group key file not inherited, or its source lost: %+v", kf)
 	}
 	w := h["win1"]

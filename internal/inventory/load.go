@@ -67,7 +67,7 @@ func Load(paths []string, stdin io.Reader, schema Schema) (*Inventory, error) {
 		return nil, &Error{File: "(command line)", Msg: "no inventory given: pass -i FILE (YAML, Ansible INI/YAML or a host list), -i - for a host list on stdin, or --from-manager"}
 	}
 	inv := &Inventory{}
-	byName := map[string]*Host{}
+	var byName map[string]*Host
 	for _, p := range paths {
 		src, err := readSource(p, stdin)
 		if err != nil {
@@ -77,6 +77,9 @@ func Load(paths []string, stdin io.Reader, schema Schema) (*Inventory, error) {
 		hosts, err := src.resolve()
 		if err != nil {
 			return nil, err
+		}
+		if byName == nil {
+			byName = make(map[string]*Host, len(hosts))
 		}
 		for _, h := range hosts {
 			if old, ok := byName[h.Name]; ok {
@@ -100,11 +103,8 @@ func merge(dst, src *Host) {
 	for _, g := range groups {
 		dst.addGroup(g)
 	}
-	for k, v := range explicit {
-		if dst.explicit == nil {
-			dst.explicit = map[string]bool{}
-		}
-		dst.explicit[k] = dst.explicit[k] || v
+	for _, k := range explicit {
+		dst.markExplicit(k)
 	}
 }
 
@@ -235,39 +235,55 @@ func (s *source) resolve() ([]*Host, error) {
 		return nil, err
 	}
 	// membership: a host of a child group is a host of each ancestor.
+	// Each group's ancestors are walked once, not once per host.
 	type member struct {
 		entries []*hostEntry
 		groups  map[string]bool
 	}
-	members := map[string]*member{}
-	var order []string
-	var addTo func(g *group, h *hostEntry, seen map[string]bool)
-	addTo = func(g *group, h *hostEntry, seen map[string]bool) {
-		if seen[g.name] {
-			return
+	lineage := map[string][]string{} // group → itself and every ancestor
+	var walk func(name string, seen map[string]bool, out []string) []string
+	walk = func(name string, seen map[string]bool, out []string) []string {
+		if seen[name] {
+			return out
 		}
-		seen[g.name] = true
-		m := members[h.name]
-		m.groups[g.name] = true
-		for _, p := range parents[g.name] {
-			addTo(s.groups[p], h, seen)
+		seen[name] = true
+		out = append(out, name)
+		for _, p := range parents[name] {
+			out = walk(p, seen, out)
 		}
+		return out
 	}
+	entries := 0
+	for _, g := range s.groups {
+		entries += len(g.hosts)
+	}
+	members := make(map[string]*member, entries)
+	order := make([]string, 0, entries)
 	groupsInFileOrder := sortedKeys(s.groups)
 	sort.SliceStable(groupsInFileOrder, func(i, j int) bool {
 		return s.groups[groupsInFileOrder[i]].line < s.groups[groupsInFileOrder[j]].line
 	})
 	for _, gname := range groupsInFileOrder {
 		g := s.groups[gname]
+		if len(g.hosts) == 0 {
+			continue
+		}
+		line, ok := lineage[gname]
+		if !ok {
+			line = walk(gname, map[string]bool{}, nil)
+			lineage[gname] = line
+		}
 		for _, h := range g.hosts {
 			m, ok := members[h.name]
 			if !ok {
-				m = &member{groups: map[string]bool{}}
+				m = &member{groups: make(map[string]bool, len(line))}
 				members[h.name] = m
 				order = append(order, h.name)
 			}
 			m.entries = append(m.entries, h)
-			addTo(g, h, map[string]bool{})
+			for _, a := range line {
+				m.groups[a] = true
+			}
 		}
 	}
 	if len(order) > MaxHosts {

@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -10,8 +12,48 @@ import (
 // interpreted, and the file:line it came from so that a transport can name
 // the place to fix when the value does not work for it.
 type Option struct {
+	Key    string `json:"-"`
 	Value  string `json:"value"`
 	Source string `json:"source"`
+}
+
+// Options are a host's transport options in the order they were first
+// set. A host has a handful: a slice costs a fraction of a map, which
+// counts at 100,000 hosts.
+type Options []Option
+
+// Get returns the option key.
+func (o Options) Get(key string) (Option, bool) {
+	for _, x := range o {
+		if x.Key == key {
+			return x, true
+		}
+	}
+	return Option{}, false
+}
+
+// MarshalJSON writes the options as an object keyed by option name.
+func (o Options) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, x := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(x.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(x)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // OptionSpec is one setting a transport takes. Transports declare their
@@ -64,16 +106,22 @@ func (s Schema) keys() []string {
 }
 
 // Opt returns a transport option's value ("" when unset).
-func (h *Host) Opt(key string) string { return h.Options[key].Value }
+func (h *Host) Opt(key string) string {
+	o, _ := h.Options.Get(key)
+	return o.Value
+}
 
 // SetOption sets a transport option (programmatic hosts: a jump host, a
 // host from the manager's list, tests). The transport checks it when it
 // reads it.
 func (h *Host) SetOption(key, val, source string) {
-	if h.Options == nil {
-		h.Options = map[string]Option{}
+	for i := range h.Options {
+		if h.Options[i].Key == key {
+			h.Options[i] = Option{Key: key, Value: val, Source: source}
+			return
+		}
 	}
-	h.Options[key] = Option{Value: val, Source: source}
+	h.Options = append(h.Options, Option{Key: key, Value: val, Source: source})
 }
 
 // Values that option checks share; transports compose their specs from

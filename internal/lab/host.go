@@ -132,8 +132,10 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 			return err
 		}
 	}
-	return l.spawn(ctx, "ip", "netns", "exec", h.ns, "unshare", "--pid", "--mount", "--uts", "--fork",
+	cmd, err := l.spawnCmd("ip", "netns", "exec", h.ns, "unshare", "--pid", "--mount", "--uts", "--fork",
 		"--mount-proc", "--propagation", "private", "sh", filepath.Join(h.dir, "init.sh"))
+	h.unshare = cmd
+	return err
 }
 
 // dsaQuery is a stand-in for /opt/ds_agent/dsa_query: like the real one it

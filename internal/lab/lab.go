@@ -88,6 +88,9 @@ type Host struct {
 	ns      string
 	dir     string
 	HostKey ssh.Signer
+	// unshare is the process that holds the host's pid namespace; its
+	// one child is the host's init (sshd, pid 1 inside).
+	unshare *exec.Cmd
 }
 
 // Fault prepares one fault; it may write files into the host's directory
@@ -400,17 +403,22 @@ func (l *Lab) attach(ctx context.Context, ns, veth, ip string) error {
 }
 
 func (l *Lab) spawn(ctx context.Context, args ...string) error {
+	_, err := l.spawnCmd(args...)
+	return err
+}
+
+func (l *Lab) spawnCmd(args ...string) (*exec.Cmd, error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout = &lockedWriter{l: l}
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, err
 	}
 	l.mu.Lock()
 	l.children = append(l.children, cmd)
 	l.mu.Unlock()
 	go func() { _ = cmd.Wait() }()
-	return nil
+	return cmd, nil
 }
 
 type lockedWriter struct{ l *Lab }

@@ -119,3 +119,62 @@ func TestAgentProcessByIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestHaveFindsOnlyWhatCanRun: wo_have answers from PATH alone, the same
+// in every shell — an executable file is there, a file without the x bit,
+// a directory or a shell function is not, and an empty PATH entry (the
+// current directory) is not searched: the script runs as root.
+func TestHaveFindsOnlyWhatCanRun(t *testing.T) {
+	set := loadEmbedded(t)
+	setup := set.ForOS("linux").Checks[set.ForOS("linux").checkIndex("setup")].Run
+	dir := t.TempDir()
+	for name, mode := range map[string]os.FileMode{"wo-tool": 0o755, "wo-plain": 0o644} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "wo-dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "WO_PATH=''\n{\n" + setup + "\n} >/dev/null 2>&1\n" +
+		"PATH=/nonexistent:" + ShellQuote(dir) + ":/usr/bin:/bin\n" +
+		"wo_fn() { :; }\n" +
+		"for c in wo-tool wo-plain wo-dir wo-fn wo-none sh " + ShellQuote(dir+"/wo-tool") + " " + ShellQuote(dir+"/wo-plain") + "; do\n" +
+		"  if wo_have \"$c\"; then echo \"yes ${c##*/}\"; else echo \"no ${c##*/}\"; fi\n" +
+		"done\n" +
+		"cd " + ShellQuote(dir) + " && PATH=:/nonexistent::/nonexistent2: && if wo_have wo-tool; then echo 'yes cwd'; else echo 'no cwd'; fi\n"
+	want := "yes wo-tool\nno wo-plain\nno wo-dir\nno wo-fn\nno wo-none\nyes sh\nyes wo-tool\nno wo-plain\nno cwd\n"
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			out, err := runShell(needTool(t, sh.path), sh.args, script, 20*time.Second)
+			if err != nil || string(out) != want {
+				t.Errorf("%v\ngot:\n%s\nwant:\n%s", err, out, want)
+			}
+		})
+	}
+}
+
+// TestKVReadsAgentStatus: wo_kv finds dsa_query's "Key: value" lines the
+// same way in every shell — leading blanks, "=" or ":" with blanks around
+// it, a value with colons (a URL) kept whole, the first match winning, a
+// key that only starts the same not matching.
+func TestKVReadsAgentStatus(t *testing.T) {
+	set := loadEmbedded(t)
+	setup := set.ForOS("linux").Checks[set.ForOS("linux").checkIndex("setup")].Run
+	text := "AgentStatus.dsmUrlExtra: wrong\n   AgentStatus.dsmUrl:  dsm://dsm.corp.example:4120/  \n" +
+		"AgentStatus.dsmUrl: second\n\tAgentStatus.agentState = green\nAgentStatus.empty:\n"
+	script := "WO_PATH=''\n{\n" + setup + "\n} >/dev/null 2>&1\n" +
+		"T=" + ShellQuote(text) + "\n" +
+		"for k in AgentStatus.dsmUrl AgentStatus.agentState AgentStatus.empty AgentStatus.none; do\n" +
+		"  if wo_kv \"$T\" \"$k\"; then printf '%s=[%s]\\n' \"$k\" \"$wo_v\"; else echo \"$k absent\"; fi\n" +
+		"done\n"
+	want := "AgentStatus.dsmUrl=[dsm://dsm.corp.example:4120/  ]\nAgentStatus.agentState=[green]\nAgentStatus.empty=[]\nAgentStatus.none absent\n"
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			out, err := runShell(needTool(t, sh.path), sh.args, script, 20*time.Second)
+			if err != nil || string(out) != want {
+				t.Errorf("%v\ngot:\n%s\nwant:\n%s", err, out, want)
+			}
+		})
+	}
+}

@@ -64,12 +64,17 @@ func newHostKeys(files []string, policy string) (*hostKeys, error) {
 		}
 	}
 	if len(existing) > 0 {
+		// the index alone when every line is plain: the general matcher
+		// would hold every line a second time (at 100,000 hosts, tens of
+		// MiB) for nothing
+		if hk.index = plainIndex(existing); hk.index != nil {
+			return hk, nil
+		}
 		db, err := knownhosts.NewDB(existing...)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read known_hosts: %v (fix or remove the bad line)", err)
 		}
 		hk.db = db
-		hk.index = plainIndex(existing)
 	}
 	return hk, nil
 }

@@ -58,7 +58,7 @@ func (c *Client) dialViaJump(ctx context.Context, h *inventory.Host, t target) (
 		key += "," + spec
 		// A jump host without keys of its own (inventory or ssh_config)
 		// uses the target's, as most fleets use one key for both.
-		if kf, ok := h.Options["key_file"]; ok {
+		if kf, ok := h.Options.Get("key_file"); ok {
 			jh.SetOption("key_file", kf.Value, kf.Source)
 		}
 		prev, err = c.jumpClient(ctx, key, jh, prev)

@@ -63,7 +63,7 @@ type hostOptions struct {
 func optionsOf(h *inventory.Host) (hostOptions, error) {
 	var o hostOptions
 	for _, spec := range Options() {
-		opt, ok := h.Options[spec.Key]
+		opt, ok := h.Options.Get(spec.Key)
 		if !ok {
 			continue
 		}

@@ -383,7 +383,7 @@ func TestKeyErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = cl.Preflight([]*inventory.Host{{Name: "h", Address: "h", Transport: inventory.SSH, Options: map[string]inventory.Option{"key_file": {Value: c.key, Source: "inv:1"}}, Source: "inv:1"}})
+		err = cl.Preflight([]*inventory.Host{{Name: "h", Address: "h", Transport: inventory.SSH, Options: inventory.Options{{Key: "key_file", Value: c.key, Source: "inv:1"}}, Source: "inv:1"}})
 		if c.want == "" {
 			if err != nil {
 				t.Errorf("%s: %v", c.key, err)

@@ -224,7 +224,7 @@ func TestBadSettings(t *testing.T) {
 		{"no password", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, User: "u"}, "no WinRM password"},
 		{"missing ca file", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, Options: opts("winrm_scheme", "https", "ca_file", "/nonexistent/ca.pem"), User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, "ca_file"},
 		{"kerberos without krb5.conf", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, Options: opts("winrm_transport", "kerberos"), User: "u@LAB.TEST"}, "krb5"},
-		{"an option the transport does not take names where it was set", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, Options: map[string]inventory.Option{"winrm_scheme": {Value: "ftp", Source: "fleet.ini:7"}}, User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, `fleet.ini:7: winrm_scheme: "ftp" is not http or https`},
+		{"an option the transport does not take names where it was set", &inventory.Host{Name: "w", Address: "10.0.0.1", Transport: inventory.WinRM, Options: inventory.Options{{Key: "winrm_scheme", Value: "ftp", Source: "fleet.ini:7"}}, User: "u", PasswordEnv: "TEST_WINRM_PASSWORD"}, `fleet.ini:7: winrm_scheme: "ftp" is not http or https`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -244,10 +244,10 @@ func setOpts(h *inventory.Host, kv ...string) {
 }
 
 // opts builds a host's options as an inventory would (key, value, ...).
-func opts(kv ...string) map[string]inventory.Option {
-	m := map[string]inventory.Option{}
+func opts(kv ...string) inventory.Options {
+	var o inventory.Options
 	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = inventory.Option{Value: kv[i+1], Source: "test"}
+		o = append(o, inventory.Option{Key: kv[i], Value: kv[i+1], Source: "test"})
 	}
-	return m
+	return o
 }

@@ -52,10 +52,15 @@ func (c *sealedConn) post(req func(body io.Reader) (*http.Request, error), envel
 			}
 		}
 		body, status, err := c.roundTrip(req, envelope)
+		if err != nil {
+			// the keystream advanced for a message the server may never
+			// have read (a cancelled request, a dropped connection): the
+			// next message starts a new security context
+			c.sess = nil
+		}
 		if err == nil || attempt > 0 || !errors.Is(err, errSealedRefused) {
 			return body, status, err
 		}
-		c.sess = nil
 	}
 }
 
@@ -70,6 +75,10 @@ func (c *sealedConn) handshake(newReq func(io.Reader) (*http.Request, error)) er
 		return err
 	}
 	challenge, ok := negotiateToken(resp)
+	if resp.StatusCode != http.StatusUnauthorized && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/soap+xml") {
+		// no challenge and no SOAP: this is not WinRM (a web page on 5985)
+		return &notWSMan{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type")}
+	}
 	if resp.StatusCode != http.StatusUnauthorized || !ok {
 		return &authError{status: resp.StatusCode}
 	}

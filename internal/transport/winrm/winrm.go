@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -255,8 +256,13 @@ func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Reque
 	case out = <-done:
 	case <-rctx.Done():
 		// every request carries rctx, so the library's loop ends soon; do
-		// not wait for its goodbye (Signal, Delete) on a dead host
+		// not wait for its own goodbye, which rides on rctx too
 		out = outcome{code: -1, err: rctx.Err()}
+	}
+	if out.err != nil {
+		// A shell left open counts against the user's quota (5 on 2008 R2)
+		// until the host times it out: end it, on a budget of its own.
+		t.abandon(ctx, c.cfg.ConnectTimeout)
 	}
 	resp.Finished = time.Now()
 	resp.Stdout, resp.Stderr, resp.ExitCode = stdout.Bytes(), stderr.Bytes(), out.code
@@ -279,6 +285,8 @@ func (c *Client) classify(ctx context.Context, h *inventory.Host, s *settings, e
 	var hostErr x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var opErr *net.OpError
+	var fault *wsmanFault
+	var notWS *notWSMan
 	switch {
 	case ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
 		return transport.Errorf(result.Interrupted, err, "scan interrupted while talking to %s", h.Name)
@@ -299,6 +307,10 @@ func (c *Client) classify(ctx context.Context, h *inventory.Host, s *settings, e
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid):
 		return transport.Errorf(result.CertificateInvalid, err, "%s: the WinRM HTTPS certificate does not verify: %s; give the issuing CA as ca_file, fix the certificate's name, or (at your own risk) set insecure_skip_verify",
 			h.Name, textsafe.Line(err.Error(), 200))
+	case errors.As(err, &fault):
+		return classifyFault(h.Name, s.user, fault)
+	case errors.As(err, &notWS):
+		return transport.Errorf(result.ProtocolError, err, "%s: %s answered, but %v: check the port (5985 http, 5986 https) and what listens there", h.Name, s.url, err)
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		return transport.ClassifyDial(ctx, s.addr, c.cfg.ConnectTimeout, err)
 	case transport.IsTimeout(err):
@@ -327,6 +339,13 @@ type httpTransport struct {
 	stdinOnce sync.Once
 	// sealed: NTLM over plain HTTP seals every message (nil otherwise)
 	sealed *sealedConn
+
+	// the shell and command the library opened, read from the host's
+	// answers, so that abandon can end them
+	idMu      sync.Mutex
+	shellID   string
+	commandID string
+	deleted   bool
 }
 
 func (c *Client) newHTTP(ctx context.Context, s *settings) *httpTransport {
@@ -369,11 +388,28 @@ func (t *httpTransport) close() { t.conns.CloseIdleConnections() }
 // Transport is called by the library with its endpoint; ours is set up.
 func (t *httpTransport) Transport(*mz.Endpoint) error { return nil }
 
+// consoleStdin and pipeStdin are the Command option as the library writes
+// it and as a streamed script needs it. In console mode Windows hands the
+// command a console, not the bytes sent on stdin: PowerShell's $input
+// stays empty and the script never runs. Ansible and pypsrp send FALSE
+// whenever they stream input; so do we.
+const (
+	consoleStdin = `<w:Option Name="WINRS_CONSOLEMODE_STDIN">TRUE</w:Option>`
+	pipeStdin    = `<w:Option Name="WINRS_CONSOLEMODE_STDIN">FALSE</w:Option>`
+)
+
 // Post sends one SOAP envelope and returns the answer's body.
 func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
 	envelope := msg.String()
 	isReceive := strings.Contains(envelope, "/windows/shell/Receive</")
 	lastSend := strings.Contains(envelope, "/windows/shell/Send</") && strings.Contains(envelope, `End="true"`)
+	isCommand := strings.Contains(envelope, "/windows/shell/Command</")
+	if isCommand {
+		if !strings.Contains(envelope, consoleStdin) {
+			return "", fmt.Errorf("internal error: the WinRM library no longer writes %s; stdin would not reach the script", consoleStdin)
+		}
+		envelope = strings.Replace(envelope, consoleStdin, pipeStdin, 1)
+	}
 	if isReceive {
 		select {
 		case <-t.stdinSent:
@@ -384,16 +420,73 @@ func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error
 	if lastSend {
 		defer t.noStdin()
 	}
+	body, err := t.post(t.ctx, envelope)
+	if err == nil {
+		t.remember(body)
+	}
+	return body, err
+}
+
+var (
+	shellIDRe   = regexp.MustCompile(`<(?:rsp:ShellId|w:Selector Name="ShellId")>([0-9A-Fa-f-]{1,64})<`)
+	commandIDRe = regexp.MustCompile(`<rsp:CommandId>([0-9A-Fa-f-]{1,64})<`)
+)
+
+// remember notes the shell and command IDs in a host's answer.
+func (t *httpTransport) remember(body string) {
+	t.idMu.Lock()
+	defer t.idMu.Unlock()
+	if t.shellID == "" {
+		if m := shellIDRe.FindStringSubmatch(body); m != nil {
+			t.shellID = m[1]
+		}
+	}
+	if t.commandID == "" {
+		if m := commandIDRe.FindStringSubmatch(body); m != nil {
+			t.commandID = m[1]
+		}
+	}
+	if strings.Contains(body, "/transfer/DeleteResponse<") {
+		t.deleted = true
+	}
+}
+
+// abandon ends what the library left open after a failure or deadline:
+// Signal(terminate) to the command, then Delete of the shell, as WinRS
+// does on Ctrl-C. It has its own short budget, detached from the host's
+// spent deadline, and gives up quietly: the host may be gone.
+func (t *httpTransport) abandon(parent context.Context, budget time.Duration) {
+	t.idMu.Lock()
+	shellID, commandID, deleted := t.shellID, t.commandID, t.deleted
+	t.idMu.Unlock()
+	if shellID == "" || deleted {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), min(budget, 5*time.Second))
+	defer cancel()
+	params := mz.NewParameters("PT5S", "en-US", 153600)
+	if commandID != "" {
+		sig := mz.NewSignalRequest(t.s.url, shellID, commandID, params)
+		_, _ = t.post(ctx, sig.String())
+		sig.Free()
+	}
+	del := mz.NewDeleteShellRequest(t.s.url, shellID, params)
+	_, _ = t.post(ctx, del.String())
+	del.Free()
+}
+
+// post sends one envelope under ctx.
+func (t *httpTransport) post(ctx context.Context, envelope string) (string, error) {
 	if t.sealed != nil {
 		body, status, err := t.sealed.post(func(b io.Reader) (*http.Request, error) {
-			return http.NewRequestWithContext(t.ctx, http.MethodPost, t.s.url, b)
+			return http.NewRequestWithContext(ctx, http.MethodPost, t.s.url, b)
 		}, []byte(envelope))
 		if err != nil {
 			return "", err
 		}
-		return answer(status, body)
+		return answer(status, "multipart/encrypted", body)
 	}
-	req, err := http.NewRequestWithContext(t.ctx, http.MethodPost, t.s.url, strings.NewReader(envelope))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.s.url, strings.NewReader(envelope))
 	if err != nil {
 		return "", err
 	}
@@ -415,23 +508,50 @@ func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error
 	if err != nil {
 		return "", err
 	}
-	return answer(resp.StatusCode, body)
+	return answer(resp.StatusCode, resp.Header.Get("Content-Type"), body)
 }
 
-// answer turns an HTTP status and body into what the library expects.
-func answer(status int, body []byte) (string, error) {
+// answer turns an HTTP status and body into what the library expects: the
+// SOAP answer, or an error — a 401, a WS-Management fault read into its
+// parts, or a server that is not WS-Management at all.
+func answer(status int, contentType string, body []byte) (string, error) {
 	if len(body) > maxEnvelope {
 		return "", fmt.Errorf("WinRM answer larger than %d bytes", maxEnvelope)
 	}
-	switch {
-	case status == http.StatusUnauthorized:
+	if status == http.StatusUnauthorized {
 		return "", &authError{status: status}
-	case status != http.StatusOK:
+	}
+	// Every WS-Management answer, a fault too, is a SOAP envelope; a web
+	// server that happens to listen on 5985 answers with a page.
+	soapish := strings.HasPrefix(contentType, "application/soap+xml") || strings.HasPrefix(contentType, "multipart/encrypted")
+	if !soapish && !bytes.Contains(body, []byte("http://www.w3.org/2003/05/soap-envelope")) {
+		return "", &notWSMan{status: status, contentType: contentType}
+	}
+	if status != http.StatusOK {
 		// WS-Management faults come as HTTP 500 with a SOAP body; the
-		// library looks for "OperationTimeout" in it to keep receiving
+		// library looks for "OperationTimeout" in the error to keep
+		// receiving, and a fault's text carries it
+		if f := parseFault(body); f != nil {
+			f.status = status
+			return "", f
+		}
 		return "", fmt.Errorf("http error %d: %s", status, textsafe.Truncate(string(body), 2000))
 	}
 	return string(body), nil
+}
+
+// notWSMan is an answer that is not SOAP: something else listens there.
+type notWSMan struct {
+	status      int
+	contentType string
+}
+
+func (e *notWSMan) Error() string {
+	ct := e.contentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	return fmt.Sprintf("not a WS-Management endpoint: HTTP %d with %s", e.status, textsafe.Line(ct, 80))
 }
 
 // noBasic refuses to send a request that carries Basic credentials.

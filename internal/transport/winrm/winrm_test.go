@@ -158,22 +158,27 @@ func TestErrorKinds(t *testing.T) {
 		host     func(h *inventory.Host)
 		password string
 		want     result.ErrorKind
+		says     string // the message names this (what to do next)
 	}{
-		{"wrong password ntlm", &wsmantest.Config{Auth: "ntlm"}, nil, "wrong", result.AuthFailed},
+		{"wrong password ntlm", &wsmantest.Config{Auth: "ntlm"}, nil, "wrong", result.AuthFailed, ""},
 		{"wrong password basic", &wsmantest.Config{Auth: "basic", TLS: tlsCfg}, func(h *inventory.Host) {
 			setOpts(h, "winrm_scheme", "https", "winrm_transport", "basic", "insecure_skip_verify", "true")
-		}, "wrong", result.AuthFailed},
-		{"basic-only server never gets an ntlm user's password", &wsmantest.Config{Auth: "basic"}, nil, testPassword, result.AuthFailed},
-		{"certificate for another name", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https", "ca_file", pki.caFile) }, testPassword, result.CertificateInvalid},
-		{"certificate from an unknown CA", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https") }, testPassword, result.CertificateInvalid},
-		{"stall mid-receive", &wsmantest.Config{Auth: "ntlm", Behaviour: "stall"}, nil, testPassword, result.Timeout},
-		{"malformed soap", &wsmantest.Config{Auth: "ntlm", Behaviour: "malformed"}, nil, testPassword, result.ProtocolError},
-		{"endless output", &wsmantest.Config{Auth: "ntlm", Behaviour: "endless"}, nil, testPassword, result.ProtocolError},
+		}, "wrong", result.AuthFailed, ""},
+		{"basic-only server never gets an ntlm user's password", &wsmantest.Config{Auth: "basic"}, nil, testPassword, result.AuthFailed, ""},
+		{"certificate for another name", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https", "ca_file", pki.caFile) }, testPassword, result.CertificateInvalid, ""},
+		{"certificate from an unknown CA", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https") }, testPassword, result.CertificateInvalid, ""},
+		{"stall mid-receive", &wsmantest.Config{Auth: "ntlm", Behaviour: "stall"}, nil, testPassword, result.Timeout, ""},
+		{"malformed soap", &wsmantest.Config{Auth: "ntlm", Behaviour: "malformed"}, nil, testPassword, result.ProtocolError, ""},
+		{"endless output", &wsmantest.Config{Auth: "ntlm", Behaviour: "endless"}, nil, testPassword, result.ProtocolError, ""},
+		{"authenticated but not allowed a shell", &wsmantest.Config{Auth: "ntlm", Denied: true}, nil, testPassword, result.PrivilegeDenied, "Remote Management Users"},
+		{"shell quota exhausted", &wsmantest.Config{Auth: "ntlm", MaxShells: -1}, nil, testPassword, result.ProtocolError, "MaxShellsPerUser"},
+		{"shell lost mid-run", &wsmantest.Config{Auth: "ntlm", Behaviour: "lose-shell"}, nil, testPassword, result.ProtocolError, "lost the remote shell"},
+		{"a web server on the port", &wsmantest.Config{Auth: "ntlm", Behaviour: "web"}, nil, testPassword, result.ProtocolError, "not a WS-Management endpoint: HTTP 200 with text/html"},
 		{"nothing listens", nil, func(h *inventory.Host) {
 			host, port, _ := net.SplitHostPort(deadAddr)
 			h.Address = host
 			h.Port, _ = strconv.Atoi(port)
-		}, testPassword, result.ConnectionRefused},
+		}, testPassword, result.ConnectionRefused, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -199,6 +204,9 @@ func TestErrorKinds(t *testing.T) {
 			}
 			if k := transport.KindOf(err); k != c.want {
 				t.Fatalf("kind %s (%v), want %s", k, err, c.want)
+			}
+			if c.says != "" && !strings.Contains(err.Error(), c.says) {
+				t.Errorf("message %q does not say %q", err, c.says)
 			}
 			if strings.Contains(err.Error(), c.password) && c.password != "" {
 				t.Errorf("error message contains the password: %v", err)
@@ -250,4 +258,48 @@ func opts(kv ...string) inventory.Options {
 		o = append(o, inventory.Option{Key: kv[i], Value: kv[i+1], Source: "test"})
 	}
 	return o
+}
+
+// TestShellsAreEndedOnDeadline: a host that hangs mid-command gets its
+// command terminated and its shell deleted when the deadline passes, so a
+// nightly sweep never exhausts the user's shell quota (5 on 2008 R2):
+// more stalled runs than the quota allows, and the next run still opens a
+// shell.
+func TestShellsAreEndedOnDeadline(t *testing.T) {
+	srv := startServer(t, wsmantest.Config{Auth: "ntlm", Behaviour: "stall", MaxShells: 2})
+	h := hostFor(srv, nil)
+	sc := script(t)
+	c := newClient(testPassword)
+	for i := 0; i < 4; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		_, err := c.Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
+		cancel()
+		if k := transport.KindOf(err); k != result.Timeout {
+			t.Fatalf("run %d: kind %s (%v), want timeout: a shell was left open", i+1, k, err)
+		}
+		if n := srv.OpenShells(); n != 0 {
+			t.Fatalf("run %d: %d shells left open after the deadline", i+1, n)
+		}
+	}
+	if srv.Count("terminate") != 4 || srv.Count("Delete") != 4 || srv.Count("quota-refused") != 0 {
+		t.Errorf("terminate %d, delete %d, quota refusals %d; want 4, 4, 0", srv.Count("terminate"), srv.Count("Delete"), srv.Count("quota-refused"))
+	}
+}
+
+// TestScriptTravelsInPipeMode: the command is created with
+// WINRS_CONSOLEMODE_STDIN=FALSE; the server (like Windows) does not hand
+// stdin sent to a console-mode command to PowerShell's $input.
+func TestScriptTravelsInPipeMode(t *testing.T) {
+	srv := startServer(t, wsmantest.Config{Auth: "ntlm"})
+	h := hostFor(srv, nil)
+	sc := script(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := newClient(testPassword).Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Count("console-stdin") != 0 || !strings.Contains(string(resp.Stdout), "whyoffline") && len(resp.Stdout) == 0 {
+		t.Fatalf("console-mode commands: %d; stdout %d bytes", srv.Count("console-stdin"), len(resp.Stdout))
+	}
 }

@@ -43,8 +43,19 @@ type Config struct {
 	Profile string
 	// Behaviour at the protocol level: "" (normal), "stall" (the first
 	// Receive never answers), "malformed" (the shell's Create answer is
-	// not XML), "endless" (stdout never ends).
+	// not XML), "endless" (stdout never ends), "lose-shell" (the shell is
+	// gone when output is asked for, as after a WinRM restart), "web" (a
+	// web server on the port: every POST gets 200 and an HTML page).
 	Behaviour string
+	// Denied: the user authenticates but may not open a shell (not an
+	// administrator nor in Remote Management Users): Create is refused
+	// with the access-denied fault.
+	Denied bool
+	// MaxShells is the user's shell quota (winrs MaxShellsPerUser); 0
+	// means 5, Windows Server 2008 R2's default; negative, a quota other
+	// clients have already used up. Shells count until they are deleted,
+	// as on Windows.
+	MaxShells int
 	// TLS serves HTTPS with this configuration; nil serves HTTP.
 	TLS *tls.Config
 	// Now is the host's clock (clock-skew profiles shift it).
@@ -80,10 +91,15 @@ type shell struct {
 }
 
 type command struct {
-	stdin   bytes.Buffer
-	eof     bool
-	out     []byte // what is left to send
-	started bool
+	stdin bytes.Buffer
+	eof   bool
+	// console: WINRS_CONSOLEMODE_STDIN was TRUE (or absent). Windows then
+	// gives the process a console for stdin, and what the client sends is
+	// not what the process reads: PowerShell's $input stays empty.
+	console    bool
+	out        []byte // what is left to send
+	started    bool
+	terminated bool
 }
 
 type connKey struct{}
@@ -141,6 +157,12 @@ func (s *Server) Count(action string) int {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
+		return
+	}
+	if s.cfg.Behaviour == "web" {
+		s.count("web")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, "<!DOCTYPE html><html><head><title>IIS Windows Server</title></head><body><h1>It works</h1></body></html>\n")
 		return
 	}
 	if r.Method != http.MethodPost || r.URL.Path != "/wsman" {
@@ -214,11 +236,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, body []byte) {
 	case actionReceive:
 		s.receive(w, r, &env)
 	case actionSignal:
-		s.reply(w, &env, actionSignal+"Response", `<rsp:SignalResponse/>`)
+		s.signal(w, &env)
 	case actionDelete:
 		s.mu.Lock()
+		_, ok := s.shells[env.shellID()]
 		delete(s.shells, env.shellID())
 		s.mu.Unlock()
+		if !ok {
+			s.shellGone(w, &env)
+			return
+		}
 		s.reply(w, &env, "http://schemas.xmlsoap.org/ws/2004/09/transfer/DeleteResponse", "")
 	default:
 		s.fault(w, env.Header.MessageID, "ActionNotSupported", "unsupported action "+action)
@@ -344,6 +371,10 @@ type envelope struct {
 			Name  string `xml:"Name,attr"`
 			Value string `xml:",chardata"`
 		} `xml:"SelectorSet>Selector"`
+		Options []struct {
+			Name  string `xml:"Name,attr"`
+			Value string `xml:",chardata"`
+		} `xml:"OptionSet>Option"`
 	} `xml:"Header"`
 	Body struct {
 		Shell *struct {
@@ -368,7 +399,21 @@ type envelope struct {
 				Names     string `xml:",chardata"`
 			} `xml:"DesiredStream"`
 		} `xml:"Receive"`
+		Signal *struct {
+			CommandID string `xml:"CommandId,attr"`
+			Code      string `xml:"Code"`
+		} `xml:"Signal"`
 	} `xml:"Body"`
+}
+
+// option is a header option's value ("" when absent).
+func (e *envelope) option(name string) string {
+	for _, o := range e.Header.Options {
+		if o.Name == name {
+			return strings.TrimSpace(o.Value)
+		}
+	}
+	return ""
 }
 
 func (e *envelope) shellID() string {
@@ -397,6 +442,26 @@ func (s *Server) create(w http.ResponseWriter, env *envelope) {
 		_, _ = io.WriteString(w, `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><rsp:Shell>`) // truncated, unbound prefix
 		return
 	}
+	if s.cfg.Denied {
+		s.faultCode(w, env.Header.MessageID, "s:Sender", "w:AccessDenied", "Access is denied. ", codeAccessDenied, "Access is denied. ")
+		return
+	}
+	max := s.cfg.MaxShells
+	switch {
+	case max == 0:
+		max = 5
+	case max < 0:
+		max = 0 // exhausted by other clients' shells
+	}
+	s.mu.Lock()
+	open := len(s.shells)
+	s.mu.Unlock()
+	if open >= max {
+		s.count("quota-refused")
+		msg := fmt.Sprintf("The WS-Management service cannot process the request. This user is allowed a maximum number of %d concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user. ", max)
+		s.faultCode(w, env.Header.MessageID, "s:Receiver", "w:QuotaLimit", "The WS-Management service cannot process the request. The service cannot complete the request because a quota has been exceeded. ", codeQuotaMaxShells, msg)
+		return
+	}
 	id := newID()
 	s.mu.Lock()
 	s.shells[id] = &shell{commands: map[string]*command{}}
@@ -417,8 +482,12 @@ func (s *Server) command(w http.ResponseWriter, env *envelope) {
 		return
 	}
 	id := newID()
+	console := !strings.EqualFold(env.option("WINRS_CONSOLEMODE_STDIN"), "FALSE")
+	if console {
+		s.count("console-stdin")
+	}
 	s.mu.Lock()
-	sh.commands[id] = &command{}
+	sh.commands[id] = &command{console: console}
 	s.mu.Unlock()
 	s.reply(w, env, actionCommand+"Response", `<rsp:CommandResponse><rsp:CommandId>`+id+`</rsp:CommandId></rsp:CommandResponse>`)
 }
@@ -465,9 +534,14 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, env *envelope) 
 		return
 	}
 	id := env.Body.Receive.Stream.CommandID
+	if s.cfg.Behaviour == "lose-shell" {
+		s.mu.Lock()
+		delete(s.shells, env.shellID())
+		s.mu.Unlock()
+	}
 	c := s.lookup(env, id)
 	if c == nil {
-		s.fault(w, env.Header.MessageID, "InvalidSelectors", "no such command")
+		s.shellGone(w, env)
 		return
 	}
 	switch s.cfg.Behaviour {
@@ -499,7 +573,13 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, env *envelope) 
 			return
 		}
 		c.started = true
-		c.out = s.answer(c.stdin.String())
+		if c.console {
+			// the process read a console, not what was sent: PowerShell
+			// ran "-" with empty input and printed nothing
+			c.out = nil
+		} else {
+			c.out = s.answer(c.stdin.String())
+		}
 	}
 	n := min(len(c.out), 8<<10) // real hosts send output in pieces
 	part := c.out[:n]
@@ -521,25 +601,85 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, env *envelope) 
 	s.reply(w, env, actionReceive+"Response", b.String())
 }
 
+// WSManFault codes this server answers with (winerror.h).
+const (
+	codeAccessDenied     = 5
+	codeShellNotFound    = 2150858843
+	codeOperationTimeout = 2150858793
+	codeQuotaMaxShells   = 2150859173
+	codeInvalidMessage   = 2150858817
+)
+
 func (s *Server) operationTimeout(w http.ResponseWriter, env *envelope) {
-	s.writeFault(w, env.Header.MessageID, "w:TimedOut", "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.",
-		"http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/OperationTimeout")
+	const text = "The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  "
+	s.writeFault(w, env.Header.MessageID, "s:Receiver", "w:TimedOut", text,
+		`<w:FaultDetail>http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/OperationTimeout</w:FaultDetail>`+wsmanFault(codeOperationTimeout, text))
+}
+
+// shellGone is Windows' answer for a ShellId it does not have (deleted,
+// timed out, or lost with a WinRM restart).
+func (s *Server) shellGone(w http.ResponseWriter, env *envelope) {
+	s.count("shell-not-found")
+	msg := "The request for the Windows Remote Shell with ShellId " + env.shellID() + " failed because the shell was not found on the server. " +
+		"Possible causes are: the specified ShellId is incorrect or the shell no longer exists on the server. Provide the correct ShellId or create a new shell and retry the operation. "
+	s.faultCode(w, env.Header.MessageID, "s:Sender", "w:InvalidSelectors",
+		"The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ", codeShellNotFound, msg)
 }
 
 func (s *Server) fault(w http.ResponseWriter, relatesTo, subcode, text string) {
-	s.writeFault(w, relatesTo, "w:"+subcode, text, "")
+	s.faultCode(w, relatesTo, "s:Sender", "w:"+subcode, text, codeInvalidMessage, text)
 }
 
-func (s *Server) writeFault(w http.ResponseWriter, relatesTo, subcode, text, detail string) {
+// faultCode writes a fault the way Windows does: the SOAP code and
+// subcode, a reason, and the WSManFault detail with its numeric code and
+// message.
+func (s *Server) faultCode(w http.ResponseWriter, relatesTo, code, subcode, reason string, wsmanCode uint64, message string) {
+	s.writeFault(w, relatesTo, code, subcode, reason, wsmanFault(wsmanCode, message))
+}
+
+func wsmanFault(code uint64, message string) string {
+	return fmt.Sprintf(`<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="%d" Machine="localhost"><f:Message>%s</f:Message></f:WSManFault>`, code, xmlText(message))
+}
+
+func (s *Server) writeFault(w http.ResponseWriter, relatesTo, code, subcode, text, detail string) {
 	w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	d := ""
 	if detail != "" {
-		d = `<s:Detail><w:FaultDetail>` + detail + `</w:FaultDetail></s:Detail>`
+		d = `<s:Detail>` + detail + `</s:Detail>`
 	}
-	fmt.Fprintf(w, `<s:Envelope %s><s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action><a:MessageID>uuid:%s</a:MessageID><a:RelatesTo>%s</a:RelatesTo></s:Header>`+
-		`<s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>%s</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">%s</s:Text></s:Reason>%s</s:Fault></s:Body></s:Envelope>`,
-		namespaces, newID(), xmlText(relatesTo), subcode, xmlText(text), d)
+	fmt.Fprintf(w, `<s:Envelope xml:lang="en-US" %s><s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action><a:MessageID>uuid:%s</a:MessageID><a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To><a:RelatesTo>%s</a:RelatesTo></s:Header>`+
+		`<s:Body><s:Fault><s:Code><s:Value>%s</s:Value><s:Subcode><s:Value>%s</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">%s</s:Text></s:Reason>%s</s:Fault></s:Body></s:Envelope>`,
+		namespaces, newID(), xmlText(relatesTo), code, subcode, xmlText(text), d)
+}
+
+// signal handles Signal: terminate ends the command (its output is
+// dropped); the shell stays until Delete.
+func (s *Server) signal(w http.ResponseWriter, env *envelope) {
+	if env.Body.Signal == nil {
+		s.fault(w, env.Header.MessageID, "InvalidParameter", "Signal without a command")
+		return
+	}
+	c := s.lookup(env, env.Body.Signal.CommandID)
+	if c == nil {
+		s.shellGone(w, env)
+		return
+	}
+	if strings.HasSuffix(env.Body.Signal.Code, "/signal/terminate") {
+		s.count("terminate")
+		s.mu.Lock()
+		c.terminated, c.out = true, nil
+		s.mu.Unlock()
+	}
+	s.reply(w, env, actionSignal+"Response", `<rsp:SignalResponse/>`)
+}
+
+// OpenShells is how many shells exist on the server (created and not yet
+// deleted): what counts against the quota.
+func (s *Server) OpenShells() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.shells)
 }
 
 const namespaces = `xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" ` +

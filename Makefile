@@ -8,6 +8,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 procps util-linux traceroute perl-base libpam-modules krb5-kdc krb5-admin-server krb5-user
 
 # Debian packages the unit tests run the scripts and linters with.
+PSPARSE := internal/playbook/testdata/psparse
 UNIT_PKGS := shellcheck ksh mksh busybox
 
 .PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean
@@ -54,6 +55,14 @@ unit-deps:
 	  else \
 	    echo "make test: shell tests will skip; missing:$$missing (sudo make unit-deps)"; \
 	  fi; \
+	fi
+	@# the tree-sitter PowerShell grammar (npm) the Windows script must parse with
+	@if ! command -v npm >/dev/null; then \
+	  if [ -n "$$CI" ]; then echo "make test: npm is missing: the PowerShell parse test needs Node.js and npm" >&2; exit 1; fi; \
+	  echo "make test: npm missing; the PowerShell parse test will skip"; \
+	elif [ ! -d $(PSPARSE)/node_modules/web-tree-sitter ]; then \
+	  (cd $(PSPARSE) && npm ci --ignore-scripts --no-audit --no-fund >/dev/null) \
+	    || { echo "could not install the PowerShell grammar (npm ci in $(PSPARSE))" >&2; exit 1; }; \
 	fi
 
 lab:

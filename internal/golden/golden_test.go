@@ -26,6 +26,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/scan"
 	"github.com/whyoffline/whyoffline/internal/transport"
+	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 
@@ -308,3 +309,45 @@ func TestCaptureShells(t *testing.T) {
 		}
 	}
 }
+
+var captureWindows = flag.Bool("capture-windows", false, "add vectors of the WS-Management emulator's Windows flavours (2008 R2/PowerShell 2.0, 2016/5.1, 2022/7): what each fallback prints (with -update)")
+
+// TestCaptureWindows adds, per flavour, the output the emulated Windows
+// host gives for the rendered script in a few profiles — so parsing and
+// verdicts are tested for every version's code paths (Resolve-DnsName or
+// System.Net.Dns, NetSecurity or the firewall's COM API, ...). Only with
+// -capture-windows -update.
+func TestCaptureWindows(t *testing.T) {
+	if !*captureWindows {
+		t.Skip("only with -capture-windows -update")
+	}
+	set, err := playbook.Load(playbooks.FS, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	for _, flavour := range wsmantest.Flavours() {
+		for _, profile := range []string{"healthy", "dns-failing", "firewall-blocked", "service-stopped", "tls-unavailable"} {
+			p := playbook.Params{Manager: "dsm.lab.test", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: playbook.NewNonce(), ManagerAddr: "10.77.0.2"}
+			sc, err := set.RenderPowerShell(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := wsmantest.Answer(string(sc.Body), profile+"@"+flavour, now, "10.77.0.2")
+			rec := scan.RawRecord{Host: "win-" + flavour + "-" + profile, Inventory: "windows", Dialect: "powershell", Nonce: p.Nonce,
+				Observed: &result.Observed{Started: now, Finished: now.Add(2 * time.Second), BastionAddrs: []string{"10.77.0.2"}, ManagerReachable: ptrTrue()},
+				Manager:  &result.Manager{Host: "dsm.lab.test", Port: 4120, Mode: "agent-initiated"},
+				Settings: &result.Settings{AgentPort: 4118, MaxClockSkew: "2m0s"}}
+			b, _ := json.MarshalIndent(rec, "", "  ")
+			base := filepath.Join("testdata", "windows", rec.Host)
+			if err := os.WriteFile(base+".out", out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(base+".json", append(b, '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func ptrTrue() *bool { b := true; return &b }

@@ -34,6 +34,29 @@ func PSQuote(s string) string {
 // characters, stdin is not.
 const psBootstrap = `$ErrorActionPreference = 'Stop'; $wo_script = @($input) -join "` + "`n" + `"; & ([ScriptBlock]::Create($wo_script))`
 
+// psJSONWriter writes the run's document by hand: ConvertTo-Json is
+// PowerShell 3.0. Every character outside printable ASCII is a \u escape,
+// so the document survives whatever code page the console output uses.
+const psJSONWriter = `function wo_jstr($s) {
+  $s = ([string]$s).Replace('\', '\\').Replace('"', '\"').Replace("` + "`r" + `", '\r').Replace("` + "`n" + `", '\n').Replace("` + "`t" + `", '\t')
+  $s = [regex]::Replace($s, '[^\x20-\x7e]', [Text.RegularExpressions.MatchEvaluator] { param($m) '\u{0:x4}' -f [int][char]$m.Value })
+  '"' + $s + '"'
+}
+function wo_jdoc($playbook) {
+  $b = New-Object Text.StringBuilder
+  [void]$b.Append('{"os":"Windows","playbook":' + (wo_jstr $playbook) + ',"sections":{')
+  $first = $true
+  foreach ($id in $wo_ids) {
+    if (-not $first) { [void]$b.Append(',') }
+    $first = $false
+    $sec = $wo_sections[$id]
+    [void]$b.Append((wo_jstr $id) + ':{"o":' + (wo_jstr $sec[0]) + ',"x":' + [int]$sec[1] + '}')
+  }
+  [void]$b.Append('}}')
+  $b.ToString()
+}
+`
+
 // EncodeCommand is PowerShell's -EncodedCommand form: base64 of UTF-16LE.
 func EncodeCommand(script string) string {
 	u := utf16.Encode([]rune(script))
@@ -69,7 +92,9 @@ func (s *Set) RenderPowerShell(p Params) (*Script, error) {
 	} {
 		fmt.Fprintf(&w, "$%s = %s\n", v.name, PSQuote(v.val))
 	}
-	w.WriteString("$wo_sections = [ordered]@{}\n")
+	// sections in check order without [ordered] (PowerShell 3.0)
+	w.WriteString("$wo_ids = New-Object Collections.ArrayList; $wo_sections = @{}\n")
+	w.WriteString(psJSONWriter)
 	for _, c := range b.Checks {
 		// a check runs in a child scope (&) unless in_shell (dot-sourced,
 		// so what it sets reaches the checks after it); an exception costs
@@ -80,11 +105,11 @@ func (s *Set) RenderPowerShell(p Params) (*Script, error) {
 		}
 		fmt.Fprintf(&w, "$wo_x = 0\ntry { $wo_o = %s {\n%s\n} 2>&1 | Out-String -Width 4096 } catch { $wo_x = 1; $wo_o = 'exception=' + $_.Exception.Message }\n",
 			call, strings.TrimRight(c.Run, "\n"))
-		fmt.Fprintf(&w, "$wo_sections[%s] = @{ o = [string]$wo_o; x = $wo_x }\n", PSQuote(c.ID))
+		fmt.Fprintf(&w, "[void]$wo_ids.Add(%s); $wo_sections[%s] = @([string]$wo_o, $wo_x)\n", PSQuote(c.ID), PSQuote(c.ID))
 	}
-	fmt.Fprintf(&w, "$wo_doc = @{ os = 'Windows'; playbook = %s; sections = $wo_sections }\n", PSQuote(b.OS))
+	fmt.Fprintf(&w, "$wo_doc = wo_jdoc %s\n", PSQuote(b.OS))
 	// the json marker starts a line of its own, whatever was printed before
-	fmt.Fprintf(&w, "[Console]::Out.Write([Environment]::NewLine + '%s' + (ConvertTo-Json -InputObject $wo_doc -Compress -Depth 4) + '%s' + [Environment]::NewLine)\n",
+	fmt.Fprintf(&w, "[Console]::Out.Write([Environment]::NewLine + '%s' + $wo_doc + '%s' + [Environment]::NewLine)\n",
 		frame.Marker(p.Nonce, "json"), frame.Marker(p.Nonce, "done"))
 	if !strings.Contains(b.Exec, "{bootstrap}") {
 		return nil, fmt.Errorf("playbook %s: exec must contain {bootstrap} (where the encoded stdin reader goes)", b.ID)

@@ -152,6 +152,15 @@ func init() {
 		outputs: map[string]func(*Call) string{
 			"clock": func(c *Call) string { return lines(fmt.Sprintf("epoch=%d", c.Now.Add(-26*time.Minute).Unix())) },
 		}})
+	// .NET 3.5 without the TLS 1.2 update (2008 R2): the probe cannot
+	// offer TLS 1.2 at all, which says nothing of the agent's own TLS
+	add(&Profile{Name: "tls-unavailable", ExpectStatus: "error", Expect: []string{"incomplete"},
+		outputs: map[string]func(*Call) string{
+			"tls.handshake": func(*Call) string {
+				return lines("tool=SslStream", "offered=3072", "error=The value of argument 'enabledSslProtocols' (3072) is invalid for Enum type 'SslProtocols'.",
+					"error_type=System.ArgumentException", "result=unavailable")
+			},
+		}})
 	add(&Profile{Name: "high-load", ExpectStatus: "diagnosed", Expect: []string{"resource-pressure"},
 		outputs: map[string]func(*Call) string{
 			"resources": func(*Call) string { return lines("cpus=2", "load1=11.5", "mem_available_pct=2.4") },

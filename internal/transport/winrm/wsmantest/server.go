@@ -726,13 +726,10 @@ func Answer(script, profile string, now time.Time, managerAddr string) []byte {
 			call.ManagerAddr = addrs[0]
 		}
 	}
-	p := profiles[profile]
-	if p == nil {
-		p = profiles["healthy"]
-	}
+	_, output := lookupFlavoured(profile)
 	doc := frame.Document{OS: "Windows", Playbook: "windows", Sections: map[string]frame.DocumentPart{}}
 	for _, id := range hdr.Checks["windows"] {
-		doc.Sections[id] = frame.DocumentPart{O: p.output(id, call)}
+		doc.Sections[id] = frame.DocumentPart{O: output(id, call)}
 	}
 	return append([]byte("#< CLIXML"), frame.JSONAnswer(hdr.Nonce, doc)...)
 }

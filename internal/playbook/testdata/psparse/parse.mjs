@@ -1,0 +1,12 @@
+import { Parser, Language } from 'web-tree-sitter';
+import { readFileSync } from 'node:fs';
+await Parser.init();
+const lang = await Language.load(new URL('./node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm', import.meta.url).pathname);
+const p = new Parser(); p.setLanguage(lang);
+const src = readFileSync(process.argv[2], 'utf8');
+const tree = p.parse(src);
+let bad = 0;
+const walk = (n) => { if (n.isError || n.isMissing) { bad++; if (bad <= 10) console.log(`${n.isMissing?'missing':'error'} at ${n.startPosition.row+1}:${n.startPosition.column+1}: ${src.slice(n.startIndex, Math.min(n.endIndex, n.startIndex+80)).replace(/\n/g,'\\n')}`); } for (const c of n.children) walk(c); };
+walk(tree.rootNode);
+console.log(`nodes ok: ${!tree.rootNode.hasError}, errors: ${bad}`);
+process.exit(bad ? 1 : 0);

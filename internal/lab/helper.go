@@ -104,6 +104,10 @@ func runWSMan(args []string) {
 	}
 	cfg := wsmantest.Config{Auth: "ntlm", User: WinUser, Password: WinPassword,
 		Profile: kv["profile"], Behaviour: kv["behaviour"], ManagerAddr: ManagerIP}
+	if cfg.Behaviour == "denied" {
+		// the user logs in but is not allowed a shell
+		cfg.Behaviour, cfg.Denied = "", true
+	}
 	if kv["keytab"] != "" {
 		kt, err := keytab.Load(kv["keytab"])
 		if err != nil {

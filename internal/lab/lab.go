@@ -302,8 +302,8 @@ func (l *Lab) start(ctx context.Context) error {
 
 // Windows is an emulated Windows host's profile and protocol behaviour.
 type Windows struct {
-	Profile   string // wsmantest profile (healthy, service-stopped, ...)
-	Behaviour string // "", stall, malformed, endless
+	Profile   string // wsmantest profile (healthy, service-stopped, ...; NAME@ps2|ps51|ps7 for a Windows version)
+	Behaviour string // "", stall, malformed, endless, lose-shell, web, denied
 	// Kerberos: the host takes Kerberos (Negotiate) instead of NTLM, as
 	// HTTP/<name>.lab.test, with a keytab from the lab's KDC.
 	Kerberos bool

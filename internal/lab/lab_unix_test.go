@@ -88,6 +88,13 @@ func TestLabCauses(t *testing.T) {
 		{host: win("win-clock-skew", "clock-skew", ""), status: result.Diagnosed, want: []string{"clock-skew"}, extra: winrm},
 		{host: win("win-high-load", "high-load", ""), status: result.Diagnosed, want: []string{"resource-pressure"}, extra: winrm},
 		{host: win("win-stall", "healthy", "stall"), status: result.Error, want: []string{"timeout"}, extra: winrm + ", timeout: 6s"},
+		// Windows versions: what each one's fallbacks print
+		{host: win("win2008r2-healthy", "healthy@ps2", ""), status: result.Healthy, extra: winrm},
+		{host: win("win2016-dns-failing", "dns-failing@ps51", ""), status: result.Diagnosed, want: []string{"dns-unresolvable"}, extra: winrm},
+		{host: win("win2022-gpo-firewall", "firewall-blocked@ps7", ""), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}, extra: winrm},
+		// logs in, but may not open a shell; a web server on 5985
+		{host: win("win-denied", "healthy", "denied"), status: result.Error, want: []string{"privilege-denied"}, extra: winrm},
+		{host: win("win-web", "healthy", "web"), status: result.Error, want: []string{"protocol-error"}, extra: winrm},
 		{host: win("win-wrong-password", "healthy", ""), status: result.Error, want: []string{"auth-failed"}, extra: "transport: winrm, user: 'LAB\\scanner', password_env: LAB_WRONG_PASSWORD"},
 		{host: winHTTPS("win-https", "clock-skew", "valid"), status: result.Diagnosed, want: []string{"clock-skew"}, extra: winrm + ", winrm_scheme: https, ca_file: CA"},
 		{host: winHTTPS("win-https-wrong-name", "healthy", "wrong-name"), status: result.Error, want: []string{"certificate-invalid"}, extra: winrm + ", winrm_scheme: https, ca_file: CA"},

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -78,11 +80,7 @@ shows only as "set".`,
 					return failed(err)
 				}
 			case "", "table":
-				// buffered: tabwriter writes cell by cell, a system call
-				// each when unbuffered
-				bw := bufio.NewWriterSize(e.stdout, 1<<16)
-				tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tADDRESS\tPORT\tUSER\tTRANSPORT\tOS\tBECOME\tGROUPS\tSOURCE")
+				rows := [][]string{{"NAME", "ADDRESS", "PORT", "USER", "TRANSPORT", "OS", "BECOME", "GROUPS", "SOURCE"}}
 				for i, h := range hosts {
 					become := "-"
 					if h.Become {
@@ -96,13 +94,11 @@ shows only as "set".`,
 					if end.Via != "" {
 						how += " via " + end.Via
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n",
-						cell(h.Name), cell(end.Address), end.Port, cell(orDash(end.User)), cell(how),
-						cell(orDash(h.OS)), become, cell(orDash(strings.Join(h.Groups, ","))), cell(h.Source))
+					rows = append(rows, []string{cell(h.Name), cell(end.Address), strconv.Itoa(end.Port), cell(orDash(end.User)), cell(how),
+						cell(orDash(h.OS)), become, cell(orDash(strings.Join(h.Groups, ","))), cell(h.Source)})
 				}
-				if err := tw.Flush(); err != nil {
-					return failed(err)
-				}
+				bw := bufio.NewWriterSize(e.stdout, 1<<16)
+				writeColumns(bw, rows)
 				if inv.Manager.Host != "" {
 					fmt.Fprintf(bw, "\nmanager: %s port %d %s\n", cell(inv.Manager.Host), inv.Manager.Port, inv.Manager.Mode)
 				}
@@ -122,6 +118,32 @@ shows only as "set".`,
 	cmd.Flags().StringVar(&sshConfig, "ssh-config", "", "ssh_config file applied as scan applies it (default ~/.ssh/config; none to ignore)")
 	cmd.Flags().StringVarP(&user, "user", "u", "", "login user for hosts whose inventory and ssh_config name none (default $USER)")
 	return cmd
+}
+
+// writeColumns prints rows as left-aligned columns two spaces apart, the
+// widths measured in one pass (text/tabwriter buffers every cell of a
+// 100,000-row table in growing slices).
+func writeColumns(w *bufio.Writer, rows [][]string) {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			w.WriteString(c)
+			if i < len(r)-1 {
+				for n := utf8.RuneCountInString(c); n < widths[i]+2; n++ {
+					w.WriteByte(' ')
+				}
+			}
+		}
+		w.WriteByte('\n')
+	}
 }
 
 // endpoints asks each transport where it would connect, with the same

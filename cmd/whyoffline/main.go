@@ -59,6 +59,8 @@ type env struct {
 	// stdoutTTY / stderrTTY: whether those are terminals.
 	stdoutTTY, stderrTTY bool
 	width                int
+	// etc is where the system-wide config lives ("/etc"; "" for none).
+	etc string
 	// dial, when set, replaces TCP dialing in both transports (tests that
 	// must see where a scan connects without sending anything).
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -67,7 +69,7 @@ type env struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, etc: "/etc"}
 	e.stdoutTTY, e.width = terminal(os.Stdout)
 	e.stderrTTY, _ = terminal(os.Stderr)
 	os.Exit(run(ctx, e, os.Args[1:]))
@@ -143,7 +145,19 @@ that is simply off — and what to do about it.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v (see: %s --help)", err, c.CommandPath())
 	})
-	root.AddCommand(newScanCmd(e), newReportCmd(e), newDiffCmd(e), newInventoryCmd(e), newPlaybooksCmd(e), newVersionCmd(e))
+	var config string
+	root.PersistentFlags().StringVar(&config, "config", "", "config file of flag values (default $XDG_CONFIG_HOME/whyoffline/config.yaml, then /etc/whyoffline/config.yaml); flags win")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		path, err := configPath(e, config)
+		if err != nil {
+			return usageWrap(err)
+		}
+		if err := applyConfig(e, cmd, path); err != nil {
+			return usageWrap(err)
+		}
+		return nil
+	}
+	root.AddCommand(newScanCmd(e), newReportCmd(e), newMergeCmd(e), newDiffCmd(e), newInventoryCmd(e), newPlaybooksCmd(e), newVersionCmd(e))
 	return root
 }
 

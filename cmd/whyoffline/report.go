@@ -33,6 +33,35 @@ func readRun(ctx context.Context, path string) (*result.Run, error) {
 	})
 }
 
+// renderRun writes a whole run in a format (-o, else --out's extension,
+// else the table: re-rendering a JSON run as JSON is rarely what is meant).
+func renderRun(e *env, run *result.Run, output, out string) error {
+	format, err := chooseFormat(e, output, out)
+	if err != nil {
+		return err
+	}
+	if output == "" && out == "" {
+		format = "table"
+	}
+	dest, err := openOutput(e, out)
+	if err != nil {
+		return err
+	}
+	writer, err := dest.writer(e, format)
+	if err != nil {
+		return dest.finish(usageWrap(err))
+	}
+	for i := range run.Hosts {
+		if err := writer.Host(i, &run.Hosts[i]); err != nil {
+			return dest.finish(failed(err))
+		}
+	}
+	if err := writer.End(run); err != nil {
+		return dest.finish(failed(err))
+	}
+	return dest.finish(nil)
+}
+
 func newReportCmd(e *env) *cobra.Command {
 	var output, out, playbookDir string
 	var rediagnose bool
@@ -64,30 +93,7 @@ rules, thresholds and remedies — and a site's --playbooks overlay.`,
 				n := diagnose.Rejudge(run, o)
 				fmt.Fprintf(e.stderr, "whyoffline: judged again with today's rules: %d host(s) changed\n", n)
 			}
-			format, err := chooseFormat(e, output, out)
-			if err != nil {
-				return err
-			}
-			if output == "" && out == "" {
-				format = "table" // re-rendering a JSON run as JSON is rarely what is meant
-			}
-			dest, err := openOutput(e, out)
-			if err != nil {
-				return err
-			}
-			writer, err := dest.writer(e, format)
-			if err != nil {
-				return dest.finish(usageWrap(err))
-			}
-			for i := range run.Hosts {
-				if err := writer.Host(i, &run.Hosts[i]); err != nil {
-					return dest.finish(failed(err))
-				}
-			}
-			if err := writer.End(run); err != nil {
-				return dest.finish(failed(err))
-			}
-			return dest.finish(nil)
+			return renderRun(e, run, output, out)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "table, json, jsonl, csv or html (default table)")

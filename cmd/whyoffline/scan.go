@@ -23,6 +23,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/result"
 	sweep "github.com/whyoffline/whyoffline/internal/run"
 	"github.com/whyoffline/whyoffline/internal/scan"
+	"github.com/whyoffline/whyoffline/internal/shard"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
@@ -36,6 +37,7 @@ type scanFlags struct {
 	mode           string
 	agentPort      int
 	limit          string
+	shard          string
 	forks          int
 	timeout        time.Duration
 	connectTimeout time.Duration
@@ -105,6 +107,7 @@ interrupted.`,
 	fl.StringVar(&f.mode, "manager-mode", "agent-initiated", "communication direction: agent-initiated, manager-initiated or bidirectional")
 	fl.IntVar(&f.agentPort, "agent-port", 4118, "port the agent listens on for manager-initiated communication")
 	fl.StringVarP(&f.limit, "limit", "l", "", "only hosts matching PATTERN: names, groups, globs; comma-separated; &x intersects, !x excludes")
+	fl.StringVar(&f.shard, "shard", "", "scan only part K of N of the selected hosts (K/N, by host name: stable across runs and bastions); merge puts the parts together")
 	fl.IntVarP(&f.forks, "forks", "f", 25, "hosts scanned at once")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline for the whole scan of one host")
 	fl.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "deadline for the TCP connect to a host")
@@ -134,7 +137,8 @@ type scanSetup struct {
 	ssh    *sshtransport.Client
 	winrm  *winrmtransport.Client
 	format string
-	via    *probe.Via // where agent ports are tested from (nil: the bastion)
+	via    *probe.Via    // where agent ports are tested from (nil: the bastion)
+	shard  *result.Shard // --shard: this run's part of the fleet
 }
 
 func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) {
@@ -147,6 +151,10 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 		return nil, err
 	}
 	inv, hosts, err := selectHosts(ctx, e, f)
+	if err != nil {
+		return nil, err
+	}
+	hosts, part, err := shardHosts(e, f, hosts)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +183,7 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 	if mport == 0 {
 		mport = 4120
 	}
-	s := &scanSetup{hosts: hosts, set: set, format: format}
+	s := &scanSetup{hosts: hosts, set: set, format: format, shard: part}
 	if s.ssh, s.winrm, err = newTransports(e, f, hosts); err != nil {
 		return nil, err
 	}
@@ -267,6 +275,24 @@ func selectHosts(ctx context.Context, e *env, f *scanFlags) (*inventory.Inventor
 	return inv, hosts, nil
 }
 
+// shardHosts keeps --shard K/N's part of the selected hosts and describes
+// it for the report, so that merge can check the parts fit together.
+func shardHosts(e *env, f *scanFlags, hosts []*inventory.Host) ([]*inventory.Host, *result.Shard, error) {
+	if f.shard == "" {
+		return hosts, nil, nil
+	}
+	spec, err := shard.Parse(f.shard)
+	if err != nil {
+		return nil, nil, usageWrap(err)
+	}
+	part := &result.Shard{Index: spec.Index, Count: spec.Count, Fleet: len(hosts), Digest: shard.Digest(hosts)}
+	mine := shard.Select(hosts, spec)
+	if len(mine) == 0 {
+		fmt.Fprintf(e.stderr, "whyoffline: shard %d/%d holds none of the %d selected hosts: an empty report\n", spec.Index, spec.Count, len(hosts))
+	}
+	return mine, part, nil
+}
+
 // newTransports builds both transports and checks every host's keys,
 // passwords and WinRM settings before anything is contacted.
 func newTransports(e *env, f *scanFlags, hosts []*inventory.Host) (*sshtransport.Client, *winrmtransport.Client, error) {
@@ -351,7 +377,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	}
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
 	cfg := sweep.Config{
-		Hosts: s.hosts, ConnectTimeout: f.connectTimeout, Progress: progress.step,
+		Hosts: s.hosts, Shard: s.shard, ConnectTimeout: f.connectTimeout, Progress: progress.step,
 		Scan: scan.Options{
 			Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
 			Runners:      map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},

@@ -78,6 +78,16 @@ func (h *Host) Explicit(key string) bool {
 	return false
 }
 
+// clone copies h, its slices too, so that changing the copy never
+// changes h.
+func (h *Host) clone() *Host {
+	c := *h
+	c.Groups = append([]string(nil), h.Groups...)
+	c.Options = append(Options(nil), h.Options...)
+	c.explicit = append([]string(nil), h.explicit...)
+	return &c
+}
+
 // InGroup reports membership in group g ("all" contains every host).
 func (h *Host) InGroup(g string) bool {
 	if g == "all" {
@@ -171,6 +181,9 @@ func (h *Host) apply(key string, v varValue, file string, schema Schema) error {
 }
 
 func (h *Host) markExplicit(key string) {
+	if h.explicit == nil {
+		h.explicit = make([]string, 0, 4)
+	}
 	if !h.Explicit(key) {
 		h.explicit = append(h.explicit, key)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -239,6 +240,7 @@ func (s *source) resolve() ([]*Host, error) {
 	type member struct {
 		entries []*hostEntry
 		groups  map[string]bool
+		via     []string // the groups the host is listed in, in file order
 	}
 	lineage := map[string][]string{} // group → itself and every ancestor
 	var walk func(name string, seen map[string]bool, out []string) []string
@@ -281,6 +283,7 @@ func (s *source) resolve() ([]*Host, error) {
 				order = append(order, h.name)
 			}
 			m.entries = append(m.entries, h)
+			m.via = append(m.via, gname)
 			for _, a := range line {
 				m.groups[a] = true
 			}
@@ -291,29 +294,27 @@ func (s *source) resolve() ([]*Host, error) {
 	}
 
 	hosts := make([]*Host, 0, len(order))
+	// Hosts listed in the same groups get the same defaults and group
+	// vars: apply them once per group set, then copy (a fleet of 100,000
+	// hosts has a few hundred group sets).
+	templates := map[string]*Host{}
 	for _, name := range order {
 		m := members[name]
 		first := m.entries[0]
-		h := &Host{Name: name, Address: name, Transport: SSH, Source: fmt.Sprintf("%s:%d", s.file, first.line)}
-		if err := s.applyVars(h, s.defaults); err != nil {
-			return nil, err
-		}
-		gs := make([]string, 0, len(m.groups))
-		for g := range m.groups {
-			gs = append(gs, g)
-		}
-		sort.Slice(gs, func(i, j int) bool {
-			if depth[gs[i]] != depth[gs[j]] {
-				return depth[gs[i]] < depth[gs[j]]
-			}
-			return gs[i] < gs[j]
-		})
-		for _, g := range gs {
-			if err := s.applyVars(h, s.groups[g].vars); err != nil {
+		key := strings.Join(m.via, "\x00")
+		t, ok := templates[key]
+		if !ok {
+			if t, err = s.groupTemplate(m.groups, depth); err != nil {
 				return nil, err
 			}
-			h.addGroup(g)
+			templates[key] = t
 		}
+		h := t.clone()
+		h.Name = name
+		if !t.Explicit("address") {
+			h.Address = name
+		}
+		h.Source = s.file + ":" + strconv.Itoa(first.line)
 		for _, e := range m.entries {
 			if err := s.applyVars(h, e.vars); err != nil {
 				return nil, err
@@ -328,6 +329,32 @@ func (s *source) resolve() ([]*Host, error) {
 		hosts = append(hosts, h)
 	}
 	return hosts, nil
+}
+
+// groupTemplate is a host with the defaults and the vars of groups
+// applied, parents before children.
+func (s *source) groupTemplate(groups map[string]bool, depth map[string]int) (*Host, error) {
+	t := &Host{Transport: SSH}
+	if err := s.applyVars(t, s.defaults); err != nil {
+		return nil, err
+	}
+	gs := make([]string, 0, len(groups))
+	for g := range groups {
+		gs = append(gs, g)
+	}
+	sort.Slice(gs, func(i, j int) bool {
+		if depth[gs[i]] != depth[gs[j]] {
+			return depth[gs[i]] < depth[gs[j]]
+		}
+		return gs[i] < gs[j]
+	})
+	for _, g := range gs {
+		if err := s.applyVars(t, s.groups[g].vars); err != nil {
+			return nil, err
+		}
+		t.addGroup(g)
+	}
+	return t, nil
 }
 
 func (s *source) applyVars(h *Host, vs vars) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/whyoffline/whyoffline/internal/didyoumean"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
@@ -86,39 +87,10 @@ func parseBool(s string) (bool, bool) {
 
 // suggest returns ` (did you mean "x"?)` for the closest known key.
 func suggest(got string, known []string) string {
-	best, bestD := "", 4
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(got), k); d < bestD {
-			best, bestD = k, d
-		}
+	if best := didyoumean.Closest(got, known); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" {
-		return "; known settings: " + strings.Join(known, ", ")
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return "; known settings: " + strings.Join(known, ", ")
 }
 
 // rangeItems expands the inside of one range: "01:20", "a:f", "0:10:2".

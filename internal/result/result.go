@@ -205,7 +205,21 @@ type Run struct {
 	Settings *Settings `json:"settings,omitempty"`
 	Fleet    []Finding `json:"fleet"`
 	Summary  Summary   `json:"summary"`
-	Hosts    []Host    `json:"hosts"`
+	// Shard says which part of the fleet this run scanned (--shard K/N);
+	// absent for a whole-fleet run.
+	Shard *Shard `json:"shard,omitempty"`
+	Hosts []Host `json:"hosts"`
+}
+
+// Shard is a run's part of a sharded fleet.
+type Shard struct {
+	Index int `json:"index"` // 1-based
+	Count int `json:"count"`
+	// Fleet is how many hosts the whole fleet had before sharding, and
+	// Digest names it (shard.Digest): shards of different fleets, or of
+	// one fleet selected differently, do not merge.
+	Fleet  int    `json:"fleet"`
+	Digest string `json:"digest"`
 }
 
 // Settings are the run-wide options the verdicts depended on, kept so a

@@ -27,6 +27,8 @@ type Config struct {
 	Scan scan.Options
 	// ConnectTimeout bounds the bastion's own probes (manager, ports).
 	ConnectTimeout time.Duration
+	// Shard, if set, is the part of the fleet Hosts are (scan --shard).
+	Shard *result.Shard
 	// Progress, if set, is told of every host as it finishes.
 	Progress func(*result.Host)
 }
@@ -37,7 +39,7 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	opt := cfg.Scan
 	d := opt.Diagnose
 	manager, settings := d.RunContext()
-	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: manager, Fleet: []result.Finding{}, Settings: settings}
+	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: manager, Fleet: []result.Finding{}, Settings: settings, Shard: cfg.Shard}
 	resolver := &probe.Resolver{Timeout: cfg.ConnectTimeout}
 	opt.Resolver = resolver
 	var probeView *diagnose.ManagerProbe

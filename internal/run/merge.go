@@ -1,0 +1,96 @@
+package run
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/whyoffline/whyoffline/internal/result"
+)
+
+// Merge puts the runs of a sharded sweep (scan --shard K/N, one per
+// bastion or pod) back into one run: every host once, sorted by name, the
+// summary recounted, fleet findings of every shard kept once. It refuses
+// runs that are not shards of one fleet against one manager, a shard given
+// twice, and — unless partial — a missing shard.
+func Merge(runs []*result.Run, partial bool) (*result.Run, error) {
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("nothing to merge: give the shards' JSON runs")
+	}
+	first := runs[0]
+	if first.Shard == nil {
+		return nil, fmt.Errorf("run 1 is not a shard (scan --shard K/N -o json writes one)")
+	}
+	seen := map[int]bool{}
+	out := &result.Run{Schema: result.Schema, Started: first.Started, Finished: first.Finished, Manager: first.Manager, Settings: first.Settings, Fleet: []result.Finding{}}
+	findings := map[string]bool{}
+	names := map[string]int{}
+	for i, r := range runs {
+		n := i + 1
+		switch {
+		case r.Shard == nil:
+			return nil, fmt.Errorf("run %d is not a shard (scan --shard K/N -o json writes one)", n)
+		case r.Shard.Count != first.Shard.Count:
+			return nil, fmt.Errorf("run %d is shard %d of %d, run 1 one of %d: shards of different splits do not merge", n, r.Shard.Index, r.Shard.Count, first.Shard.Count)
+		case r.Shard.Digest != first.Shard.Digest || r.Shard.Fleet != first.Shard.Fleet:
+			return nil, fmt.Errorf("run %d scanned another fleet (%d hosts, %s) than run 1 (%d hosts, %s): same inventory, --limit and --from-manager on every shard", n, r.Shard.Fleet, r.Shard.Digest, first.Shard.Fleet, first.Shard.Digest)
+		case !sameManager(r.Manager, first.Manager):
+			return nil, fmt.Errorf("run %d checked against manager %s, run 1 against %s", n, managerName(r.Manager), managerName(first.Manager))
+		case seen[r.Shard.Index]:
+			return nil, fmt.Errorf("shard %d/%d given twice (run %d)", r.Shard.Index, r.Shard.Count, n)
+		}
+		seen[r.Shard.Index] = true
+		if r.Started.Before(out.Started) {
+			out.Started = r.Started
+		}
+		if r.Finished.After(out.Finished) {
+			out.Finished = r.Finished
+		}
+		for _, f := range r.Fleet {
+			key := f.ID + "\x00" + f.Evidence
+			if !findings[key] {
+				findings[key] = true
+				out.Fleet = append(out.Fleet, f)
+			}
+		}
+		for _, h := range r.Hosts {
+			if prev, dup := names[strings.ToLower(h.Name)]; dup {
+				return nil, fmt.Errorf("host %s is in run %d and run %d: the runs overlap", h.Name, prev, n)
+			}
+			names[strings.ToLower(h.Name)] = n
+			out.Hosts = append(out.Hosts, h)
+		}
+	}
+	if missing := missingShards(seen, first.Shard.Count); len(missing) > 0 && !partial {
+		return nil, fmt.Errorf("shards %s of %d are missing: give every shard's run, or --partial to merge what there is", strings.Join(missing, ", "), first.Shard.Count)
+	}
+	sort.SliceStable(out.Hosts, func(i, j int) bool { return out.Hosts[i].Name < out.Hosts[j].Name })
+	for i := range out.Hosts {
+		out.Summary.Add(&out.Hosts[i])
+	}
+	return out, nil
+}
+
+func missingShards(seen map[int]bool, n int) []string {
+	var out []string
+	for k := 1; k <= n; k++ {
+		if !seen[k] {
+			out = append(out, fmt.Sprint(k))
+		}
+	}
+	return out
+}
+
+func sameManager(a, b *result.Manager) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return strings.EqualFold(a.Host, b.Host) && a.Port == b.Port && a.Mode == b.Mode
+}
+
+func managerName(m *result.Manager) string {
+	if m == nil {
+		return "(none)"
+	}
+	return fmt.Sprintf("%s:%d (%s)", m.Host, m.Port, m.Mode)
+}

@@ -29,8 +29,8 @@ func TestKubernetesIndexedJob(t *testing.T) {
 		Args    []string `yaml:"args"`
 	}
 	type job struct {
-		APIVersion string `yaml:"apiVersion"`
-		Kind       string `yaml:"kind"`
+		APIVersion string                `yaml:"apiVersion"`
+		Kind       string                `yaml:"kind"`
 		Metadata   struct{ Name string } `yaml:"metadata"`
 		Spec       struct {
 			CompletionMode string `yaml:"completionMode"`

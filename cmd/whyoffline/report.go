@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/history"
 	"github.com/whyoffline/whyoffline/internal/report"
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
@@ -103,6 +104,42 @@ rules, thresholds and remedies — and a site's --playbooks overlay.`,
 	return cmd
 }
 
+// diffInputs are the two runs diff compares: two files, or the state
+// directory's last two runs.
+func diffInputs(cmd *cobra.Command, stateDir string, args []string) (*result.Run, *result.Run, error) {
+	if len(args) == 2 {
+		old, err := readRun(cmd.Context(), args[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		cur, err := readRun(cmd.Context(), args[1])
+		return old, cur, err
+	}
+	if len(args) != 0 || stateDir == "" {
+		return nil, nil, usageErr("diff takes OLD.json NEW.json, or --state-dir DIR for its last two runs")
+	}
+	store, err := history.Open(stateDir, buildVersion())
+	if err != nil {
+		return nil, nil, usageWrap(err)
+	}
+	runs, err := store.Runs()
+	if err != nil {
+		return nil, nil, usageWrap(err)
+	}
+	if len(runs) < 2 {
+		return nil, nil, usageErr("--state-dir %s holds %d run(s): diff needs two", stateDir, len(runs))
+	}
+	old, err := history.Load(runs[len(runs)-2])
+	if err != nil {
+		return nil, nil, usageWrap(err)
+	}
+	cur, err := history.Load(runs[len(runs)-1])
+	if err != nil {
+		return nil, nil, usageWrap(err)
+	}
+	return old, cur, nil
+}
+
 // hostDiff is what changed for one host between two runs.
 type hostDiff struct {
 	Host     string   `json:"host"`
@@ -169,20 +206,18 @@ func setDiff(a, b []string) []string {
 }
 
 func newDiffCmd(e *env) *cobra.Command {
-	var output string
+	var output, stateDir string
 	cmd := &cobra.Command{
-		Use:   "diff OLD.json NEW.json",
+		Use:   "diff [OLD.json NEW.json]",
 		Short: "Show which causes appeared and which were fixed between two saved runs",
-		Long: `diff compares two runs saved with -o json, host by host. Exit code 1 when
-any problem appeared (handy after a nightly sweep), else 0.`,
-		Example: `  whyoffline diff run-2026-11-23.json run-2026-11-24.json`,
-		Args:    cobra.ExactArgs(2),
+		Long: `diff compares two runs saved with -o json, host by host; with --state-dir
+and no files, the directory's last two runs. Exit code 1 when any problem
+appeared (handy after a nightly sweep), else 0.`,
+		Example: `  whyoffline diff run-2026-11-23.json run-2026-11-24.json
+  whyoffline diff --state-dir /var/lib/whyoffline`,
+		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			old, err := readRun(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			cur, err := readRun(cmd.Context(), args[1])
+			old, cur, err := diffInputs(cmd, stateDir, args)
 			if err != nil {
 				return err
 			}
@@ -228,5 +263,6 @@ any problem appeared (handy after a nightly sweep), else 0.`,
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "table or json")
+	cmd.Flags().StringVar(&stateDir, "state-dir", "", "compare the last two runs kept in this state directory (scan --state-dir)")
 	return cmd
 }

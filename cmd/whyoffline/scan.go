@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/dsmapi"
+	"github.com/whyoffline/whyoffline/internal/history"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/probe"
@@ -38,6 +40,9 @@ type scanFlags struct {
 	agentPort      int
 	limit          string
 	shard          string
+	stateDir       string
+	keepRuns       int
+	keepFor        string
 	forks          int
 	timeout        time.Duration
 	connectTimeout time.Duration
@@ -107,6 +112,9 @@ interrupted.`,
 	fl.StringVar(&f.mode, "manager-mode", "agent-initiated", "communication direction: agent-initiated, manager-initiated or bidirectional")
 	fl.IntVar(&f.agentPort, "agent-port", 4118, "port the agent listens on for manager-initiated communication")
 	fl.StringVarP(&f.limit, "limit", "l", "", "only hosts matching PATTERN: names, groups, globs; comma-separated; &x intersects, !x excludes")
+	fl.StringVar(&f.stateDir, "state-dir", "", "keep every run in DIR (compressed JSON) and report per host what changed since the previous one")
+	fl.IntVar(&f.keepRuns, "keep-runs", 60, "with --state-dir: keep this many runs")
+	fl.StringVar(&f.keepFor, "keep-for", "90d", "with --state-dir: drop runs older than this (e.g. 90d, 2160h; 0 keeps them)")
 	fl.StringVar(&f.shard, "shard", "", "scan only part K of N of the selected hosts (K/N, by host name: stable across runs and bastions); merge puts the parts together")
 	fl.IntVarP(&f.forks, "forks", "f", 25, "hosts scanned at once")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline for the whole scan of one host")
@@ -275,6 +283,50 @@ func selectHosts(ctx context.Context, e *env, f *scanFlags) (*inventory.Inventor
 	return inv, hosts, nil
 }
 
+// scanHistory is the state directory of a scan with --state-dir.
+type scanHistory struct {
+	store    *history.Store
+	previous *history.Previous
+	maxAge   time.Duration
+}
+
+// openHistory opens --state-dir and reads its last run (nil without the
+// flag).
+func openHistory(f *scanFlags) (*scanHistory, error) {
+	if f.stateDir == "" {
+		return nil, nil
+	}
+	maxAge, err := parseAge(f.keepFor)
+	if err != nil {
+		return nil, usageErr("--keep-for %q: %v", f.keepFor, err)
+	}
+	store, err := history.Open(f.stateDir, buildVersion())
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	last, err := store.Latest()
+	if err != nil {
+		return nil, usageErr("--state-dir: the last run cannot be read: %v (move it aside)", err)
+	}
+	return &scanHistory{store: store, previous: history.Index(last), maxAge: maxAge}, nil
+}
+
+// parseAge reads a duration, with d for days ("90d").
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("give days as 90d, or a duration like 2160h")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("give days as 90d, or a duration like 2160h")
+	}
+	return v, nil
+}
+
 // shardHosts keeps --shard K/N's part of the selected hosts and describes
 // it for the report, so that merge can check the parts fit together.
 func shardHosts(e *env, f *scanFlags, hosts []*inventory.Host) ([]*inventory.Host, *result.Shard, error) {
@@ -371,9 +423,20 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	writer, err := out.writer(e, s.format)
+	hist, err := openHistory(f)
+	if err != nil {
+		return out.finish(err)
+	}
+	writer, err := out.writerWith(e, s.format, hist != nil)
 	if err != nil {
 		return out.finish(usageWrap(err))
+	}
+	var rec *history.Recorder
+	if hist != nil {
+		if rec, err = hist.store.Record(time.Now()); err != nil {
+			return out.finish(failed(err))
+		}
+		writer = report.Tee(writer, rec)
 	}
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
 	cfg := sweep.Config{
@@ -387,8 +450,22 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 			},
 		},
 	}
+	if hist != nil {
+		cfg.Previous = hist.previous
+	}
 	r, err := sweep.Sweep(ctx, cfg, writer)
 	progress.done()
+	if rec != nil {
+		// an interrupted or failed run is not history: the last good
+		// one stays the one the next run compares with
+		if err != nil || ctx.Err() != nil {
+			rec.Abort()
+		} else if cerr := rec.Commit(); cerr != nil {
+			return out.finish(failed(cerr))
+		} else if _, perr := hist.store.Prune(f.keepRuns, hist.maxAge, time.Now()); perr != nil {
+			fmt.Fprintf(e.stderr, "whyoffline: --state-dir: pruning old runs: %v\n", perr)
+		}
+	}
 	if err != nil {
 		return out.finish(failed(err))
 	}

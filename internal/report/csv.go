@@ -16,8 +16,9 @@ var CSVHeader = []string{"host", "address", "os", "status", "primary_cause", "ca
 // holds no results for it): rows come in the order hosts finish; sort by
 // the host column for inventory order.
 type csvWriter struct {
-	cw     *csv.Writer
-	header bool
+	cw      *csv.Writer
+	header  bool
+	history bool // a ninth column: the change since the previous run
 }
 
 func (c *csvWriter) start() error {
@@ -25,6 +26,9 @@ func (c *csvWriter) start() error {
 		return nil
 	}
 	c.header = true
+	if c.history {
+		return c.cw.Write(append(append([]string{}, CSVHeader...), "change"))
+	}
 	return c.cw.Write(CSVHeader)
 }
 
@@ -34,6 +38,9 @@ func (c *csvWriter) Host(_ int, h *result.Host) error {
 	}
 	id, ev, rem := primary(h)
 	row := []string{h.Name, h.Address, h.OS, string(h.Status), id, strings.Join(causeIDs(h), ";"), ev, rem}
+	if c.history {
+		row = append(row, ChangeText(h.Change))
+	}
 	for j := range row {
 		row[j] = CSVCell(row[j])
 	}

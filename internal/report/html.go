@@ -15,8 +15,9 @@ func (h *htmlWriter) Host(int, *result.Host) error { return nil }
 // The page is self-contained: inline CSS, no scripts, no external fetches.
 // html/template escapes every value; clean() also strips control text.
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"clean":     func(s string) string { return textsafe.Line(s, 2000) },
-	"multiline": func(s string) string { return textsafe.Block(s, 4000) },
+	"clean":      func(s string) string { return textsafe.Line(s, 2000) },
+	"changeText": ChangeText,
+	"multiline":  func(s string) string { return textsafe.Block(s, 4000) },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -40,7 +41,7 @@ Started {{.Run.Started.Format "2006-01-02 15:04:05 MST"}}, finished {{.Run.Finis
 <h2>Hosts</h2>
 <table><tr><th>Host</th><th>Address</th><th>OS</th><th>Status</th><th>Causes</th></tr>
 {{range .Run.Hosts}}<tr><td>{{clean .Name}}</td><td><code>{{clean .Address}}</code></td><td>{{clean .OS}}</td>
-<td class="{{clean (print .Status)}}">{{clean (print .Status)}}</td><td>
+<td class="{{clean (print .Status)}}">{{clean (print .Status)}}{{with .Change}}<br><small class="change">{{clean (changeText .)}}</small>{{end}}</td><td>
 {{range .Causes}}<div><b>{{clean .ID}}</b> <i>({{clean (print .Confidence)}})</i>: {{clean .Evidence}}<br>→ {{clean .Remedy}}</div>{{end}}
 {{with .Error}}<div><b>{{clean (print .Kind)}}</b>: {{clean .Message}}</div>{{end}}
 {{if .Unverified}}<div class="unverified"><b>unverified</b>: {{range .Unverified}}<code>{{clean .Check}}</code> ({{clean .Reason}}) {{end}}</div>{{end}}

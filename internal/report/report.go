@@ -43,17 +43,72 @@ type Writer interface {
 // size. The table and HTML writers need every host at once (they group
 // and sort), so they hold the whole run.
 func Streams(w Writer) bool {
-	switch w.(type) {
+	switch w := w.(type) {
 	case *jsonlWriter, *csvWriter, *jsonWriter:
 		return true
+	case tee:
+		for _, x := range w {
+			if !Streams(x) {
+				return false
+			}
+		}
+		return true
+	case interface{ Inner() Writer }:
+		return Streams(w.Inner())
 	}
 	return false
+}
+
+// Tee sends every host and the end to each writer in turn (the report and
+// the state directory's copy of the run).
+func Tee(ws ...Writer) Writer { return tee(ws) }
+
+type tee []Writer
+
+func (t tee) Host(i int, h *result.Host) error {
+	for _, w := range t {
+		if err := w.Host(i, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t tee) End(run *result.Run) error {
+	for _, w := range t {
+		if err := w.End(run); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ChangeText is a host's change since the previous run, for a cell:
+// "new", "still since 2026-11-20", "fixed (was diagnosed: ...)".
+func ChangeText(c *result.Change) string {
+	if c == nil {
+		return ""
+	}
+	switch c.Kind {
+	case result.ChangeStill:
+		if c.Since != nil {
+			return "still since " + c.Since.UTC().Format("2006-01-02")
+		}
+	case result.ChangeDifferent, result.ChangeFixed:
+		if c.Previous != "" {
+			return c.Kind + " (was " + c.Previous + ")"
+		}
+	}
+	return c.Kind
 }
 
 // Options for writers.
 type Options struct {
 	Color bool // ANSI colour in the table
 	Width int  // terminal width for the table (0: 120)
+	// History: the run is compared with a previous one (--state-dir), so
+	// CSV gets a change column (the other formats show it when present).
+	History bool
 }
 
 // New returns the writer for format.
@@ -66,7 +121,7 @@ func New(format string, w io.Writer, o Options) (Writer, error) {
 	case "jsonl":
 		return &jsonlWriter{w: w, enc: json.NewEncoder(w)}, nil
 	case "csv":
-		return &csvWriter{cw: csv.NewWriter(w)}, nil
+		return &csvWriter{cw: csv.NewWriter(w), history: o.History}, nil
 	case "html":
 		return &htmlWriter{w: w}, nil
 	}

@@ -60,16 +60,33 @@ func (t *tableWriter) End(run *result.Run) error {
 		}
 	}
 	const statusW = len("unreachable")
-	evW := max(width-nameW-statusW-causeW-6, 30)
-	var b strings.Builder
-	row := func(name, status, statusCode, cause, ev string) {
-		fmt.Fprintf(&b, "%s  %s  %s  %s\n",
-			pad(name, nameW), t.paint(statusCode, pad(status, statusW)), pad(cause, causeW), clean(ev, evW))
+	changeW := 0 // a CHANGE column only when the run was compared with one before
+	for i := range run.Hosts {
+		if c := run.Hosts[i].Change; c != nil {
+			changeW = max(changeW, len("CHANGE"), min(utf8.RuneCountInString(ChangeText(c)), 48))
+		}
 	}
-	b.WriteString(t.paint(ansiBold, fmt.Sprintf("%s  %s  %s  %s", pad("HOST", nameW), pad("STATUS", statusW), pad("CAUSE", causeW), "EVIDENCE")) + "\n")
+	evW := max(width-nameW-statusW-causeW-changeW-6, 30)
+	var b strings.Builder
+	change := ""
+	row := func(name, status, statusCode, cause, ev string) {
+		ch := ""
+		if changeW > 0 {
+			ch = pad(clean(change, 48), changeW) + "  "
+		}
+		fmt.Fprintf(&b, "%s  %s  %s%s  %s\n",
+			pad(name, nameW), t.paint(statusCode, pad(status, statusW)), ch, pad(cause, causeW), clean(ev, evW))
+		change = ""
+	}
+	head := ""
+	if changeW > 0 {
+		head = pad("CHANGE", changeW) + "  "
+	}
+	b.WriteString(t.paint(ansiBold, fmt.Sprintf("%s  %s  %s%s  %s", pad("HOST", nameW), pad("STATUS", statusW), head, pad("CAUSE", causeW), "EVIDENCE")) + "\n")
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
 		name := clean(h.Name, 40)
+		change = ChangeText(h.Change)
 		switch {
 		case h.Error != nil && len(h.Causes) == 0:
 			row(name, string(h.Status), statusColor(h.Status), clean(string(h.Error.Kind), 30), h.Error.Message)

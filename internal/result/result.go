@@ -129,6 +129,30 @@ type Host struct {
 	// saved run can be judged again with newer rules (report
 	// --rediagnose). Absent for hosts whose checks never ran.
 	Observed *Observed `json:"observed,omitempty"`
+	// Change is how the host differs from the previous run kept in the
+	// state directory (--state-dir); absent without history.
+	Change *Change `json:"change,omitempty"`
+}
+
+// Change kinds.
+const (
+	ChangeNew       = "new"        // a problem now, healthy (or absent) before
+	ChangeFixed     = "fixed"      // healthy now, a problem before
+	ChangeStill     = "still"      // the same problem as before (Since says since when)
+	ChangeDifferent = "changed"    // a problem before and now, a different one
+	ChangeSame      = "unchanged"  // healthy before and now
+	ChangeFirst     = "first-seen" // not in the previous run
+)
+
+// Change is one host against the previous run.
+type Change struct {
+	Kind string `json:"kind"`
+	// Since is when the host's current problem was first seen, carried
+	// over run to run (its first run with it).
+	Since *time.Time `json:"since,omitempty"`
+	// Previous is the previous run's status and problems ("diagnosed:
+	// agent-not-running").
+	Previous string `json:"previous,omitempty"`
 }
 
 // Observed is the evidence one host's verdict was drawn from.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/history"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/probe"
 	"github.com/whyoffline/whyoffline/internal/report"
@@ -29,6 +30,9 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// Shard, if set, is the part of the fleet Hosts are (scan --shard).
 	Shard *result.Shard
+	// Previous is the last run kept in the state directory: each host is
+	// told what changed since (nil: no history).
+	Previous *history.Previous
 	// Progress, if set, is told of every host as it finishes.
 	Progress func(*result.Host)
 }
@@ -70,6 +74,7 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	}
 	var writeErr error
 	scan.Run(ctx, cfg.Hosts, opt, func(r scan.Result) {
+		cfg.Previous.Annotate(&r.Host, run.Started)
 		switch {
 		case !streaming:
 			hosts[r.Index] = r.Host

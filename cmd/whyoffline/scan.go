@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,6 +56,7 @@ type scanFlags struct {
 	sshConfig      string
 	user           string
 	quiet          bool
+	logFormat      string
 	modeSet        bool // --manager-mode given: it beats the inventory's
 	fromManager    string
 	apiKeyFile     string
@@ -129,7 +129,8 @@ interrupted.`,
 	fl.StringVar(&f.saveRaw, "save-raw", "", "keep each host's raw script output and scan context in DIR (for bug reports and regression vectors; readable by you only)")
 	fl.StringVar(&f.sshConfig, "ssh-config", "", "ssh_config file for HostName/User/Port/IdentityFile/ProxyJump (default ~/.ssh/config; none to ignore)")
 	fl.StringVarP(&f.user, "user", "u", "", "login user for hosts whose inventory and ssh_config name none (default $USER)")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line on stderr")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar on stderr")
+	fl.StringVar(&f.logFormat, "log-format", "", "structured logs on stderr for cron and journald: text or json (a line per host and per run)")
 	fl.StringVar(&f.fromManager, "from-manager", "", "scan only the computers this manager (https://HOST:4119) shows offline, via its API")
 	fl.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the manager API key for --from-manager (else $WHYOFFLINE_API_KEY)")
 	fl.StringVar(&f.apiCAFile, "api-ca-file", "", "CA certificate (PEM) the manager's HTTPS certificate is issued by, for --from-manager")
@@ -219,6 +220,9 @@ func checkScanFlags(f *scanFlags) ([]netip.Prefix, error) {
 	}
 	if f.forks < 1 || f.forks > 5000 {
 		return nil, usageErr("--forks %d: give a number from 1 to 5000", f.forks)
+	}
+	if f.logFormat != "" && f.logFormat != "text" && f.logFormat != "json" {
+		return nil, usageErr("--log-format %q: use text or json", f.logFormat)
 	}
 	if f.timeout <= 0 || f.connectTimeout <= 0 || f.maxSkew <= 0 {
 		return nil, usageErr("--timeout, --connect-timeout and --max-clock-skew must be positive durations like 30s or 2m")
@@ -438,7 +442,8 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		}
 		writer = report.Tee(writer, rec)
 	}
-	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY)
+	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY, newLogger(e, f.logFormat))
+	progress.start(s.params.Manager, f.forks)
 	cfg := sweep.Config{
 		Hosts: s.hosts, Shard: s.shard, ConnectTimeout: f.connectTimeout, Progress: progress.step,
 		Scan: scan.Options{
@@ -488,34 +493,6 @@ func unwrap(err error) error {
 			return err
 		}
 		err = u
-	}
-}
-
-// progress prints "scanned N/M" on a terminal's stderr.
-type progress struct {
-	e     *env
-	total int
-	on    bool
-	n     atomic.Int64
-	last  time.Time
-}
-
-func newProgress(e *env, total int, on bool) *progress {
-	return &progress{e: e, total: total, on: on}
-}
-
-func (p *progress) step(h *result.Host) {
-	n := p.n.Add(1)
-	if !p.on || (time.Since(p.last) < 200*time.Millisecond && int(n) != p.total) {
-		return
-	}
-	p.last = time.Now()
-	fmt.Fprintf(p.e.stderr, "\rscanned %d/%d hosts", n, p.total)
-}
-
-func (p *progress) done() {
-	if p.on {
-		fmt.Fprint(p.e.stderr, "\r\x1b[K")
 	}
 }
 

@@ -2,6 +2,9 @@ package report
 
 import (
 	"bytes"
+	"html"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"strings"
@@ -120,10 +123,39 @@ func TestJSONLStreams(t *testing.T) {
 	}
 }
 
+// TestHTMLEscapes: the page runs only its own script (allowed by hash in
+// the Content-Security-Policy), a hostile host name cannot end the data
+// element or add markup, and no control character survives.
 func TestHTMLEscapes(t *testing.T) {
-	out := render(t, "html")
-	if strings.Contains(out, "<script") || strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "agent-not-running") {
-		t.Errorf("html: %s", out)
+	run := sampleRun()
+	run.Hosts[0].Name = `web01</script><script>alert(1)</script><img src=x onerror=alert(2)>`
+	var b bytes.Buffer
+	w, _ := New("html", &b, Options{})
+	for i := range run.Hosts {
+		_ = w.Host(i, &run.Hosts[i])
+	}
+	if err := w.End(run); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, "<script"); n != 2 || strings.Contains(out, "<script>alert") || strings.Contains(out, "<img src=x") ||
+		strings.ContainsAny(out, "\x1b\x07") || !strings.Contains(out, "agent-not-running") {
+		t.Errorf("html (%d script elements): %s", n, out)
+	}
+	sum := sha256.Sum256([]byte(pageScript))
+	if !strings.Contains(html.UnescapeString(out), "script-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") || !strings.Contains(out, "default-src 'none'") ||
+		!strings.Contains(out, "<script>"+pageScript+"</script>") {
+		t.Error("the CSP does not pin the page's script, or the script on the page is not the one hashed")
+	}
+	i := strings.Index(out, `<script type="application/json" id="data">`)
+	j := strings.Index(out[i:], "</script>")
+	var doc struct {
+		Hosts []struct {
+			N string `json:"n"`
+		} `json:"hosts"`
+	}
+	if err := json.Unmarshal([]byte(out[i+len(`<script type="application/json" id="data">`):i+j]), &doc); err != nil || len(doc.Hosts) != 3 || doc.Hosts[0].N != run.Hosts[0].Name {
+		t.Errorf("the embedded data does not parse back: %v %+v", err, doc)
 	}
 }
 

@@ -125,6 +125,8 @@ type Host struct {
 	Unverified []Unverified `json:"unverified,omitempty"`
 	Error      *HostError   `json:"error"`
 	Role       string       `json:"role,omitempty"`
+	// Groups are the host's inventory groups (for filtering reports).
+	Groups []string `json:"groups,omitempty"`
 	// Observed is what the checks and the bastion saw, kept so that a
 	// saved run can be judged again with newer rules (report
 	// --rediagnose). Absent for hosts whose checks never ran.

@@ -2,11 +2,11 @@ package report
 
 import (
 	"bytes"
-	"html"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	"html"
 	"strings"
 	"testing"
 	"time"

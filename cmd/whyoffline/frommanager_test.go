@@ -24,8 +24,40 @@ type fakeManager struct {
 	key       string
 	computers []map[string]any
 	status    int // answer this instead of the list when set
+	busy      int // answer this many requests 429 (Retry-After: 0) first
 	mu        sync.Mutex
 	requests  []*http.Request
+}
+
+// searchPage answers POST /api/computers/search as the manager does: the
+// computers whose ID is greater than the criterion's, by ID, at most
+// maxItems of them. A request shaped otherwise is a 400.
+func (m *fakeManager) searchPage(w http.ResponseWriter, r *http.Request) {
+	var q struct {
+		MaxItems       int  `json:"maxItems"`
+		SortByObjectID bool `json:"sortByObjectID"`
+		SearchCriteria []struct {
+			IDValue *int   `json:"idValue"`
+			IDTest  string `json:"idTest"`
+		} `json:"searchCriteria"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&q); err != nil || q.MaxItems < 1 || q.MaxItems > 5000 || !q.SortByObjectID ||
+		len(q.SearchCriteria) != 1 || q.SearchCriteria[0].IDValue == nil || q.SearchCriteria[0].IDTest != "greater-than" {
+		http.Error(w, `{"message":"invalid search"}`, http.StatusBadRequest)
+		return
+	}
+	m.mu.Lock()
+	all := append([]map[string]any(nil), m.computers...)
+	m.mu.Unlock()
+	sort.Slice(all, func(i, j int) bool { return all[i]["ID"].(int) < all[j]["ID"].(int) })
+	page := []map[string]any{}
+	for _, c := range all {
+		if c["ID"].(int) > *q.SearchCriteria[0].IDValue && len(page) < q.MaxItems {
+			page = append(page, c)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"computers": page})
 }
 
 func startManagerAPI(t *testing.T, key string) *fakeManager {
@@ -35,9 +67,13 @@ func startManagerAPI(t *testing.T, key string) *fakeManager {
 		m.mu.Lock()
 		m.requests = append(m.requests, r)
 		status := m.status
+		busy := m.busy > 0
+		if busy {
+			m.busy--
+		}
 		m.mu.Unlock()
 		switch {
-		case r.Method != http.MethodGet || r.URL.Path != "/api/computers":
+		case r.Method != http.MethodPost || r.URL.Path != "/api/computers/search":
 			http.NotFound(w, r)
 		case r.Header.Get("api-secret-key") != m.key:
 			http.Error(w, `{"message":"Invalid API Key"}`, http.StatusUnauthorized)
@@ -47,9 +83,11 @@ func startManagerAPI(t *testing.T, key string) *fakeManager {
 			// like a debug page or a proxy that echoes the request: the key
 			// must not reach the operator's terminal through it
 			http.Error(w, fmt.Sprintf(`{"message":"internal error","request":{"api-secret-key":%q}}`, r.Header.Get("api-secret-key")), status)
+		case busy:
+			w.Header().Set("Retry-After", "0")
+			http.Error(w, `{"message":"too many requests"}`, http.StatusTooManyRequests)
 		default:
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"computers": m.computers})
+			m.searchPage(w, r)
 		}
 	}))
 	t.Cleanup(m.srv.Close)
@@ -96,7 +134,13 @@ func TestFromManagerScansOnlyOfflineComputers(t *testing.T) {
 	base := []string{"scan", "-i", inv, "--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s", "-o", "json",
 		"--from-manager", m.srv.URL, "--api-ca-file", ca}
 
+	// without --from-manager-unlisted the run's credentials go only to
+	// hosts the inventory names
 	r := runCLI(t, "", home, append(base, "--api-key-file", keyFile)...)
+	if r.code != exitFindings || strings.Contains(r.stdout, `"name": "127.77.99.1"`) || !strings.Contains(r.stderr, "skipped 1 computer(s) the inventory does not have") {
+		t.Fatalf("without --from-manager-unlisted: exit %d; stderr: %s", r.code, r.stderr)
+	}
+	r = runCLI(t, "", home, append(base, "--api-key-file", keyFile, "--from-manager-unlisted")...)
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want 1; stderr: %s", r.code, r.stderr)
 	}
@@ -119,7 +163,12 @@ func TestFromManagerScansOnlyOfflineComputers(t *testing.T) {
 	if status[names[1]] != result.Diagnosed || status[names[2]] != result.Healthy || status["127.77.99.1"] != result.Error {
 		t.Errorf("statuses %v", status)
 	}
-	for _, w := range []string{"shows 4 of 6 computers offline", "1 offline computer(s) not in the inventory", "127.77.99.1", "skipped 1", "bad;name"} {
+	for _, h := range run.Hosts {
+		if h.Name == names[1] && h.ManagerStatus != "Managed (Offline)" {
+			t.Errorf("%s: manager status %q", h.Name, h.ManagerStatus)
+		}
+	}
+	for _, w := range []string{"shows 4 of 6 computers offline", "1 computer(s) not in the inventory", "127.77.99.1", "skipped 1", "bad;name"} {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("stderr lacks %q: %s", w, r.stderr)
 		}
@@ -149,7 +198,7 @@ func TestFromManagerFailures(t *testing.T) {
 	m := startManagerAPI(t, key)
 	m.computers = []map[string]any{computer(1, "web01", "Red Hat Enterprise 9", "Managed (Offline)")}
 	ca := m.caFile(t)
-	withKey := map[string]string{"HOME": t.TempDir(), "WHYOFFLINE_API_KEY": key}
+	withKey := map[string]string{"HOME": t.TempDir(), "WHYOFFLINE_API_KEY": key, "WHYOFFLINE_API_RETRY_BASE": "1ms"}
 	wrongKey := map[string]string{"HOME": withKey["HOME"], "WHYOFFLINE_API_KEY": "3:stale"}
 	noKey := map[string]string{"HOME": withKey["HOME"]}
 	args := func(extra ...string) []string {
@@ -169,7 +218,7 @@ func TestFromManagerFailures(t *testing.T) {
 		{"plain http", withKey, []string{"scan", "--from-manager", "http://dsm.example.com:4119"}, 0, exitUsage, "clear text"},
 		{"missing key file", noKey, args("--api-key-file", "/nonexistent/key"), 0, exitUsage, "/nonexistent/key"},
 		{"manager error", withKey, args("--api-ca-file", ca), http.StatusInternalServerError, exitFailed, "HTTP 500"},
-		{"rate limited", withKey, args("--api-ca-file", ca), http.StatusTooManyRequests, exitFailed, "HTTP 429"},
+		{"rate limited", withKey, args("--api-ca-file", ca), http.StatusTooManyRequests, exitFailed, "HTTP 429) after 5 retries"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m.mu.Lock()
@@ -188,5 +237,44 @@ func TestFromManagerFailures(t *testing.T) {
 	defer m.mu.Unlock()
 	if len(m.requests) == 0 {
 		t.Fatal("no request reached the manager")
+	}
+}
+
+// TestFromManagerPagesAndRetries: a manager with 25,000 computers is read
+// page by page to the end, a 429 is waited out and retried, and --all
+// scans every computer, not only the offline ones.
+func TestFromManagerPagesAndRetries(t *testing.T) {
+	const key = "4:paged-SECRET"
+	_, inv, kh := startFleet(t, []string{"healthy", "agent-stopped"})
+	m := startManagerAPI(t, key)
+	for i := 1; i <= 25000; i++ {
+		msg := "Managed (Online)"
+		if i%5000 == 0 {
+			msg = "Managed (Offline)"
+		}
+		m.computers = append(m.computers, computer(i*3, fmt.Sprintf("srv%05d.corp.example", i), "Red Hat Enterprise 9", msg))
+	}
+	m.computers = append(m.computers, computer(99999, "agent-stopped-001", "Red Hat Enterprise 9", "Managed (Offline)"))
+	m.busy = 2 // the first two requests: 429 with Retry-After 0
+	vars := map[string]string{"HOME": t.TempDir(), "WHYOFFLINE_API_KEY": key, "WHYOFFLINE_API_RETRY_BASE": "1ms"}
+	base := []string{"scan", "-i", inv, "--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s", "-o", "json",
+		"--from-manager", m.srv.URL, "--api-ca-file", m.caFile(t)}
+	r := runCLI(t, "", vars, base...)
+	if r.code != exitFindings || !strings.Contains(r.stderr, "shows 6 of 25001 computers offline") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	m.mu.Lock()
+	n := len(m.requests)
+	m.mu.Unlock()
+	if n != 2+6 { // two refused, then 5 full pages and the empty one
+		t.Errorf("%d requests, want 8", n)
+	}
+	var run result.Run
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil || len(run.Hosts) != 1 || run.Hosts[0].Name != "agent-stopped-001" {
+		t.Errorf("scanned %+v (%v)", run.Hosts, err)
+	}
+	r = runCLI(t, "", vars, append(base, "--all")...)
+	if !strings.Contains(r.stderr, "lists 25001 computers (--all") {
+		t.Errorf("--all: %s", r.stderr)
 	}
 }

@@ -147,9 +147,11 @@ func TestScanOutputsAndAtomicOut(t *testing.T) {
 		t.Errorf("temporary files left: %v", leftovers)
 	}
 
-	// only healthy hosts: exit 0; html is one self-contained page
+	// only healthy hosts: exit 0; html is one self-contained page: no
+	// external asset, no script but its own (pinned by the CSP)
 	r = runCLI(t, "", home, append(base, "-l", "healthy-*", "-o", "html")...)
-	if r.code != exitHealthy || !strings.Contains(r.stdout, "<!DOCTYPE html>") || strings.Contains(r.stdout, "<script") {
+	if r.code != exitHealthy || !strings.Contains(r.stdout, "<!DOCTYPE html>") || strings.Count(r.stdout, "<script") != 2 ||
+		strings.Contains(r.stdout, "src=\"http") || strings.Contains(r.stdout, "href=\"http") || !strings.Contains(r.stdout, "script-src 'sha256-") {
 		t.Errorf("html: exit %d, %.200s", r.code, r.stdout)
 	}
 }

@@ -59,6 +59,8 @@ type scanFlags struct {
 	logFormat      string
 	modeSet        bool // --manager-mode given: it beats the inventory's
 	fromManager    string
+	allComputers   bool
+	unlisted       bool
 	apiKeyFile     string
 	apiCAFile      string
 }
@@ -115,6 +117,8 @@ interrupted.`,
 	fl.StringVar(&f.stateDir, "state-dir", "", "keep every run in DIR (compressed JSON) and report per host what changed since the previous one")
 	fl.IntVar(&f.keepRuns, "keep-runs", 60, "with --state-dir: keep this many runs")
 	fl.StringVar(&f.keepFor, "keep-for", "90d", "with --state-dir: drop runs older than this (e.g. 90d, 2160h; 0 keeps them)")
+	fl.BoolVar(&f.allComputers, "all", false, "with --from-manager: scan every computer the manager lists, not only those it shows offline")
+	fl.BoolVar(&f.unlisted, "from-manager-unlisted", false, "with --from-manager and -i: also scan, by host name, computers the inventory does not have (Windows ones over HTTPS only)")
 	fl.StringVar(&f.shard, "shard", "", "scan only part K of N of the selected hosts (K/N, by host name: stable across runs and bastions); merge puts the parts together")
 	fl.IntVarP(&f.forks, "forks", "f", 25, "hosts scanned at once")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline for the whole scan of one host")
@@ -431,7 +435,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	if err != nil {
 		return out.finish(err)
 	}
-	writer, err := out.writerWith(e, s.format, hist != nil)
+	writer, err := out.writerWith(e, s.format, report.Options{History: hist != nil, ManagerStatus: f.fromManager != ""})
 	if err != nil {
 		return out.finish(usageWrap(err))
 	}
@@ -510,7 +514,12 @@ func offlineHosts(ctx context.Context, e *env, f *scanFlags, known []*inventory.
 			return nil, usageWrap(err)
 		}
 	}
-	client, err := dsmapi.New(dsmapi.Config{URL: f.fromManager, APIKey: key, CAFile: f.apiCAFile, Timeout: 2 * time.Minute})
+	cfg := dsmapi.Config{URL: f.fromManager, APIKey: key, CAFile: f.apiCAFile, Timeout: 2 * time.Minute}
+	// how long the first retry of a busy manager waits (tests; not a flag)
+	if d, err := time.ParseDuration(e.getenv("WHYOFFLINE_API_RETRY_BASE")); err == nil {
+		cfg.RetryBase = d
+	}
+	client, err := dsmapi.New(cfg)
 	if err != nil {
 		return nil, usageWrap(err)
 	}
@@ -524,15 +533,38 @@ func offlineHosts(ctx context.Context, e *env, f *scanFlags, known []*inventory.
 	}
 	var offline []inventory.Computer
 	for i := range all {
-		if all[i].Offline() {
-			offline = append(offline, inventory.Computer{Name: all[i].HostName, Windows: all[i].Windows()})
+		if f.allComputers || all[i].Offline() {
+			offline = append(offline, inventory.Computer{Name: all[i].HostName, Windows: all[i].Windows(), Status: all[i].StatusText()})
 		}
 	}
 	hosts, unknown, invalid := inventory.ForComputers(known, offline)
-	fmt.Fprintf(e.stderr, "whyoffline: the manager shows %d of %d computers offline\n", len(offline), len(all))
-	if len(unknown) > 0 && len(known) > 0 {
-		fmt.Fprintf(e.stderr, "whyoffline: %d offline computer(s) not in the inventory, reached by host name: %s\n",
-			len(unknown), textsafe.Line(strings.Join(unknown, ", "), 300))
+	if f.allComputers {
+		fmt.Fprintf(e.stderr, "whyoffline: the manager lists %d computers (--all: every one is scanned)\n", len(all))
+	} else {
+		fmt.Fprintf(e.stderr, "whyoffline: the manager shows %d of %d computers offline\n", len(offline), len(all))
+	}
+	if len(unknown) > 0 {
+		if f.unlisted || len(known) == 0 {
+			fmt.Fprintf(e.stderr, "whyoffline: %d computer(s) not in the inventory, reached by host name: %s\n",
+				len(unknown), textsafe.Line(strings.Join(unknown, ", "), 300))
+		} else {
+			// the run's credentials go only to hosts the inventory names,
+			// unless asked: a name from the manager's database is not a
+			// host the operator vouched for
+			skip := map[string]bool{}
+			for _, u := range unknown {
+				skip[u] = true
+			}
+			kept := hosts[:0]
+			for _, h := range hosts {
+				if !skip[h.Name] {
+					kept = append(kept, h)
+				}
+			}
+			hosts = kept
+			fmt.Fprintf(e.stderr, "whyoffline: skipped %d computer(s) the inventory does not have (--from-manager-unlisted scans them by host name): %s\n",
+				len(unknown), textsafe.Line(strings.Join(unknown, ", "), 300))
+		}
 	}
 	if len(invalid) > 0 {
 		fmt.Fprintf(e.stderr, "whyoffline: skipped %d offline computer(s) whose manager host name is not a host name: %s\n",

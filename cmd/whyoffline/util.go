@@ -180,13 +180,15 @@ func outputTarget(path string) (target string, mode os.FileMode, through bool, e
 // writer returns the report writer for format: colour only for a table on
 // a terminal, and never when NO_COLOR is set.
 func (o *output) writer(e *env, format string) (report.Writer, error) {
-	return o.writerWith(e, format, false)
+	return o.writerWith(e, format, report.Options{})
 }
 
-// writerWith is writer for a run compared with a previous one (history).
-func (o *output) writerWith(e *env, format string, history bool) (report.Writer, error) {
-	color := format == "table" && o.file == nil && o.through == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
-	return report.New(format, o.w, report.Options{Color: color, Width: e.width, History: history})
+// writerWith is writer with the run's extra columns (History,
+// ManagerStatus) set in extra.
+func (o *output) writerWith(e *env, format string, extra report.Options) (report.Writer, error) {
+	extra.Color = format == "table" && o.file == nil && o.through == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
+	extra.Width = e.width
+	return report.New(format, o.w, extra)
 }
 
 // finish puts the file in place when err is nil and discards it otherwise;

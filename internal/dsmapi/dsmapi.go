@@ -1,10 +1,13 @@
 // Package dsmapi asks a Deep Security Manager (or Server & Workload
-// Protection) which computers it shows offline: GET /api/computers with
-// the computer status expanded, authenticated by an API key in the
-// api-secret-key header, API version v1. It only reads.
+// Protection) which computers it shows offline: POST /api/computers/search
+// page by page (IDs greater than the last page's, sorted by ID), the
+// computer status expanded, authenticated by an API key in the
+// api-secret-key header, API version v1; 429 and 5xx answers are retried
+// with backoff. It only reads (a search is a POST, and changes nothing).
 package dsmapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -17,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +66,19 @@ type Config struct {
 	APIKey  string
 	CAFile  string // extra CA for the manager's certificate ("" = system pool)
 	Timeout time.Duration
+	// PageSize is how many computers one search returns (default 5000,
+	// the API's maximum).
+	PageSize int
+	// Retries of a 429 or 5xx answer (default 5), waiting RetryBase
+	// (default 1 s) doubled each time, or the answer's Retry-After.
+	Retries   int
+	RetryBase time.Duration
+}
+
+// StatusText is the manager's own words for a computer's state
+// ("Managed (Offline)"), for the reports.
+func (c *Computer) StatusText() string {
+	return textsafe.Line(strings.Join(c.Status.AgentMessages, "; "), 200)
 }
 
 // Error is a failure with what to do about it; BadInput marks the ones the
@@ -79,9 +96,12 @@ func badInput(format string, args ...any) error {
 
 // Client lists computers.
 type Client struct {
-	endpoint string
-	key      string
-	http     *http.Client
+	base      string // https://host:port/path/api
+	key       string
+	http      *http.Client
+	pageSize  int
+	retries   int
+	retryBase time.Duration
 }
 
 // New checks cfg and builds a client. The key goes only into the request
@@ -126,12 +146,22 @@ func New(cfg Config) (*Client, error) {
 	transport := &http.Transport{DialContext: dialer.DialContext, TLSClientConfig: tlsCfg, TLSHandshakeTimeout: 15 * time.Second,
 		ResponseHeaderTimeout: timeout, Proxy: http.ProxyFromEnvironment}
 	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api")
-	endpoint := u.Scheme + "://" + u.Host + path + "/api/computers?expand=computerStatus&overrides=false"
-	return &Client{endpoint: endpoint, key: cfg.APIKey, http: &http.Client{
+	c := &Client{base: u.Scheme + "://" + u.Host + path + "/api", key: cfg.APIKey, pageSize: cfg.PageSize, retries: cfg.Retries, retryBase: cfg.RetryBase}
+	if c.pageSize <= 0 || c.pageSize > 5000 {
+		c.pageSize = 5000
+	}
+	if c.retries <= 0 {
+		c.retries = 5
+	}
+	if c.retryBase <= 0 {
+		c.retryBase = time.Second
+	}
+	c.http = &http.Client{
 		Transport: transport, Timeout: timeout,
 		// the key would follow a redirect to wherever it points
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}, nil
+	}
+	return c, nil
 }
 
 // mask hides the API key wherever a server's answer repeats it (a proxy or
@@ -143,29 +173,89 @@ func (c *Client) mask(s string) string {
 	return strings.ReplaceAll(s, c.key, "[api key hidden]")
 }
 
-// Computers lists every computer the manager knows, sorted by host name.
+// Computers lists every computer the manager knows, sorted by host name:
+// page after page of a search for IDs above the last one seen.
 func (c *Client) Computers(ctx context.Context) ([]Computer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint, nil)
-	if err != nil {
-		return nil, badInput("--from-manager: %v", err)
-	}
-	req.Header.Set("api-secret-key", c.key)
-	req.Header.Set("api-version", "v1")
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var certErr *tls.CertificateVerificationError
-		if errors.As(err, &certErr) {
-			return nil, badInput("the manager's certificate does not verify (%s): give its issuing CA with --api-ca-file", textsafe.Line(certErr.Err.Error(), 200))
+	var all []Computer
+	last := -1
+	for page := 0; ; page++ {
+		body, _ := json.Marshal(map[string]any{
+			"maxItems":       c.pageSize,
+			"searchCriteria": []map[string]any{{"idValue": last, "idTest": "greater-than"}},
+			"sortByObjectID": true,
+		})
+		list, err := c.fetch(ctx, http.MethodPost, c.base+"/computers/search?expand=computerStatus&overrides=false", body)
+		if err != nil {
+			return nil, err
 		}
-		return nil, &Error{Msg: fmt.Sprintf("cannot reach the manager's API at %s: %s", c.endpoint, textsafe.Line(unwrapURL(err).Error(), 200))}
+		for _, comp := range list {
+			if comp.ID <= last {
+				return nil, &Error{Msg: fmt.Sprintf("the manager's search pages do not advance (computer ID %d after %d): stopped", comp.ID, last)}
+			}
+			last = comp.ID
+		}
+		all = append(all, list...)
+		if len(list) < c.pageSize {
+			break
+		}
+		if len(all) > MaxComputers {
+			return nil, &Error{Msg: fmt.Sprintf("the manager lists more than %d computers: stopped reading", MaxComputers)}
+		}
 	}
-	defer resp.Body.Close()
+	sort.SliceStable(all, func(i, j int) bool { return all[i].HostName < all[j].HostName })
+	return all, nil
+}
+
+// MaxComputers bounds the listing (the largest managers hold about 100,000).
+const MaxComputers = 1 << 20
+
+// fetch sends one request, retrying 429 and 5xx answers, and decodes the
+// computer list.
+func (c *Client) fetch(ctx context.Context, method, url string, body []byte) ([]Computer, error) {
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+		if err != nil {
+			return nil, badInput("--from-manager: %v", err)
+		}
+		req.Header.Set("api-secret-key", c.key)
+		req.Header.Set("api-version", "v1")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.http.Do(req)
+		if err != nil {
+			var certErr *tls.CertificateVerificationError
+			if errors.As(err, &certErr) {
+				return nil, badInput("the manager's certificate does not verify (%s): give its issuing CA with --api-ca-file", textsafe.Line(certErr.Err.Error(), 200))
+			}
+			return nil, &Error{Msg: fmt.Sprintf("cannot reach the manager's API at %s: %s", c.base, textsafe.Line(unwrapURL(err).Error(), 200))}
+		}
+		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+		if retry && attempt < c.retries {
+			wait := c.retryBase << attempt
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+				wait = min(time.Duration(s)*time.Second, time.Minute)
+			}
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			select {
+			case <-time.After(wait):
+				continue
+			case <-ctx.Done():
+				return nil, &Error{Msg: "interrupted while the manager's API was busy"}
+			}
+		}
+		list, err := c.decode(resp)
+		resp.Body.Close()
+		return list, err
+	}
+}
+
+func (c *Client) decode(resp *http.Response) ([]Computer, error) {
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return nil, badInput("the manager refused the API key (HTTP %d): check it is current and its role may view computers", resp.StatusCode)
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return nil, &Error{Msg: "the manager is rate-limiting API calls (HTTP 429): try again in a minute"}
+		return nil, &Error{Msg: fmt.Sprintf("the manager is still rate-limiting API calls (HTTP 429) after %d retries: try again later", c.retries)}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		return nil, badInput("the manager's API answered with a redirect (HTTP %d to %s): give the URL it points to", resp.StatusCode, textsafe.Line(resp.Header.Get("Location"), 200))
 	case resp.StatusCode != http.StatusOK:
@@ -182,7 +272,6 @@ func (c *Client) Computers(ctx context.Context) ([]Computer, error) {
 		}
 		return nil, &Error{Msg: fmt.Sprintf("the manager's answer is not a computer list: %s", textsafe.Line(err.Error(), 200))}
 	}
-	sort.SliceStable(list.Computers, func(i, j int) bool { return list.Computers[i].HostName < list.Computers[j].HostName })
 	return list.Computers, nil
 }
 

@@ -58,6 +58,10 @@ type Host struct {
 
 	Timeout time.Duration `json:"timeout,omitempty"` // overrides --timeout for this host
 
+	// ManagerStatus is what the manager's API says of the host's agent
+	// (--from-manager), carried into the reports.
+	ManagerStatus string `json:"manager_status,omitempty"`
+
 	// Source is where the host was defined: "file:line".
 	Source string `json:"source"`
 

@@ -7,6 +7,7 @@ import "strings"
 type Computer struct {
 	Name    string // its host name at the manager
 	Windows bool   // the manager's platform says Windows
+	Status  string // the manager's own words for its state ("Managed (Offline)")
 }
 
 // ForComputers picks the hosts to scan for the computers the manager shows
@@ -54,6 +55,7 @@ func ForComputers(hosts []*Host, computers []Computer) (scan []*Host, unknown, i
 		}
 		if !seen[h] {
 			seen[h] = true
+			h.ManagerStatus = c.Status
 			scan = append(scan, h)
 		}
 	}
@@ -69,8 +71,12 @@ func computerHost(name string, windows bool) *Host {
 	if windows {
 		vs["os"] = varValue{val: "windows"}
 		vs["transport"] = varValue{val: "winrm"}
+		// a name only the manager gave gets the run's credentials only
+		// over TLS with a verified certificate, never NTLM in clear HTTP
+		vs["winrm_scheme"] = varValue{val: "https"}
 	}
 	g.hosts = append(g.hosts, &hostEntry{name: name, vars: vs})
+	src.schema = Schema{{Key: "winrm_scheme", Check: AnyText}}
 	hosts, err := src.resolve()
 	if err != nil || len(hosts) != 1 {
 		// name passed checkAddress and the vars are fixed: cannot happen

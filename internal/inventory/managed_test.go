@@ -34,7 +34,7 @@ hosts:
 		{"short name to fqdn entry", []inventory.Computer{{Name: "db01"}}, "db01.corp.example.com", "", ""},
 		{"address is a name", []inventory.Computer{{Name: "win01.corp.example.com"}}, "win01", "", ""},
 		{"ambiguous short name: a new entry", []inventory.Computer{{Name: "app01"}}, "app01", "app01", ""},
-		{"unknown Windows computer", []inventory.Computer{{Name: "win02.corp.example.com", Windows: true}}, "win02.corp.example.com", "win02.corp.example.com", ""},
+		{"unknown Windows computer", []inventory.Computer{{Name: "win02.corp.example.com", Windows: true, Status: "Managed (Offline)"}}, "win02.corp.example.com", "win02.corp.example.com", ""},
 		{"listed twice: scanned once", []inventory.Computer{{Name: "web01"}, {Name: "web01.corp.example.com"}}, "web01", "", ""},
 		{"not a host name", []inventory.Computer{{Name: "x;reboot"}, {Name: ""}, {Name: "web01"}}, "web01", "", "x;reboot,"},
 	} {
@@ -48,7 +48,10 @@ hosts:
 				t.Errorf("scan %v unknown %v invalid %q; want %q %q %q", names, unknown, invalid, tc.scan, tc.unknown, tc.invalid)
 			}
 			for _, h := range hosts {
-				if h.Name == "win02.corp.example.com" && (h.Transport != inventory.WinRM || h.OS != "windows" || h.Address != h.Name || strings.Join(h.Groups, ",") != "from_manager") {
+				// a name only the manager gave is reached over HTTPS only:
+				// NTLM never goes to it in clear HTTP
+				if h.Name == "win02.corp.example.com" && (h.Transport != inventory.WinRM || h.OS != "windows" || h.Address != h.Name ||
+					strings.Join(h.Groups, ",") != "from_manager" || h.Opt("winrm_scheme") != "https" || h.ManagerStatus != "Managed (Offline)") {
 					t.Errorf("new Windows entry = %+v", h)
 				}
 			}

@@ -18,7 +18,8 @@ var CSVHeader = []string{"host", "address", "os", "status", "primary_cause", "ca
 type csvWriter struct {
 	cw      *csv.Writer
 	header  bool
-	history bool // a ninth column: the change since the previous run
+	history bool // a column: the change since the previous run
+	manager bool // a column: the manager's own status text
 }
 
 func (c *csvWriter) start() error {
@@ -26,10 +27,14 @@ func (c *csvWriter) start() error {
 		return nil
 	}
 	c.header = true
+	head := append([]string{}, CSVHeader...)
 	if c.history {
-		return c.cw.Write(append(append([]string{}, CSVHeader...), "change"))
+		head = append(head, "change")
 	}
-	return c.cw.Write(CSVHeader)
+	if c.manager {
+		head = append(head, "manager_status")
+	}
+	return c.cw.Write(head)
 }
 
 func (c *csvWriter) Host(_ int, h *result.Host) error {
@@ -40,6 +45,9 @@ func (c *csvWriter) Host(_ int, h *result.Host) error {
 	row := []string{h.Name, h.Address, h.OS, string(h.Status), id, strings.Join(causeIDs(h), ";"), ev, rem}
 	if c.history {
 		row = append(row, ChangeText(h.Change))
+	}
+	if c.manager {
+		row = append(row, h.ManagerStatus)
 	}
 	for j := range row {
 		row[j] = CSVCell(row[j])

@@ -114,6 +114,7 @@ const pageScript = `(function () {
   function detail(h) {
     var s = '';
     h.d.forEach(function (c) { s += '<div><b>' + esc(c.id) + '</b> <i>(' + esc(c.cf) + ')</i>: ' + esc(c.ev) + '<br>→ ' + esc(D.remedies[c.id] || '') + '</div>'; });
+    if (h.m) s += '<div><b>the manager says</b>: ' + esc(h.m) + '</div>';
     if (h.em) s += '<div><b>' + esc(h.x) + '</b>: ' + esc(h.em) + '</div>';
     if (h.u) s += '<div><b>unverified</b>: ' + esc(h.u) + '</div>';
     h.k.forEach(function (c) { s += '<div><code>' + esc(c.id) + '</code> ' + esc(c.r) + (c.o ? '<pre>' + esc(c.o) + '</pre>' : '') + '</div>'; });
@@ -146,6 +147,7 @@ type pageHost struct {
 	Evidence string      `json:"e"`
 	Groups   []string    `json:"g"`
 	Change   string      `json:"ch"`
+	Manager  string      `json:"m,omitempty"`
 	ErrKind  string      `json:"x,omitempty"`
 	ErrMsg   string      `json:"em,omitempty"`
 	Unverif  string      `json:"u,omitempty"`
@@ -178,7 +180,7 @@ func pageData(run *result.Run, groups []causeGroup) ([]byte, error) {
 		id, ev, _ := primary(h)
 		_ = id
 		p := pageHost{Name: textsafe.Line(h.Name, 200), Address: textsafe.Line(h.Address, 200), OS: textsafe.Line(h.OS, 40), Status: string(h.Status),
-			Causes: causeIDs(h), Evidence: textsafe.Line(ev, 300), Groups: h.Groups, Change: ChangeText(h.Change),
+			Causes: causeIDs(h), Evidence: textsafe.Line(ev, 300), Groups: h.Groups, Change: ChangeText(h.Change), Manager: textsafe.Line(h.ManagerStatus, 200),
 			Unverif: textsafe.Line(unverifiedText(h), 500), Details: []pageCause{}, Checks: []pageCheck{}}
 		if p.Causes == nil {
 			p.Causes = []string{}

@@ -109,6 +109,9 @@ type Options struct {
 	// History: the run is compared with a previous one (--state-dir), so
 	// CSV gets a change column (the other formats show it when present).
 	History bool
+	// ManagerStatus: the hosts came from the manager's API, so CSV gets a
+	// manager_status column with the manager's own words.
+	ManagerStatus bool
 }
 
 // New returns the writer for format.
@@ -121,7 +124,7 @@ func New(format string, w io.Writer, o Options) (Writer, error) {
 	case "jsonl":
 		return &jsonlWriter{w: w, enc: json.NewEncoder(w)}, nil
 	case "csv":
-		return &csvWriter{cw: csv.NewWriter(w), history: o.History}, nil
+		return &csvWriter{cw: csv.NewWriter(w), history: o.History, manager: o.ManagerStatus}, nil
 	case "html":
 		return &htmlWriter{w: w}, nil
 	}

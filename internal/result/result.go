@@ -127,6 +127,9 @@ type Host struct {
 	Role       string       `json:"role,omitempty"`
 	// Groups are the host's inventory groups (for filtering reports).
 	Groups []string `json:"groups,omitempty"`
+	// ManagerStatus is the manager's own status text for the computer
+	// (scan --from-manager), e.g. "Managed (Offline)".
+	ManagerStatus string `json:"manager_status,omitempty"`
 	// Observed is what the checks and the bastion saw, kept so that a
 	// saved run can be judged again with newer rules (report
 	// --rediagnose). Absent for hosts whose checks never ran.

@@ -226,3 +226,23 @@ func TestJSONSpillKeepsInventoryOrder(t *testing.T) {
 		t.Errorf("empty run: %v %q", err, b.String())
 	}
 }
+
+// TestManagerStatusInEveryFormat: the manager's own words for a host's
+// state reach the table, CSV (with the option), JSON and HTML.
+func TestManagerStatusInEveryFormat(t *testing.T) {
+	run := sampleRun()
+	run.Hosts[1].ManagerStatus = "Managed (Offline)"
+	for _, format := range []string{"table", "csv", "json", "html"} {
+		var b bytes.Buffer
+		w, _ := New(format, &b, Options{Width: 200, ManagerStatus: true})
+		for i := range run.Hosts {
+			_ = w.Host(i, &run.Hosts[i])
+		}
+		if err := w.End(run); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), "Managed (Offline)") {
+			t.Errorf("-o %s does not show the manager's status", format)
+		}
+	}
+}

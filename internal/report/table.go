@@ -66,27 +66,39 @@ func (t *tableWriter) End(run *result.Run) error {
 			changeW = max(changeW, len("CHANGE"), min(utf8.RuneCountInString(ChangeText(c)), 48))
 		}
 	}
-	evW := max(width-nameW-statusW-causeW-changeW-6, 30)
+	managerW := 0 // a MANAGER column: the manager's own status (--from-manager)
+	for i := range run.Hosts {
+		if m := run.Hosts[i].ManagerStatus; m != "" {
+			managerW = max(managerW, len("MANAGER"), min(utf8.RuneCountInString(m), 24))
+		}
+	}
+	evW := max(width-nameW-statusW-causeW-changeW-managerW-6, 30)
 	var b strings.Builder
-	change := ""
+	change, manager := "", ""
 	row := func(name, status, statusCode, cause, ev string) {
 		ch := ""
 		if changeW > 0 {
 			ch = pad(clean(change, 48), changeW) + "  "
 		}
+		if managerW > 0 {
+			ch += pad(clean(manager, 24), managerW) + "  "
+		}
 		fmt.Fprintf(&b, "%s  %s  %s%s  %s\n",
 			pad(name, nameW), t.paint(statusCode, pad(status, statusW)), ch, pad(cause, causeW), clean(ev, evW))
-		change = ""
+		change, manager = "", ""
 	}
 	head := ""
 	if changeW > 0 {
 		head = pad("CHANGE", changeW) + "  "
 	}
+	if managerW > 0 {
+		head += pad("MANAGER", managerW) + "  "
+	}
 	b.WriteString(t.paint(ansiBold, fmt.Sprintf("%s  %s  %s%s  %s", pad("HOST", nameW), pad("STATUS", statusW), head, pad("CAUSE", causeW), "EVIDENCE")) + "\n")
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
 		name := clean(h.Name, 40)
-		change = ChangeText(h.Change)
+		change, manager = ChangeText(h.Change), h.ManagerStatus
 		switch {
 		case h.Error != nil && len(h.Causes) == 0:
 			row(name, string(h.Status), statusColor(h.Status), clean(string(h.Error.Kind), 30), h.Error.Message)

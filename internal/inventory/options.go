@@ -158,6 +158,25 @@ func OneOf(what string, allowed ...string) func(string) (string, error) {
 // spaces, quotes or shell metacharacters).
 func IsHostName(v string) bool { return checkAddress(v) == nil }
 
+// ReadOptions checks each of h's options that specs declare, in the
+// specs' order, and hands its checked value to set; the first that does
+// not check is the error, naming where it was set. A transport reads its
+// options with it (the same checks for a host built in code).
+func (h *Host) ReadOptions(specs []OptionSpec, set func(key, val string)) error {
+	for _, spec := range specs {
+		opt, ok := h.Options.Get(spec.Key)
+		if !ok {
+			continue
+		}
+		v, err := CheckOption(spec, opt)
+		if err != nil {
+			return err
+		}
+		set(spec.Key, v)
+	}
+	return nil
+}
+
 // CheckOption checks o against spec, for a transport reading a host's
 // option; the error names the file and line it was set on.
 func CheckOption(spec OptionSpec, o Option) (string, error) {

@@ -62,16 +62,8 @@ type hostOptions struct {
 // set.
 func optionsOf(h *inventory.Host) (hostOptions, error) {
 	var o hostOptions
-	for _, spec := range Options() {
-		opt, ok := h.Options.Get(spec.Key)
-		if !ok {
-			continue
-		}
-		v, err := inventory.CheckOption(spec, opt)
-		if err != nil {
-			return hostOptions{}, err
-		}
-		switch spec.Key {
+	err := h.ReadOptions(Options(), func(key, v string) {
+		switch key {
 		case "key_file":
 			o.keyFile = v
 		case "proxy_jump":
@@ -79,8 +71,8 @@ func optionsOf(h *inventory.Host) (hostOptions, error) {
 		case "ssh_legacy":
 			o.legacy = v == "true"
 		}
-	}
-	return o, nil
+	})
+	return o, err
 }
 
 // proxyJumpFromArgs finds a jump host in ssh arguments (-J host or

@@ -94,16 +94,8 @@ type hostOptions struct {
 // set.
 func optionsOf(h *inventory.Host) (hostOptions, error) {
 	var o hostOptions
-	for _, spec := range Options() {
-		opt, ok := h.Options.Get(spec.Key)
-		if !ok {
-			continue
-		}
-		v, err := inventory.CheckOption(spec, opt)
-		if err != nil {
-			return hostOptions{}, err
-		}
-		switch spec.Key {
+	err := h.ReadOptions(Options(), func(key, v string) {
+		switch key {
 		case "winrm_transport":
 			o.transport = v
 		case "winrm_scheme":
@@ -121,6 +113,6 @@ func optionsOf(h *inventory.Host) (hostOptions, error) {
 		case "kerberos_hostname":
 			o.krbHostname = v
 		}
-	}
-	return o, nil
+	})
+	return o, err
 }

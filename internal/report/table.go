@@ -48,30 +48,8 @@ func (t *tableWriter) End(run *result.Run) error {
 	if width <= 0 {
 		width = 120
 	}
-	nameW, causeW := len("HOST"), len("CAUSE")
-	for i := range run.Hosts {
-		h := &run.Hosts[i]
-		nameW = max(nameW, min(utf8.RuneCountInString(clean(h.Name, 40)), 40))
-		for _, c := range h.Causes {
-			causeW = max(causeW, len(clean(c.ID, 30))+2)
-		}
-		if h.Error != nil {
-			causeW = max(causeW, len(clean(string(h.Error.Kind), 30)))
-		}
-	}
+	nameW, causeW, changeW, managerW := columnWidths(run)
 	const statusW = len("unreachable")
-	changeW := 0 // a CHANGE column only when the run was compared with one before
-	for i := range run.Hosts {
-		if c := run.Hosts[i].Change; c != nil {
-			changeW = max(changeW, len("CHANGE"), min(utf8.RuneCountInString(ChangeText(c)), 48))
-		}
-	}
-	managerW := 0 // a MANAGER column: the manager's own status (--from-manager)
-	for i := range run.Hosts {
-		if m := run.Hosts[i].ManagerStatus; m != "" {
-			managerW = max(managerW, len("MANAGER"), min(utf8.RuneCountInString(m), 24))
-		}
-	}
 	evW := max(width-nameW-statusW-causeW-changeW-managerW-6, 30)
 	var b strings.Builder
 	change, manager := "", ""
@@ -146,6 +124,30 @@ func (t *tableWriter) End(run *result.Run) error {
 		t.paint(ansiRed, fmt.Sprint(s.Unreachable)), t.paint(ansiRed, fmt.Sprint(s.Error)), dur)
 	_, err := io.WriteString(t.w, b.String())
 	return err
+}
+
+// columnWidths measures the host, cause and optional columns: CHANGE
+// only when the run was compared with one before, MANAGER only when the
+// hosts came from the manager's API (0: no such column).
+func columnWidths(run *result.Run) (nameW, causeW, changeW, managerW int) {
+	nameW, causeW = len("HOST"), len("CAUSE")
+	for i := range run.Hosts {
+		h := &run.Hosts[i]
+		nameW = max(nameW, min(utf8.RuneCountInString(clean(h.Name, 40)), 40))
+		for _, c := range h.Causes {
+			causeW = max(causeW, len(clean(c.ID, 30))+2)
+		}
+		if h.Error != nil {
+			causeW = max(causeW, len(clean(string(h.Error.Kind), 30)))
+		}
+		if h.Change != nil {
+			changeW = max(changeW, len("CHANGE"), min(utf8.RuneCountInString(ChangeText(h.Change)), 48))
+		}
+		if h.ManagerStatus != "" {
+			managerW = max(managerW, len("MANAGER"), min(utf8.RuneCountInString(h.ManagerStatus), 24))
+		}
+	}
+	return nameW, causeW, changeW, managerW
 }
 
 // clean makes a result string safe for one table cell.

@@ -16,23 +16,65 @@ type ManagerProbe struct {
 }
 
 // FleetInput is everything a fleet rule may look at: the bastion's probe of
-// the manager and every host's result.
+// the manager, the hosts a sweep kept whole (all of them, or only role:
+// manager ones when the report streams) and every host's digest.
 type FleetInput struct {
-	Probe *ManagerProbe
-	Hosts []result.Host
+	Probe   *ManagerProbe
+	Hosts   []result.Host
+	Digests []Digest
 }
 
 // Fleet returns the run-wide findings of every registered fleet cause, in
-// rank order.
+// rank order, for a run that holds every host.
 func Fleet(mp *ManagerProbe, hosts []result.Host, o *Options) []result.Finding {
+	digests := make([]Digest, len(hosts))
+	for i := range hosts {
+		digests[i] = DigestOf(&hosts[i])
+	}
+	return FleetOf(&FleetInput{Probe: mp, Hosts: hosts, Digests: digests}, o)
+}
+
+// FleetOf returns the findings of every registered fleet cause for in.
+func FleetOf(in *FleetInput, o *Options) []result.Finding {
 	out := []result.Finding{}
-	in := &FleetInput{Probe: mp, Hosts: hosts}
 	for _, c := range Causes() {
 		if c.FleetRule != nil {
 			out = append(out, c.FleetRule(in, o)...)
 		}
 	}
 	return out
+}
+
+// explains says which per-host cause a fleet finding accounts for.
+var explains = map[string]string{
+	result.FleetSharedNetwork: result.HeartbeatPortBlocked,
+	result.FleetSharedDNS:     result.DNSUnresolvable,
+}
+
+// LinkFleet marks, on each host a finding lists, the cause the finding
+// explains with the finding's ref; the host keeps its own cause and
+// evidence.
+func LinkFleet(hosts []result.Host, findings []result.Finding) {
+	refs := map[string]map[string]string{} // host → cause → ref
+	for _, f := range findings {
+		cause, ok := explains[f.ID]
+		if !ok || f.Ref == "" {
+			continue
+		}
+		for _, h := range f.Hosts {
+			if refs[h] == nil {
+				refs[h] = map[string]string{}
+			}
+			refs[h][cause] = f.Ref
+		}
+	}
+	for i := range hosts {
+		for j := range hosts[i].Causes {
+			if ref, ok := refs[hosts[i].Name][hosts[i].Causes[j].ID]; ok {
+				hosts[i].Causes[j].FleetRef = ref
+			}
+		}
+	}
 }
 
 // Unreachable is the cause for a host the bastion could not reach at all.

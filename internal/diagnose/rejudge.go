@@ -70,6 +70,7 @@ func Rejudge(run *result.Run, o *Options) int {
 		}
 	}
 	run.Fleet = append(kept, Fleet(nil, run.Hosts, o)...)
+	LinkFleet(run.Hosts, run.Fleet)
 	run.Summary = result.Summary{}
 	for i := range run.Hosts {
 		run.Summary.Add(&run.Hosts[i])

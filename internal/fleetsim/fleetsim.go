@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -46,6 +47,9 @@ type Host struct {
 	KnownKey ssh.PublicKey
 
 	managerAddr string
+	// zoneAddr is the address and prefix the host reports as its own
+	// (Spec.Zone), "" for its loopback one.
+	zoneAddr string
 }
 
 // Options for a simulated fleet.
@@ -106,6 +110,11 @@ type Spec struct {
 	// UnknownKey: leave the host out of known_hosts; ChangedKey: write a
 	// different key for it.
 	UnknownKey, ChangedKey bool
+	// Zone, if set, is the subnet the hosts report as their own network
+	// (an IPv4 prefix like 10.2.3.0/24; each host takes the next address):
+	// what fleet findings group hosts by. Only what the host prints: no
+	// traffic goes there.
+	Zone string
 }
 
 // MaxHosts is the most hosts one fleet can address from its base (the
@@ -213,6 +222,13 @@ func (f *Fleet) Host(i int) *Host {
 		Port: f.port, Profile: g.profile, managerAddr: "127.0.0.1"}
 	if g.spec.Name != "" {
 		h.Name = g.spec.Name
+	}
+	if p, err := netip.ParsePrefix(g.spec.Zone); err == nil && p.Addr().Is4() {
+		a := p.Masked().Addr().As4()
+		n := i - g.start + 1
+		a[2] += byte(n >> 8)
+		a[3] += byte(n)
+		h.zoneAddr = netip.AddrFrom4(a).String() + "/" + strconv.Itoa(p.Bits())
 	}
 	switch g.profile.Listen {
 	case listenNone:

@@ -258,8 +258,13 @@ var healthy = map[string]func(c *Call) string{
 	"logs.tls":         func(*Call) string { return kv("logs=read") },
 	"logs.rule_update": func(*Call) string { return kv("state=finished", "line=Security Update: rule update completed") },
 	"firewall":         func(*Call) string { return kv("result=read") },
-	"net.addresses":    func(c *Call) string { return kv("addr=127.0.0.1/8", "addr="+c.Host.Addr+"/8") },
-	"agent.listen":     func(*Call) string { return kv("listen=0.0.0.0:4118", "checked=yes") },
+	"net.addresses": func(c *Call) string {
+		if c.Host.zoneAddr != "" {
+			return kv("addr=127.0.0.1/8", "addr="+c.Host.zoneAddr)
+		}
+		return kv("addr=127.0.0.1/8", "addr="+c.Host.Addr+"/8")
+	},
+	"agent.listen": func(*Call) string { return kv("listen=0.0.0.0:4118", "checked=yes") },
 }
 
 // output returns what check id prints on a host of this profile.

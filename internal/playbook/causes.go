@@ -23,6 +23,10 @@ type Thresholds struct {
 	LoadPerCPU      float64 `yaml:"load_per_cpu"`
 	MemAvailablePct float64 `yaml:"mem_available_pct"`
 	FSUsedPct       float64 `yaml:"fs_used_pct"`
+	// SharedMinHosts is how many hosts must share a failure (a subnet
+	// that cannot reach the manager, a resolver that fails) before it is
+	// reported as one fleet finding.
+	SharedMinHosts float64 `yaml:"shared_min_hosts"`
 }
 
 // CauseText is a site's wording for one cause.
@@ -76,6 +80,7 @@ type causesFile struct {
 		LoadPerCPU      *float64 `yaml:"load_per_cpu"`
 		MemAvailablePct *float64 `yaml:"mem_available_pct"`
 		FSUsedPct       *float64 `yaml:"fs_used_pct"`
+		SharedMinHosts  *float64 `yaml:"shared_min_hosts"`
 	} `yaml:"thresholds"`
 	Causes causeTexts `yaml:"causes"`
 	Fleet  causeTexts `yaml:"fleet"`
@@ -106,6 +111,7 @@ func mergeCauses(c *Causes, file string, data []byte) (*Causes, error) {
 		set(&c.Thresholds.LoadPerCPU, f.Thresholds.LoadPerCPU, "load_per_cpu"),
 		set(&c.Thresholds.MemAvailablePct, f.Thresholds.MemAvailablePct, "mem_available_pct"),
 		set(&c.Thresholds.FSUsedPct, f.Thresholds.FSUsedPct, "fs_used_pct"),
+		set(&c.Thresholds.SharedMinHosts, f.Thresholds.SharedMinHosts, "shared_min_hosts"),
 	} {
 		if e != nil {
 			return nil, e

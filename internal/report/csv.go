@@ -55,9 +55,26 @@ func (c *csvWriter) Host(_ int, h *result.Host) error {
 	return c.cw.Write(row)
 }
 
-func (c *csvWriter) End(*result.Run) error {
+// End adds a row per fleet finding, its host column empty and its status
+// "fleet": one problem that explains many hosts' rows.
+func (c *csvWriter) End(run *result.Run) error {
 	if err := c.start(); err != nil {
 		return err
+	}
+	for _, f := range run.Fleet {
+		row := []string{"", "", "", "fleet", f.ID, strings.Join(f.Hosts, ";"), f.Evidence, f.Remedy}
+		if c.history {
+			row = append(row, "")
+		}
+		if c.manager {
+			row = append(row, "")
+		}
+		for j := range row {
+			row[j] = CSVCell(row[j])
+		}
+		if err := c.cw.Write(row); err != nil {
+			return err
+		}
 	}
 	c.cw.Flush()
 	return c.cw.Error()

@@ -72,6 +72,14 @@ func (t *tableWriter) End(run *result.Run) error {
 	if managerW > 0 {
 		head += pad("MANAGER", managerW) + "  "
 	}
+	// fleet findings first: 400 offline agents read as a few problems
+	if len(run.Fleet) > 0 {
+		b.WriteString(t.paint(ansiBold+ansiRed, "Fleet findings") + "\n")
+		for _, f := range run.Fleet {
+			fmt.Fprintf(&b, "  %s: %s\n    → %s\n", t.paint(ansiRed, clean(f.ID, 40)), clean(f.Evidence, 400), clean(f.Remedy, 600))
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString(t.paint(ansiBold, fmt.Sprintf("%s  %s  %s%s  %s", pad("HOST", nameW), pad("STATUS", statusW), head, pad("CAUSE", causeW), "EVIDENCE")) + "\n")
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
@@ -85,21 +93,19 @@ func (t *tableWriter) End(run *result.Run) error {
 		default:
 			for j, c := range h.Causes {
 				id := clean(c.ID, 30)
+				ev := "[" + string(c.Confidence) + "] " + c.Evidence
+				if c.FleetRef != "" {
+					ev = "[" + string(c.Confidence) + ", fleet: " + c.FleetRef + "] " + c.Evidence
+				}
 				if j == 0 {
-					row(name, string(h.Status), statusColor(h.Status), id, "["+string(c.Confidence)+"] "+c.Evidence)
+					row(name, string(h.Status), statusColor(h.Status), id, ev)
 				} else {
-					row("", "", "", "+ "+id, "["+string(c.Confidence)+"] "+c.Evidence)
+					row("", "", "", "+ "+id, ev)
 				}
 			}
 			if u := unverifiedText(h); u != "" && h.Error == nil {
 				row("", "", "", "? unverified", u)
 			}
-		}
-	}
-	if len(run.Fleet) > 0 {
-		b.WriteString("\n" + t.paint(ansiBold+ansiRed, "Fleet findings") + "\n")
-		for _, f := range run.Fleet {
-			fmt.Fprintf(&b, "  %s: %s\n    → %s\n", t.paint(ansiRed, clean(f.ID, 40)), clean(f.Evidence, 400), clean(f.Remedy, 600))
 		}
 	}
 	if groups := groupCauses(run); len(groups) > 0 {

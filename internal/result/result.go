@@ -46,6 +46,8 @@ const (
 	RuleUpdateInProgress = "rule-update-in-progress"
 	FleetManagerUnreach  = "manager-unreachable"
 	FleetManagerOverload = "manager-overloaded"
+	FleetSharedNetwork   = "shared-network-block"
+	FleetSharedDNS       = "shared-dns-failure"
 )
 
 // ErrorKind says why a host that answered could not be scanned.
@@ -76,6 +78,9 @@ type Cause struct {
 	Confidence Confidence `json:"confidence"`
 	Evidence   string     `json:"evidence"`
 	Remedy     string     `json:"remedy"`
+	// FleetRef is the ref of a fleet finding that explains this cause
+	// for many hosts at once (set in reports that hold every host).
+	FleetRef string `json:"fleet_ref,omitempty"`
 }
 
 // Check results: pass and fail are judged by the playbook's pass_if; info is
@@ -189,6 +194,12 @@ type Finding struct {
 	ID       string `json:"id"`
 	Evidence string `json:"evidence"`
 	Remedy   string `json:"remedy"`
+	// Ref names this finding among the run's (id:scope, e.g.
+	// "shared-network-block:10.2.3.0/24"); a host it explains carries it
+	// in its cause's fleet_ref.
+	Ref string `json:"ref,omitempty"`
+	// Hosts are the hosts the finding explains.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // Manager describes the manager the run checked against.

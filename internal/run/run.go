@@ -73,8 +73,11 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 		hosts = make([]result.Host, len(cfg.Hosts))
 	}
 	var writeErr error
+	// every host's digest, for the fleet rules (a few dozen bytes a host)
+	digests := make([]diagnose.Digest, 0, len(cfg.Hosts))
 	scan.Run(ctx, cfg.Hosts, opt, func(r scan.Result) {
 		cfg.Previous.Annotate(&r.Host, run.Started)
+		digests = append(digests, diagnose.DigestOf(&r.Host))
 		switch {
 		case !streaming:
 			hosts[r.Index] = r.Host
@@ -91,7 +94,11 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	})
 	run.Hosts = hosts
 	run.Finished = time.Now().UTC()
-	run.Fleet = diagnose.Fleet(probeView, run.Hosts, d)
+	run.Fleet = diagnose.FleetOf(&diagnose.FleetInput{Probe: probeView, Hosts: run.Hosts, Digests: digests}, d)
+	if !streaming {
+		// the report holds every host: mark the causes a finding explains
+		diagnose.LinkFleet(run.Hosts, run.Fleet)
+	}
 	if writeErr == nil {
 		writeErr = w.End(run)
 	}

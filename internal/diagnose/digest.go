@@ -1,0 +1,53 @@
+package diagnose
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/whyoffline/whyoffline/internal/result"
+)
+
+// Digest is what fleet rules need of one host, a few dozen bytes, kept
+// for every host of a sweep even when its report streams.
+type Digest struct {
+	Name    string
+	Subnet  netip.Prefix // the host's own network, from its address and prefix
+	Port    string       // port.result: open, timeout, refused, ...
+	Target  string       // port.target: the manager's host:port the host tried
+	LastHop string       // the last hop of the trace that answered
+	DNS     string       // dns.result
+	Server  string       // the host's first resolver
+	Manager string       // manager.host: the name the host resolved
+}
+
+// DigestOf reads a host's digest from its facts (zero fields when the
+// checks did not run).
+func DigestOf(h *result.Host) Digest {
+	d := Digest{Name: h.Name}
+	if h.Observed == nil {
+		return d
+	}
+	f := h.Observed.Facts
+	first := func(k string) string {
+		if v := f[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	d.Port, d.Target, d.DNS, d.Server, d.Manager = first("port.result"), first("port.target"), first("dns.result"), first("dns.servers"), first("manager.host")
+	if hops := f["path.hops"]; len(hops) > 0 {
+		// "N address": the address of the last hop that answered
+		if _, addr, ok := strings.Cut(hops[len(hops)-1], " "); ok {
+			d.LastHop = strings.TrimSpace(addr)
+		}
+	}
+	for _, a := range f["net.addresses"] {
+		p, err := netip.ParsePrefix(strings.TrimSpace(a))
+		if err != nil || !p.Addr().Is4() || p.Addr().IsLoopback() || p.Addr().IsLinkLocalUnicast() || p.Bits() == 32 {
+			continue
+		}
+		d.Subnet = p.Masked()
+		break
+	}
+	return d
+}

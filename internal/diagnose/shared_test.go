@@ -1,0 +1,100 @@
+package diagnose
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/whyoffline/whyoffline/internal/playbook"
+	"github.com/whyoffline/whyoffline/internal/result"
+)
+
+func digests(spec ...string) []Digest {
+	// "name subnet port [hop]" or "name - - dns SERVER RESULT"
+	var out []Digest
+	for _, s := range spec {
+		f := strings.Fields(s)
+		d := Digest{Name: f[0], Target: "dsm.example.com:4120"}
+		if f[1] != "-" {
+			d.Subnet = netip.MustParsePrefix(f[1])
+			d.Port = f[2]
+			if len(f) > 3 {
+				d.LastHop = f[3]
+			}
+		} else {
+			d.Server, d.DNS = f[4], f[5]
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// TestSharedFindings: one finding for exactly the hosts of a subnet that
+// cannot reach the manager while other subnets can, or of a resolver
+// that fails while other resolvers answer — and none for the twins: the
+// same failures spread over subnets, a subnet where some hosts get
+// through, nobody reaching the manager at all, a slow resolver that
+// answers.
+func TestSharedFindings(t *testing.T) {
+	o := &Options{Manager: "dsm.example.com", Port: 4120, Thresholds: playbook.Thresholds{SharedMinHosts: 3}}
+	blocked := []string{"a1 10.2.3.0/24 timeout 10.2.3.1", "a2 10.2.3.0/24 timeout 10.2.3.1", "a3 10.2.3.0/24 timeout 10.2.3.1", "a4 10.2.3.0/24 timeout"}
+	others := []string{"b1 10.9.0.0/16 open", "b2 10.9.0.0/16 open", "c1 192.168.5.0/24 open"}
+	cases := []struct {
+		name  string
+		in    []Digest
+		rule  func(*FleetInput, *Options) []result.Finding
+		want  string // evidence, "" for no finding
+		hosts string
+	}{
+		{"a subnet drops 4120", digests(append(blocked, others...)...), sharedNetworkBlock,
+			"4 hosts in 10.2.3.0/24 cannot reach dsm.example.com:4120 (dropped at hop 10.2.3.1); 3 hosts in other subnets can", "a1,a2,a3,a4"},
+		{"twin: the same failures spread over subnets", digests("a1 10.2.3.0/24 timeout", "a2 10.2.4.0/24 timeout", "a3 10.2.5.0/24 timeout", "a4 10.2.6.0/24 timeout",
+			"b1 10.9.0.0/16 open"), sharedNetworkBlock, "", ""},
+		{"twin: some hosts of the subnet get through", digests(append(append(blocked, "a5 10.2.3.0/24 open"), others...)...), sharedNetworkBlock, "", ""},
+		{"twin: nobody reaches the manager", digests(blocked...), sharedNetworkBlock, "", ""},
+		{"refused is its own finding", digests("r1 10.5.0.0/24 refused", "r2 10.5.0.0/24 refused", "r3 10.5.0.0/24 refused", "b1 10.9.0.0/16 open"), sharedNetworkBlock,
+			"3 hosts in 10.5.0.0/24 cannot reach dsm.example.com:4120 (refused); 1 hosts in other subnets can", "r1,r2,r3"},
+		{"a resolver fails", digests("d1 - - dns 10.0.0.53 timeout", "d2 - - dns 10.0.0.53 timeout", "d3 - - dns 10.0.0.53 fail", "e1 - - dns 10.1.0.53 ok"), sharedDNSFailure,
+			"3 hosts using resolver 10.0.0.53 cannot resolve the manager (timeout); 1 hosts using other resolvers can", "d1,d2,d3"},
+		{"twin: a slow resolver that answers", digests("d1 - - dns 10.0.0.53 ok", "d2 - - dns 10.0.0.53 ok", "d3 - - dns 10.0.0.53 ok", "e1 - - dns 10.1.0.53 ok"), sharedDNSFailure, "", ""},
+		{"twin: every resolver fails", digests("d1 - - dns 10.0.0.53 timeout", "d2 - - dns 10.0.0.53 timeout", "d3 - - dns 10.0.0.53 timeout", "e1 - - dns 10.1.0.53 timeout"), sharedDNSFailure, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := c.rule(&FleetInput{Digests: c.in}, o)
+			switch {
+			case c.want == "" && len(got) != 0:
+				t.Errorf("want no finding, got %+v", got)
+			case c.want != "" && (len(got) != 1 || got[0].Evidence != c.want || strings.Join(got[0].Hosts, ",") != c.hosts || got[0].Ref == ""):
+				t.Errorf("got %+v\nwant %q for %s", got, c.want, c.hosts)
+			}
+		})
+	}
+}
+
+// TestLinkFleetKeepsHostCauses: a host a finding explains keeps its own
+// cause and evidence, and the cause names the finding.
+func TestLinkFleetKeepsHostCauses(t *testing.T) {
+	hosts := []result.Host{
+		{Name: "a1", Causes: []result.Cause{{ID: result.HeartbeatPortBlocked, Evidence: "timed out"}, {ID: result.ClockSkew}}},
+		{Name: "b1", Causes: []result.Cause{{ID: result.HeartbeatPortBlocked, Evidence: "timed out"}}},
+	}
+	LinkFleet(hosts, []result.Finding{{ID: result.FleetSharedNetwork, Ref: "shared-network-block:10.2.3.0/24:dropped", Hosts: []string{"a1"}}})
+	if hosts[0].Causes[0].FleetRef != "shared-network-block:10.2.3.0/24:dropped" || hosts[0].Causes[0].Evidence != "timed out" ||
+		hosts[0].Causes[1].FleetRef != "" || hosts[1].Causes[0].FleetRef != "" {
+		t.Errorf("linked: %+v", hosts)
+	}
+}
+
+// TestDigestReadsTheHostsOwnSubnet: the subnet is the host's address and
+// prefix as it reported them, not a guessed /24.
+func TestDigestReadsTheHostsOwnSubnet(t *testing.T) {
+	h := &result.Host{Name: "w", Observed: &result.Observed{Facts: map[string][]string{
+		"net.addresses": {"127.0.0.1/8", "10.2.3.17/23"}, "port.result": {"timeout"}, "port.target": {"dsm:4120"},
+		"path.hops": {"1 10.2.2.1", "2 10.0.0.1"}, "dns.result": {"ok"}, "dns.servers": {"10.0.0.53", "10.1.0.53"},
+	}}}
+	d := DigestOf(h)
+	if d.Subnet.String() != "10.2.2.0/23" || d.Port != "timeout" || d.LastHop != "10.0.0.1" || d.Server != "10.0.0.53" || d.DNS != "ok" {
+		t.Errorf("digest %+v", d)
+	}
+}

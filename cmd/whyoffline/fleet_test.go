@@ -1,10 +1,20 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/csv"
 	"encoding/json"
+	"math/big"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/whyoffline/whyoffline/internal/fleetsim"
 	"github.com/whyoffline/whyoffline/internal/result"
@@ -60,5 +70,84 @@ func TestSharedNetworkBlockLeadsTheReport(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("csv has no fleet row: %v", rows)
+	}
+}
+
+// tlsManager serves TLS on addr (127.0.0.1:0 for any port) with a
+// self-signed certificate valid from notBefore to notAfter, standing in
+// for the manager's heartbeat port; stop closes it.
+func tlsManager(t *testing.T, addr string, notBefore, notAfter time.Time) (string, func()) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "dsm.lab.test"},
+		NotBefore: notBefore, NotAfter: notAfter, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _ = c.(*tls.Conn).Handshake(); c.Close() }()
+		}
+	}()
+	return ln.Addr().String(), func() { ln.Close() }
+}
+
+// TestManagerCertificateFinding: an expired manager certificate is a
+// fleet finding; with --state-dir, a certificate that changed between two
+// runs is one too, and an unchanged one is not.
+func TestManagerCertificateFinding(t *testing.T) {
+	_, inv, kh := startFleet(t, []string{"healthy"})
+	home := map[string]string{"HOME": t.TempDir()}
+	scanWith := func(manager string, extra ...string) result.Run {
+		t.Helper()
+		r := runCLI(t, "", home, append([]string{"scan", "-i", inv, "--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s",
+			"--manager", manager, "-o", "json"}, extra...)...)
+		var run result.Run
+		if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
+			t.Fatalf("exit %d: %v %s", r.code, err, r.stderr)
+		}
+		return run
+	}
+	finding := func(run result.Run) string {
+		for _, f := range run.Fleet {
+			if f.ID == result.FleetManagerCert {
+				return f.Evidence
+			}
+		}
+		return ""
+	}
+	now := time.Now()
+	expired, _ := tlsManager(t, "127.0.0.1:0", now.AddDate(-2, 0, 0), now.AddDate(0, 0, -3))
+	if got := finding(scanWith(expired)); !strings.Contains(got, "expired on") {
+		t.Errorf("expired certificate: finding %q", got)
+	}
+	state := filepath.Join(t.TempDir(), "state")
+	addr, stop := tlsManager(t, "127.0.0.1:0", now.AddDate(0, -1, 0), now.AddDate(1, 0, 0))
+	if got := finding(scanWith(addr, "--state-dir", state)); got != "" {
+		t.Errorf("valid certificate, first run: %q", got)
+	}
+	if got := finding(scanWith(addr, "--state-dir", state)); got != "" {
+		t.Errorf("unchanged certificate: %q", got)
+	}
+	// the same manager, its certificate replaced
+	stop()
+	tlsManager(t, addr, now.AddDate(0, 0, -1), now.AddDate(1, 0, 0))
+	if got := finding(scanWith(addr, "--state-dir", state)); !strings.Contains(got, "changed since the last run") {
+		t.Errorf("changed certificate: finding %q", got)
+	}
+	// another manager's certificate is not this one's change
+	other, _ := tlsManager(t, "127.0.0.1:0", now.AddDate(0, 0, -1), now.AddDate(1, 0, 0))
+	if got := finding(scanWith(other, "--state-dir", state)); got != "" {
+		t.Errorf("another manager: %q", got)
 	}
 }

@@ -18,6 +18,8 @@ type Digest struct {
 	DNS     string       // dns.result
 	Server  string       // the host's first resolver
 	Manager string       // manager.host: the name the host resolved
+	// TLSErrors: the agent's log shows TLS or certificate errors.
+	TLSErrors bool
 }
 
 // DigestOf reads a host's digest from its facts (zero fields when the
@@ -35,6 +37,11 @@ func DigestOf(h *result.Host) Digest {
 		return ""
 	}
 	d.Port, d.Target, d.DNS, d.Server, d.Manager = first("port.result"), first("port.target"), first("dns.result"), first("dns.servers"), first("manager.host")
+	for _, c := range h.Causes {
+		if c.ID == result.TLSFailure {
+			d.TLSErrors = true
+		}
+	}
 	if hops := f["path.hops"]; len(hops) > 0 {
 		// "N address": the address of the last hop that answered
 		if _, addr, ok := strings.Cut(hops[len(hops)-1], " "); ok {

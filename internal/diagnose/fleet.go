@@ -1,6 +1,8 @@
 package diagnose
 
 import (
+	"time"
+
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
@@ -13,6 +15,10 @@ type ManagerProbe struct {
 	ResolveErr string // "" when it resolved
 	PortState  string // open, refused, timeout, unreachable
 	ConnectErr string
+	// Cert is the certificate the manager presented (nil: no handshake);
+	// PreviousCert the one the previous run saw (nil: no history).
+	Cert, PreviousCert *result.CertInfo
+	Now                time.Time // when the certificate was seen
 }
 
 // FleetInput is everything a fleet rule may look at: the bastion's probe of
@@ -49,6 +55,7 @@ func FleetOf(in *FleetInput, o *Options) []result.Finding {
 var explains = map[string]string{
 	result.FleetSharedNetwork: result.HeartbeatPortBlocked,
 	result.FleetSharedDNS:     result.DNSUnresolvable,
+	result.FleetManagerCert:   result.TLSFailure,
 }
 
 // LinkFleet marks, on each host a finding lists, the cause the finding

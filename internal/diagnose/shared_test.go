@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
@@ -96,5 +97,40 @@ func TestDigestReadsTheHostsOwnSubnet(t *testing.T) {
 	d := DigestOf(h)
 	if d.Subnet.String() != "10.2.2.0/23" || d.Port != "timeout" || d.LastHop != "10.0.0.1" || d.Server != "10.0.0.53" || d.DNS != "ok" {
 		t.Errorf("digest %+v", d)
+	}
+}
+
+// TestManagerCertificate: expired, not yet valid and changed since the
+// last run are findings, listing the hosts that log TLS errors; a valid,
+// unchanged certificate, or none seen, is not.
+func TestManagerCertificate(t *testing.T) {
+	now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	valid := &result.CertInfo{Subject: "CN=dsm", NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0), Fingerprint: "aa11"}
+	expired := &result.CertInfo{Subject: "CN=dsm", NotBefore: now.AddDate(-2, 0, 0), NotAfter: now.AddDate(0, 0, -3), Fingerprint: "bb22"}
+	future := &result.CertInfo{Subject: "CN=dsm", NotBefore: now.Add(time.Hour), NotAfter: now.AddDate(1, 0, 0), Fingerprint: "cc33"}
+	renewed := &result.CertInfo{Subject: "CN=dsm", NotBefore: now.AddDate(0, 0, -1), NotAfter: now.AddDate(1, 0, 0), Fingerprint: "dd44"}
+	hosts := []Digest{{Name: "a", TLSErrors: true}, {Name: "b"}, {Name: "c", TLSErrors: true}}
+	o := &Options{Manager: "dsm", Port: 4120}
+	for _, c := range []struct {
+		name      string
+		cert, was *result.CertInfo
+		want      string
+	}{
+		{"expired", expired, nil, "expired on 2026-11-23; 2 host(s) log TLS errors"},
+		{"not yet valid", future, nil, "not valid before 2026-11-26 03:00 UTC"},
+		{"changed since the last run", renewed, valid, "changed since the last run"},
+		{"valid and unchanged", valid, valid, ""},
+		{"valid, no history", valid, nil, ""},
+		{"no handshake", nil, valid, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := managerCertificate(&FleetInput{Probe: &ManagerProbe{Host: "dsm", Port: 4120, Cert: c.cert, PreviousCert: c.was, Now: now}, Digests: hosts}, o)
+			switch {
+			case c.want == "" && len(got) != 0:
+				t.Errorf("want none, got %+v", got)
+			case c.want != "" && (len(got) != 1 || !strings.Contains(got[0].Evidence, c.want) || strings.Join(got[0].Hosts, ",") != "a,c"):
+				t.Errorf("got %+v, want %q", got, c.want)
+			}
+		})
 	}
 }

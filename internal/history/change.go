@@ -10,8 +10,19 @@ import (
 // Previous is what the last run said of each host, by lower-cased name:
 // all a new run needs to tell what changed, a few dozen bytes a host.
 type Previous struct {
-	at    time.Time
-	hosts map[string]prevHost
+	at      time.Time
+	hosts   map[string]prevHost
+	cert    *result.CertInfo
+	manager *result.Manager
+}
+
+// ManagerCert is the certificate the previous run saw on the manager at
+// host:port (nil: none, another manager, or no previous run).
+func (p *Previous) ManagerCert(host string, port int) *result.CertInfo {
+	if p == nil || p.manager == nil || !strings.EqualFold(p.manager.Host, host) || p.manager.Port != port {
+		return nil
+	}
+	return p.cert
 }
 
 type prevHost struct {
@@ -25,7 +36,7 @@ func Index(run *result.Run) *Previous {
 	if run == nil {
 		return nil
 	}
-	p := &Previous{at: run.Started, hosts: make(map[string]prevHost, len(run.Hosts))}
+	p := &Previous{at: run.Started, hosts: make(map[string]prevHost, len(run.Hosts)), cert: run.ManagerCert, manager: run.Manager}
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
 		ph := prevHost{problems: problems(h), status: h.Status}

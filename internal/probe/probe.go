@@ -6,6 +6,8 @@ package probe
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -156,6 +158,9 @@ type Manager struct {
 	ResolveErr error
 	Heartbeat  PortState // the heartbeat port as seen from the bastion
 	ConnectErr error
+	// Cert is the certificate the manager presents on the heartbeat port
+	// (nil when no TLS handshake completed).
+	Cert *x509.Certificate
 }
 
 // Reachable reports whether the bastion resolved and connected.
@@ -169,7 +174,31 @@ func CheckManager(ctx context.Context, r *Resolver, host string, port int, timeo
 		return m
 	}
 	m.Heartbeat, m.ConnectErr = Connect(ctx, host, port, timeout)
+	if m.Heartbeat == Open {
+		m.Cert = ManagerCert(ctx, host, port, timeout)
+	}
 	return m
+}
+
+// ManagerCert completes a TLS handshake with the manager's heartbeat port
+// and returns the certificate it presents, without verifying it: whether
+// it is expired or has changed is the question, and agents trust the
+// manager's certificate by their own pinning, not the bastion's roots.
+// nil when no handshake completed.
+func ManagerCert(ctx context.Context, host string, port int, timeout time.Duration) *x509.Certificate {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true, ServerName: host, MinVersion: tls.VersionTLS12}} // #nosec: read, not trusted
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return nil
+	}
+	return certs[0]
 }
 
 // Via is a place other than the bastion to open TCP from: Dial starts the

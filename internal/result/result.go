@@ -47,6 +47,7 @@ const (
 	FleetManagerUnreach  = "manager-unreachable"
 	FleetManagerOverload = "manager-overloaded"
 	FleetSharedNetwork   = "shared-network-block"
+	FleetManagerCert     = "manager-certificate-invalid"
 	FleetSharedDNS       = "shared-dns-failure"
 )
 
@@ -245,10 +246,22 @@ type Run struct {
 	Settings *Settings `json:"settings,omitempty"`
 	Fleet    []Finding `json:"fleet"`
 	Summary  Summary   `json:"summary"`
+	// ManagerCert is the certificate the manager presented on the
+	// heartbeat port to the bastion (absent when no handshake completed):
+	// kept so the next run can tell whether it changed.
+	ManagerCert *CertInfo `json:"manager_certificate,omitempty"`
 	// Shard says which part of the fleet this run scanned (--shard K/N);
 	// absent for a whole-fleet run.
 	Shard *Shard `json:"shard,omitempty"`
 	Hosts []Host `json:"hosts"`
+}
+
+// CertInfo is a certificate as reports need it.
+type CertInfo struct {
+	Subject     string    `json:"subject"`
+	NotBefore   time.Time `json:"not_before"`
+	NotAfter    time.Time `json:"not_after"`
+	Fingerprint string    `json:"sha256"` // of the DER certificate, hex
 }
 
 // Shard is a run's part of a sharded fleet.

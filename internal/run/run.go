@@ -6,6 +6,9 @@ package run
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -49,7 +52,9 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	var probeView *diagnose.ManagerProbe
 	if manager != nil {
 		mp := probe.CheckManager(ctx, resolver, manager.Host, manager.Port, cfg.ConnectTimeout)
-		probeView = &diagnose.ManagerProbe{Host: mp.Host, Port: mp.Port, Addresses: mp.Addresses, PortState: string(mp.Heartbeat)}
+		probeView = &diagnose.ManagerProbe{Host: mp.Host, Port: mp.Port, Addresses: mp.Addresses, PortState: string(mp.Heartbeat),
+			Cert: certInfo(mp.Cert), PreviousCert: cfg.Previous.ManagerCert(mp.Host, mp.Port), Now: time.Now()}
+		run.ManagerCert = probeView.Cert
 		if mp.ResolveErr != nil {
 			probeView.ResolveErr = mp.ResolveErr.Error()
 		}
@@ -131,4 +136,13 @@ func Manager(flagSpec, flagMode string, flagModeSet bool, inv inventory.Manager,
 		}
 	}
 	return spec, mode
+}
+
+// certInfo is what a report keeps of a certificate (nil for none).
+func certInfo(c *x509.Certificate) *result.CertInfo {
+	if c == nil {
+		return nil
+	}
+	sum := sha256.Sum256(c.Raw)
+	return &result.CertInfo{Subject: c.Subject.String(), NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC(), Fingerprint: hex.EncodeToString(sum[:])}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -150,8 +151,34 @@ func TestLabCauses(t *testing.T) {
 		t.Errorf("exit code %d, want 1", code)
 	}
 	checkScenarios(t, run, sc, &table)
-	if len(run.Fleet) != 1 || run.Fleet[0].ID != "manager-overloaded" || !strings.Contains(run.Fleet[0].Evidence, "dsm") {
+	// the fleet: the overloaded manager host, and the dead resolver the
+	// DNS-down hosts share (10.77.0.99) while every other host's resolver
+	// answers — exactly those hosts, each keeping its own cause
+	fleet := map[string]result.Finding{}
+	for _, f := range run.Fleet {
+		fleet[f.ID] = f
+	}
+	if f, ok := fleet["manager-overloaded"]; !ok || !strings.Contains(f.Evidence, "dsm") {
 		t.Errorf("fleet = %+v, want manager-overloaded naming dsm", run.Fleet)
+	}
+	// the hosts this scan expects to find unable to resolve: every one of
+	// them has the dead resolver (DNSServerDown, the dns-failing profile)
+	var deadResolver []string
+	for _, s := range sc {
+		for _, w := range s.want {
+			if w == "dns-unresolvable" {
+				deadResolver = append(deadResolver, s.host.Name)
+			}
+		}
+	}
+	sort.Strings(deadResolver)
+	if f, ok := fleet["shared-dns-failure"]; !ok || strings.Join(f.Hosts, ",") != strings.Join(deadResolver, ",") || !strings.Contains(f.Evidence, "10.77.0.99") || len(run.Fleet) != 2 {
+		t.Errorf("fleet = %+v, want shared-dns-failure naming resolver 10.77.0.99 and exactly %v", run.Fleet, deadResolver)
+	}
+	for _, name := range deadResolver {
+		if c := firstCause(byName0(run, name)); c == nil || c.ID != "dns-unresolvable" {
+			t.Errorf("%s lost its own cause: %+v", name, c)
+		}
 	}
 	byName := hostsByName(run)
 	if c := firstCause(byName["sol11-port-dropped"]); c == nil || !strings.Contains(c.Evidence, "traceroute") {
@@ -199,6 +226,8 @@ func TestLabCauses(t *testing.T) {
 	})
 	t.Log(table.String())
 }
+
+func byName0(run *result.Run, name string) *result.Host { return hostsByName(run)[name] }
 
 func hostsByName(run *result.Run) map[string]*result.Host {
 	m := map[string]*result.Host{}

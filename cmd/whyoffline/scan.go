@@ -295,8 +295,13 @@ func selectHosts(ctx context.Context, e *env, f *scanFlags) (*inventory.Inventor
 type scanHistory struct {
 	store    *history.Store
 	previous *history.Previous
+	past     []diagnose.PastRun
 	maxAge   time.Duration
 }
+
+// recentRuns is how many past runs rules that look across runs read
+// (scheduled-downtime): two weeks of a nightly and a daytime run.
+const recentRuns = 28
 
 // openHistory opens --state-dir and reads its last run (nil without the
 // flag).
@@ -316,7 +321,15 @@ func openHistory(f *scanFlags) (*scanHistory, error) {
 	if err != nil {
 		return nil, usageErr("--state-dir: the last run cannot be read: %v (move it aside)", err)
 	}
-	return &scanHistory{store: store, previous: history.Index(last), maxAge: maxAge}, nil
+	recent, err := store.Recent(recentRuns)
+	if err != nil {
+		return nil, usageErr("--state-dir: %v", err)
+	}
+	past := make([]diagnose.PastRun, len(recent))
+	for i, r := range recent {
+		past[i] = diagnose.PastRun{At: r.At, Status: r.Status}
+	}
+	return &scanHistory{store: store, previous: history.Index(last), past: past, maxAge: maxAge}, nil
 }
 
 // parseAge reads a duration, with d for days ("90d").
@@ -460,7 +473,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		},
 	}
 	if hist != nil {
-		cfg.Previous = hist.previous
+		cfg.Previous, cfg.Past = hist.previous, hist.past
 	}
 	r, err := sweep.Sweep(ctx, cfg, writer)
 	progress.done()

@@ -11,6 +11,7 @@ import (
 // for every host of a sweep even when its report streams.
 type Digest struct {
 	Name    string
+	Status  result.Status
 	Subnet  netip.Prefix // the host's own network, from its address and prefix
 	Port    string       // port.result: open, timeout, refused, ...
 	Target  string       // port.target: the manager's host:port the host tried
@@ -25,7 +26,7 @@ type Digest struct {
 // DigestOf reads a host's digest from its facts (zero fields when the
 // checks did not run).
 func DigestOf(h *result.Host) Digest {
-	d := Digest{Name: h.Name}
+	d := Digest{Name: h.Name, Status: h.Status}
 	if h.Observed == nil {
 		return d
 	}

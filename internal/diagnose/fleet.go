@@ -28,6 +28,16 @@ type FleetInput struct {
 	Probe   *ManagerProbe
 	Hosts   []result.Host
 	Digests []Digest
+	// Past are the statuses of the runs before this one (--state-dir),
+	// oldest first; Now is when this run started.
+	Past []PastRun
+	Now  time.Time
+}
+
+// PastRun is one earlier run's host statuses, by lower-cased name.
+type PastRun struct {
+	At     time.Time
+	Status map[string]result.Status
 }
 
 // Fleet returns the run-wide findings of every registered fleet cause, in
@@ -56,6 +66,7 @@ var explains = map[string]string{
 	result.FleetSharedNetwork: result.HeartbeatPortBlocked,
 	result.FleetSharedDNS:     result.DNSUnresolvable,
 	result.FleetManagerCert:   result.TLSFailure,
+	result.FleetDowntime:      result.HostUnreachable,
 }
 
 // LinkFleet marks, on each host a finding lists, the cause the finding

@@ -134,3 +134,29 @@ func TestManagerCertificate(t *testing.T) {
 		})
 	}
 }
+
+// TestScheduledDowntime: a host off in every night run and on in every
+// day run is named; twins are not — a host off once by day too, a host
+// off every night but never seen by day, and a fleet with one night run.
+func TestScheduledDowntime(t *testing.T) {
+	day := func(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.Local) }
+	run := func(at time.Time, st map[string]result.Status) PastRun { return PastRun{At: at, Status: st} }
+	U, H, D := result.Unreachable, result.Healthy, result.Diagnosed
+	past := []PastRun{
+		run(day(20, 2), map[string]result.Status{"desk1": U, "desk2": U, "flaky": U, "srv": H}),
+		run(day(20, 14), map[string]result.Status{"desk1": H, "desk2": D, "flaky": U, "srv": H}),
+		run(day(21, 2), map[string]result.Status{"desk1": U, "desk2": U, "flaky": U, "srv": H}),
+		run(day(21, 14), map[string]result.Status{"desk1": H, "desk2": H, "flaky": H, "srv": H}),
+	}
+	now := []Digest{{Name: "desk1", Status: U}, {Name: "desk2", Status: U}, {Name: "flaky", Status: U}, {Name: "srv", Status: H}, {Name: "new", Status: U}}
+	got := scheduledDowntime(&FleetInput{Past: past, Now: day(22, 2), Digests: now}, &Options{})
+	if len(got) != 1 || strings.Join(got[0].Hosts, ",") != "desk1,desk2" || !strings.Contains(got[0].Evidence, "last 5 runs") {
+		t.Errorf("got %+v, want desk1 and desk2", got)
+	}
+	if got := scheduledDowntime(&FleetInput{Past: past[:1], Now: day(22, 14), Digests: now}, &Options{}); len(got) != 0 {
+		t.Errorf("one night and one day run are not a schedule: %+v", got)
+	}
+	if got := scheduledDowntime(&FleetInput{Now: day(22, 2), Digests: now}, &Options{}); len(got) != 0 {
+		t.Errorf("no history, yet %+v", got)
+	}
+}

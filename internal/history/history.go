@@ -115,11 +115,21 @@ func (s *Store) Latest() (*result.Run, error) {
 // Commit — a half-written run never replaces the last good one.
 type Recorder struct {
 	report.Writer
-	store *Store
-	tmp   *os.File
-	zw    *gzip.Writer
-	name  string
+	store    *Store
+	tmp      *os.File
+	zw       *gzip.Writer
+	name     string
+	statuses strings.Builder // "status<TAB>name" lines: the run's sidecar
 }
+
+// Host records h's status for the sidecar and writes h.
+func (r *Recorder) Host(i int, h *result.Host) error {
+	r.statuses.WriteString(string(h.Status) + "\t" + strings.ReplaceAll(h.Name, "\n", " ") + "\n")
+	return r.Writer.Host(i, h)
+}
+
+// Inner is the JSON writer under the recorder (report.Streams asks it).
+func (r *Recorder) Inner() report.Writer { return r.Writer }
 
 // Record starts recording the run that starts at started.
 func (s *Store) Record(started time.Time) (*Recorder, error) {
@@ -147,6 +157,11 @@ func (r *Recorder) Commit() error {
 	if cerr := r.tmp.Close(); err == nil {
 		err = cerr
 	}
+	// the sidecar first: a run in place always has its statuses
+	if err == nil {
+		side := filepath.Join(r.store.dir, "runs", strings.TrimSuffix(r.name, ".json.gz")+".status")
+		err = writeAtomic(side, func(w io.Writer) error { _, err := io.WriteString(w, r.statuses.String()); return err })
+	}
 	if err == nil {
 		err = os.Rename(r.tmp.Name(), filepath.Join(r.store.dir, "runs", r.name))
 	}
@@ -155,6 +170,41 @@ func (r *Recorder) Commit() error {
 		return fmt.Errorf("--state-dir: saving the run: %v", err)
 	}
 	return nil
+}
+
+// Statuses is one past run's hosts by status, read from its sidecar: all
+// a look over many runs needs, without reading the runs themselves.
+type Statuses struct {
+	At     time.Time
+	Status map[string]result.Status // by lower-cased host name
+}
+
+// Recent reads the statuses of the newest n runs, oldest first (runs
+// without a sidecar are skipped).
+func (s *Store) Recent(n int) ([]Statuses, error) {
+	runs, err := s.Runs()
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) > n {
+		runs = runs[len(runs)-n:]
+	}
+	var out []Statuses
+	for _, p := range runs {
+		at, ok := runTime(p)
+		b, err := os.ReadFile(strings.TrimSuffix(p, ".json.gz") + ".status")
+		if !ok || err != nil {
+			continue
+		}
+		st := Statuses{At: at, Status: map[string]result.Status{}}
+		for _, line := range strings.Split(string(b), "\n") {
+			if status, name, ok := strings.Cut(line, "\t"); ok {
+				st.Status[strings.ToLower(name)] = result.Status(status)
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // Abort discards a run that did not finish.
@@ -184,6 +234,7 @@ func (s *Store) Prune(keep int, maxAge time.Duration, now time.Time) (int, error
 			if err := os.Remove(p); err != nil {
 				return dropped, err
 			}
+			_ = os.Remove(strings.TrimSuffix(p, ".json.gz") + ".status")
 			dropped++
 		}
 	}

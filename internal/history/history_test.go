@@ -140,3 +140,28 @@ func TestStateDirIsSafe(t *testing.T) {
 		t.Errorf("a newer state dir was not refused: %v", err)
 	}
 }
+
+// TestRecentStatuses: each kept run leaves a small sidecar of its hosts'
+// statuses, read back newest-n, oldest first, and pruned with its run.
+func TestRecentStatuses(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+	for i := 0; i < 4; i++ {
+		record(t, s, t0.Add(time.Duration(i)*12*time.Hour), host("Desk1", result.Unreachable), host("srv", result.Healthy))
+	}
+	got, err := s.Recent(3)
+	if err != nil || len(got) != 3 || !got[0].At.Equal(t0.Add(12*time.Hour)) || got[2].Status["desk1"] != result.Unreachable || got[2].Status["srv"] != result.Healthy {
+		t.Fatalf("recent: %v %+v", err, got)
+	}
+	if _, err := s.Prune(1, 0, t0); err != nil {
+		t.Fatal(err)
+	}
+	side, _ := filepath.Glob(filepath.Join(dir, "runs", "*.status"))
+	if len(side) != 1 {
+		t.Errorf("%d sidecars left after pruning to one run", len(side))
+	}
+}

@@ -48,6 +48,7 @@ const (
 	FleetManagerOverload = "manager-overloaded"
 	FleetSharedNetwork   = "shared-network-block"
 	FleetManagerCert     = "manager-certificate-invalid"
+	FleetDowntime        = "scheduled-downtime"
 	FleetSharedDNS       = "shared-dns-failure"
 )
 

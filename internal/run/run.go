@@ -34,8 +34,10 @@ type Config struct {
 	// Shard, if set, is the part of the fleet Hosts are (scan --shard).
 	Shard *result.Shard
 	// Previous is the last run kept in the state directory: each host is
-	// told what changed since (nil: no history).
+	// told what changed since (nil: no history). Past are the statuses of
+	// the recent runs there, for rules that look across runs.
 	Previous *history.Previous
+	Past     []diagnose.PastRun
 	// Progress, if set, is told of every host as it finishes.
 	Progress func(*result.Host)
 }
@@ -99,7 +101,7 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	})
 	run.Hosts = hosts
 	run.Finished = time.Now().UTC()
-	run.Fleet = diagnose.FleetOf(&diagnose.FleetInput{Probe: probeView, Hosts: run.Hosts, Digests: digests}, d)
+	run.Fleet = diagnose.FleetOf(&diagnose.FleetInput{Probe: probeView, Hosts: run.Hosts, Digests: digests, Past: cfg.Past, Now: run.Started}, d)
 	if !streaming {
 		// the report holds every host: mark the causes a finding explains
 		diagnose.LinkFleet(run.Hosts, run.Fleet)

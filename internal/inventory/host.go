@@ -226,10 +226,10 @@ var setters = map[string]setter{
 		return nil
 	},
 	"transport": func(h *Host, v string) error {
-		switch strings.ToLower(v) {
-		case SSH, "smart", "paramiko", "openssh":
+		switch strings.TrimPrefix(strings.ToLower(v), "ansible.builtin.") {
+		case SSH, "smart", "paramiko", "paramiko_ssh", "openssh":
 			h.Transport = SSH
-		case WinRM, "psrp":
+		case WinRM, "psrp", "ansible.windows.psrp":
 			h.Transport = WinRM
 		default:
 			return notA("a transport (ssh or winrm)")

@@ -22,6 +22,12 @@ func parseINI(file string, data []byte) (*source, error) {
 			continue
 		}
 		if line[0] == '[' && !isBracketedIP(line) {
+			// Ansible allows a comment after the header: [web]  # frontends
+			if end := strings.IndexByte(line, ']'); end > 0 {
+				if rest := strings.TrimSpace(line[end+1:]); rest == "" || rest[0] == '#' || rest[0] == ';' {
+					line = line[:end+1]
+				}
+			}
 			if !strings.HasSuffix(line, "]") {
 				return nil, errorf(file, ln, "section header %q has no closing ']'", clip(line))
 			}
@@ -50,8 +56,12 @@ func parseINI(file string, data []byte) (*source, error) {
 			if !ok {
 				return nil, errorf(file, ln, "in [%s:vars], %q should be key=value", clip(section), clip(line))
 			}
-			g.vars[strings.TrimSpace(k)] = varValue{val: unquote(strings.TrimSpace(v)), line: ln}
+			g.vars[strings.TrimSpace(k)] = varValue{val: varsValue(strings.TrimSpace(v)), line: ln}
 		case "children":
+			// a child's name, and a comment after it if any
+			if i := strings.IndexByte(line, '#'); i > 0 {
+				line = strings.TrimSpace(line[:i])
+			}
 			if err := checkGroupName(line); err != nil {
 				return nil, errorf(file, ln, "child group name %v", err)
 			}
@@ -156,12 +166,10 @@ func splitFields(line string) ([]string, error) {
 				cur.Reset()
 				inField = false
 			}
-		case r == '#' && !inField:
-			// trailing comment
-			if cur.Len() == 0 {
-				goto done
-			}
-			cur.WriteRune(r)
+		case r == '#':
+			// outside quotes a '#' starts a comment, even mid-word: the
+			// rest of the line is not Ansible's (shlex with comments)
+			goto done
 		default:
 			inField = true
 			cur.WriteRune(r)
@@ -175,6 +183,22 @@ done:
 		out = append(out, cur.String())
 	}
 	return out, nil
+}
+
+// varsValue reads a [group:vars] value as Ansible does (it evaluates the
+// text as a Python literal): a quoted string followed only by a comment
+// is the string — ansible_password='s3cret'  # rotate is s3cret — and
+// anything else is taken as written.
+func varsValue(v string) string {
+	if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') {
+		if end := strings.IndexByte(v[1:], v[0]); end >= 0 {
+			rest := strings.TrimSpace(v[end+2:])
+			if rest == "" || rest[0] == '#' {
+				return unquote(v[:end+2])
+			}
+		}
+	}
+	return unquote(v)
 }
 
 func unquote(v string) string {

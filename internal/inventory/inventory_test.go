@@ -319,3 +319,50 @@ func TestRangesAreCountedBeforeTheyExpand(t *testing.T) {
 		t.Errorf("nested ranges: err = %v", err)
 	}
 }
+
+// TestINIAsAnsibleReadsIt: comments where Ansible allows them — after a
+// section header, after a child group's name, '#' ending a host line's
+// value even mid-word, a quoted [vars] value followed by a comment — a
+// range with an empty start, and Ansible's fully qualified connection
+// names.
+func TestINIAsAnsibleReadsIt(t *testing.T) {
+	p := write(t, "hosts", `
+[web]   # the frontends
+web01 ansible_user=deploy ansible_host=10.0.0.1#primary ansible_port=2222
+mail[:2].example.com
+
+[win]
+w1 ansible_connection=ansible.builtin.winrm
+w2 ansible_connection=ansible.windows.psrp
+s1 ansible_connection=ansible.builtin.ssh
+s2 ansible_connection=paramiko_ssh
+
+[prod:children]  # everything in production
+web   # the frontends
+win  # windows
+
+[prod:vars]
+ansible_password='s3cret'  # rotate monthly
+ansible_become_user="root"
+note=plain # kept as written
+`)
+	inv, err := inventory.Load([]string{p}, nil, transports.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := byName(inv)
+	// the '#' mid-word ends the line: ansible_port=2222 is comment
+	if w := h["web01"]; w == nil || w.Address != "10.0.0.1" || w.User != "deploy" || w.Port != 0 || w.Password.Reveal() != "s3cret" || strings.Join(w.Groups, ",") != "prod,web" {
+		t.Errorf("web01 = %+v", w)
+	}
+	for _, n := range []string{"mail0.example.com", "mail1.example.com", "mail2.example.com"} {
+		if h[n] == nil {
+			t.Errorf("%s missing: the range [:2] starts at 0", n)
+		}
+	}
+	for name, want := range map[string]string{"w1": inventory.WinRM, "w2": inventory.WinRM, "s1": inventory.SSH, "s2": inventory.SSH} {
+		if h[name] == nil || h[name].Transport != want {
+			t.Errorf("%s: transport %+v, want %s", name, h[name], want)
+		}
+	}
+}

@@ -93,9 +93,19 @@ func suggest(got string, known []string) string {
 	return "; known settings: " + strings.Join(known, ", ")
 }
 
+// rangeParts splits a range's inside; an empty start is 0, as in
+// Ansible (mail[:5] is mail0 to mail5).
+func rangeParts(spec string) []string {
+	parts := strings.Split(spec, ":")
+	if len(parts) >= 2 && parts[0] == "" {
+		parts[0] = "0"
+	}
+	return parts
+}
+
 // rangeItems expands the inside of one range: "01:20", "a:f", "0:10:2".
 func rangeItems(spec string) ([]string, error) {
-	parts := strings.Split(spec, ":")
+	parts := rangeParts(spec)
 	if len(parts) < 2 || len(parts) > 3 {
 		return nil, fmt.Errorf("host range [%s] should be [start:end] or [start:end:step]", clip(spec))
 	}
@@ -179,7 +189,7 @@ func rangeCount(pattern string) (int, error) {
 // rangeSize is how many items one range's inside ("01:20", "a:f",
 // "0:10:2") stands for.
 func rangeSize(spec string) (int, error) {
-	parts := strings.Split(spec, ":")
+	parts := rangeParts(spec)
 	if len(parts) < 2 || len(parts) > 3 {
 		return 0, fmt.Errorf("host range [%s] should be [start:end] or [start:end:step]", clip(spec))
 	}

@@ -366,3 +366,51 @@ note=plain # kept as written
 		}
 	}
 }
+
+// TestYAMLMergeKeysAndAliases: merge keys (<<: *anchor) and whole-host
+// aliases read as YAML means them — what ansible-inventory --list gives
+// for this file: web02 is web01's vars, web03 web01's with its own
+// address, db's vars webvars' with its own port.
+func TestYAMLMergeKeysAndAliases(t *testing.T) {
+	p := write(t, "inv.yml", `all:
+  vars:
+    ansible_user: admin
+  children:
+    web:
+      vars: &webvars
+        ansible_port: 2222
+        ansible_user: deploy
+      hosts:
+        web01: &web01
+          ansible_host: 10.0.0.1
+          ansible_user: root
+        web02: *web01
+        web03:
+          <<: *web01
+          ansible_host: 10.0.0.3
+    db:
+      vars:
+        <<: *webvars
+        ansible_port: 5432
+      hosts:
+        db01:
+`)
+	inv, err := inventory.Load([]string{p}, nil, transports.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"web01": "10.0.0.1 2222 root", "web02": "10.0.0.1 2222 root", "web03": "10.0.0.3 2222 root", "db01": "db01 5432 deploy"}
+	h := byName(inv)
+	for name, w := range want {
+		got := ""
+		if x := h[name]; x != nil {
+			got = fmt.Sprintf("%s %d %s", x.Address, x.Port, x.User)
+		}
+		if got != w {
+			t.Errorf("%s: %q, want %q (as ansible-inventory reads it)", name, got, w)
+		}
+	}
+	if len(h) != 4 {
+		t.Errorf("%d hosts, want 4", len(h))
+	}
+}

@@ -61,14 +61,57 @@ func kindName(n *yaml.Node) string {
 	return "document"
 }
 
-// pairs iterates a mapping node's key/value pairs.
+// pairs iterates a mapping node's key/value pairs, as YAML means them: a
+// merge key (<<: *defaults, or a list of aliases) contributes its
+// mapping's pairs first, so the mapping's own keys win; an alias value
+// (web02: *web01) is the node it names.
 func pairs(n *yaml.Node, fn func(k, v *yaml.Node) error) error {
+	return mergedPairs(deref(n), fn, 0)
+}
+
+func mergedPairs(n *yaml.Node, fn func(k, v *yaml.Node) error, depth int) error {
+	if depth > 16 {
+		return nil // merges nest no deeper in real files; a cycle ends here
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if err := fn(n.Content[i], n.Content[i+1]); err != nil {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode || k.Value != "<<" || k.Tag != "!!merge" {
+			continue
+		}
+		merged := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			// earlier maps in the list win: apply them last
+			merged = merged[:0]
+			for j := len(v.Content) - 1; j >= 0; j-- {
+				merged = append(merged, deref(v.Content[j]))
+			}
+		}
+		for _, m := range merged {
+			if m.Kind == yaml.MappingNode {
+				if err := mergedPairs(m, fn, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge" {
+			continue
+		}
+		if err := fn(k, deref(n.Content[i+1])); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// deref is the node an alias names (n itself otherwise).
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 16; i++ {
+		n = n.Alias
+	}
+	return n
 }
 
 func isNull(n *yaml.Node) bool {

@@ -22,31 +22,10 @@ func parseINI(file string, data []byte) (*source, error) {
 			continue
 		}
 		if line[0] == '[' && !isBracketedIP(line) {
-			// Ansible allows a comment after the header: [web]  # frontends
-			if end := strings.IndexByte(line, ']'); end > 0 {
-				if rest := strings.TrimSpace(line[end+1:]); rest == "" || rest[0] == '#' || rest[0] == ';' {
-					line = line[:end+1]
-				}
+			var err error
+			if section, kind, err = sectionHeader(src, line, ln); err != nil {
+				return nil, err
 			}
-			if !strings.HasSuffix(line, "]") {
-				return nil, errorf(file, ln, "section header %q has no closing ']'", clip(line))
-			}
-			name := strings.TrimSpace(line[1 : len(line)-1])
-			section, kind = name, "hosts"
-			if n, k, ok := strings.Cut(name, ":"); ok {
-				section, kind = n, k
-				if kind != "vars" && kind != "children" {
-					return nil, errorf(file, ln, "section [%s]: ':%s' is not a section kind; use [group], [group:vars] or [group:children]", clip(name), clip(kind))
-				}
-			}
-			if err := checkGroupName(section); err != nil {
-				return nil, errorf(file, ln, "group name %v", err)
-			}
-			g := src.group(section, ln)
-			if section != "all" && section != "ungrouped" && !contains(src.groups["all"].children, section) {
-				src.groups["all"].children = append(src.groups["all"].children, section)
-			}
-			_ = g
 			continue
 		}
 		g := src.groups[section]
@@ -82,6 +61,36 @@ func parseINI(file string, data []byte) (*source, error) {
 		}
 	}
 	return src, nil
+}
+
+// sectionHeader reads "[group]", "[group:vars]" or "[group:children]",
+// a comment allowed after it as Ansible does ([web]  # frontends), and
+// makes sure the group exists under all.
+func sectionHeader(src *source, line string, ln int) (section, kind string, err error) {
+	if end := strings.IndexByte(line, ']'); end > 0 {
+		if rest := strings.TrimSpace(line[end+1:]); rest == "" || rest[0] == '#' || rest[0] == ';' {
+			line = line[:end+1]
+		}
+	}
+	if !strings.HasSuffix(line, "]") {
+		return "", "", errorf(src.file, ln, "section header %q has no closing ']'", clip(line))
+	}
+	name := strings.TrimSpace(line[1 : len(line)-1])
+	section, kind = name, "hosts"
+	if n, k, ok := strings.Cut(name, ":"); ok {
+		section, kind = n, k
+		if kind != "vars" && kind != "children" {
+			return "", "", errorf(src.file, ln, "section [%s]: ':%s' is not a section kind; use [group], [group:vars] or [group:children]", clip(name), clip(kind))
+		}
+	}
+	if err := checkGroupName(section); err != nil {
+		return "", "", errorf(src.file, ln, "group name %v", err)
+	}
+	src.group(section, ln)
+	if section != "all" && section != "ungrouped" && !contains(src.groups["all"].children, section) {
+		src.groups["all"].children = append(src.groups["all"].children, section)
+	}
+	return section, kind, nil
 }
 
 func parseHostLine(src *source, g *group, line string, ln int) error {

@@ -142,12 +142,16 @@ func splitHostPort(s string) (string, string, bool) {
 		h, p, err := net.SplitHostPort(s)
 		return h, p, err == nil
 	}
-	if strings.Count(s, ":") != 1 {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 || strings.LastIndexByte(s, ']') > i { // none, or a range's colon
 		return s, "", false
 	}
-	i := strings.LastIndexByte(s, ':')
-	if strings.LastIndexByte(s, ']') > i { // a range's colon
-		return s, "", false
+	if strings.Count(s, ":") != 1 {
+		// a range before a port (web[01:03]:2222); anything else with
+		// several colons is an IPv6 address
+		if !strings.Contains(s[:i], "]") || strings.Trim(s[i+1:], "0123456789") != "" {
+			return s, "", false
+		}
 	}
 	return s[:i], s[i+1:], true
 }

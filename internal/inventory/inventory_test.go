@@ -414,3 +414,23 @@ func TestYAMLMergeKeysAndAliases(t *testing.T) {
 		t.Errorf("%d hosts, want 4", len(h))
 	}
 }
+
+// TestRangeWithPort: a range before a :port suffix expands and takes the
+// port (web[01:02]:2222 is web01 and web02 on 2222, as ansible-inventory
+// reads it); IPv6 addresses keep their colons.
+func TestRangeWithPort(t *testing.T) {
+	p := write(t, "hosts", "[web]\nweb[01:02]:2222\nfe80::1\n[2001:db8::7]:2200\n")
+	inv, err := inventory.Load([]string{p}, nil, transports.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := byName(inv)
+	for name, port := range map[string]int{"web01": 2222, "web02": 2222, "fe80::1": 0, "2001:db8::7": 2200} {
+		if h[name] == nil || h[name].Port != port {
+			t.Errorf("%s: %+v, want port %d", name, h[name], port)
+		}
+	}
+	if len(h) != 4 {
+		t.Errorf("%d hosts: %v", len(h), h)
+	}
+}

@@ -140,10 +140,11 @@ func NewResolver(sshConfigFile, defaultUser string) (*Resolver, error) {
 // Endpoint is where and as whom the scan logs in to h; an error is an
 // SSH option of h's that does not work, with the place it was set.
 func (r *Resolver) Endpoint(h *inventory.Host) (transport.Endpoint, error) {
-	if _, err := optionsOf(h); err != nil {
+	o, err := optionsOf(h)
+	if err != nil {
 		return transport.Endpoint{}, err
 	}
-	t := r.resolve(h)
+	t := r.resolveWith(h, o)
 	return transport.Endpoint{Transport: inventory.SSH, Address: t.host, Port: t.port, User: t.user, Via: t.jump}, nil
 }
 
@@ -152,6 +153,11 @@ func (r *Resolver) Endpoint(h *inventory.Host) (transport.Endpoint, error) {
 // unset.
 func (r *Resolver) resolve(h *inventory.Host) target {
 	o, _ := optionsOf(h)
+	return r.resolveWith(h, o)
+}
+
+// resolveWith is resolve with h's options already read.
+func (r *Resolver) resolveWith(h *inventory.Host, o hostOptions) target {
 	t := target{alias: h.Name, host: h.Address, port: h.Port, user: h.User, jump: o.proxyJump, legacy: o.legacy}
 	if t.port <= 0 {
 		t.port = DefaultPort
@@ -201,10 +207,11 @@ func (c *Client) Preflight(hosts []*inventory.Host) error {
 		if h.Transport != inventory.SSH {
 			continue
 		}
-		if _, err := optionsOf(h); err != nil {
+		o, err := optionsOf(h)
+		if err != nil {
 			return fmt.Errorf("host %s: %w", h.Name, err)
 		}
-		for _, kf := range c.resolve(h).keyFiles {
+		for _, kf := range c.resolveWith(h, o).keyFiles {
 			if _, err := c.keys.load(kf); err != nil {
 				return fmt.Errorf("host %s (%s): %w", h.Name, h.Source, err)
 			}

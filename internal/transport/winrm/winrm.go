@@ -127,6 +127,11 @@ func Endpoint(h *inventory.Host, defaultUser string) (transport.Endpoint, error)
 	if err != nil {
 		return transport.Endpoint{}, err
 	}
+	return endpoint(h, o, defaultUser)
+}
+
+// endpoint is Endpoint with h's options already read.
+func endpoint(h *inventory.Host, o hostOptions, defaultUser string) (transport.Endpoint, error) {
 	https, auth := o.scheme == "https", o.transport
 	switch auth {
 	case "", "ntlm":
@@ -162,12 +167,15 @@ func Endpoint(h *inventory.Host, defaultUser string) (transport.Endpoint, error)
 }
 
 func (c *Client) settings(h *inventory.Host) (*settings, error) {
-	e, err := Endpoint(h, c.cfg.DefaultUser)
+	o, err := optionsOf(h)
 	if err != nil {
 		return nil, err
 	}
-	s := &settings{https: e.Scheme == "https", auth: e.Auth, user: e.User}
-	s.opts, _ = optionsOf(h) // checked by Endpoint
+	e, err := endpoint(h, o, c.cfg.DefaultUser)
+	if err != nil {
+		return nil, err
+	}
+	s := &settings{https: e.Scheme == "https", auth: e.Auth, user: e.User, opts: o}
 	s.addr = net.JoinHostPort(e.Address, strconv.Itoa(e.Port))
 	s.url = e.Scheme + "://" + s.addr + "/wsman"
 	if s.https {

@@ -176,7 +176,7 @@ func TestLabCauses(t *testing.T) {
 		t.Errorf("fleet = %+v, want shared-dns-failure naming resolver 10.77.0.99 and exactly %v", run.Fleet, deadResolver)
 	}
 	for _, name := range deadResolver {
-		if c := firstCause(byName0(run, name)); c == nil || c.ID != "dns-unresolvable" {
+		if c := firstCause(hostsByName(run)[name]); c == nil || c.ID != "dns-unresolvable" {
 			t.Errorf("%s lost its own cause: %+v", name, c)
 		}
 	}
@@ -226,8 +226,6 @@ func TestLabCauses(t *testing.T) {
 	})
 	t.Log(table.String())
 }
-
-func byName0(run *result.Run, name string) *result.Host { return hostsByName(run)[name] }
 
 func hostsByName(run *result.Run) map[string]*result.Host {
 	m := map[string]*result.Host{}

@@ -177,8 +177,7 @@ func pageData(run *result.Run, groups []causeGroup) ([]byte, error) {
 	}
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
-		id, ev, _ := primary(h)
-		_ = id
+		_, ev, _ := primary(h)
 		p := pageHost{Name: textsafe.Line(h.Name, 200), Address: textsafe.Line(h.Address, 200), OS: textsafe.Line(h.OS, 40), Status: string(h.Status),
 			Causes: causeIDs(h), Evidence: textsafe.Line(ev, 300), Groups: h.Groups, Change: ChangeText(h.Change), Manager: textsafe.Line(h.ManagerStatus, 200),
 			Unverif: textsafe.Line(unverifiedText(h), 500), Details: []pageCause{}, Checks: []pageCheck{}}

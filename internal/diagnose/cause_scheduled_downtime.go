@@ -21,7 +21,8 @@ func init() {
 		Rank:      1040,
 		Fleet:     true,
 		FleetRule: scheduledDowntime,
-		Remedy: `{{.Detail}}. These machines are switched off on a schedule: assign them a policy whose "Number of
+		Remedy: `{{.Detail}}. Such machines are usually switched off on a schedule (check with their owners that
+these are): assign them a policy whose "Number of
 Heartbeats that can be missed before an alert is raised" is Unlimited (Policies > Settings > Computer),
 so the manager stops reporting them offline, rather than chasing them every morning.`,
 	})

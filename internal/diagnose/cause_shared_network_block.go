@@ -21,9 +21,10 @@ func init() {
 		Rank:      1020,
 		Fleet:     true,
 		FleetRule: sharedNetworkBlock,
-		Remedy: `{{.Detail}}: the path from that subnet to {{.Manager}}:{{.Port}} is blocked, not each host. Check the
-subnet's egress firewall, security group or router ACL for TCP {{.Port}} to the manager (and the hop named,
-if any), instead of working host by host.`,
+		Remedy: `{{.Detail}}: what the subnet's hosts share blocks TCP {{.Port}} to {{.Manager}}. Check the subnet's
+egress firewall, security group or router ACL (and the hop named, if any), and a host firewall policy they
+all get alike (each host's own evidence says whether its firewall has a matching rule), before working
+host by host.`,
 	})
 }
 

@@ -58,6 +58,9 @@ func FleetOf(in *FleetInput, o *Options) []result.Finding {
 			out = append(out, c.FleetRule(in, o)...)
 		}
 	}
+	for i := range out {
+		out[i].Explains = explains[out[i].ID]
+	}
 	return out
 }
 
@@ -73,25 +76,12 @@ var explains = map[string]string{
 // explains with the finding's ref; the host keeps its own cause and
 // evidence.
 func LinkFleet(hosts []result.Host, findings []result.Finding) {
-	refs := map[string]map[string]string{} // host → cause → ref
-	for _, f := range findings {
-		cause, ok := explains[f.ID]
-		if !ok || f.Ref == "" {
-			continue
-		}
-		for _, h := range f.Hosts {
-			if refs[h] == nil {
-				refs[h] = map[string]string{}
-			}
-			refs[h][cause] = f.Ref
-		}
+	refs := result.FleetRefs(findings)
+	if refs == nil {
+		return
 	}
 	for i := range hosts {
-		for j := range hosts[i].Causes {
-			if ref, ok := refs[hosts[i].Name][hosts[i].Causes[j].ID]; ok {
-				hosts[i].Causes[j].FleetRef = ref
-			}
-		}
+		result.LinkFleet(&hosts[i], refs)
 	}
 }
 

@@ -80,7 +80,7 @@ func TestLinkFleetKeepsHostCauses(t *testing.T) {
 		{Name: "a1", Causes: []result.Cause{{ID: result.HeartbeatPortBlocked, Evidence: "timed out"}, {ID: result.ClockSkew}}},
 		{Name: "b1", Causes: []result.Cause{{ID: result.HeartbeatPortBlocked, Evidence: "timed out"}}},
 	}
-	LinkFleet(hosts, []result.Finding{{ID: result.FleetSharedNetwork, Ref: "shared-network-block:10.2.3.0/24:dropped", Hosts: []string{"a1"}}})
+	LinkFleet(hosts, []result.Finding{{ID: result.FleetSharedNetwork, Ref: "shared-network-block:10.2.3.0/24:dropped", Hosts: []string{"a1"}, Explains: explains[result.FleetSharedNetwork]}})
 	if hosts[0].Causes[0].FleetRef != "shared-network-block:10.2.3.0/24:dropped" || hosts[0].Causes[0].Evidence != "timed out" ||
 		hosts[0].Causes[1].FleetRef != "" || hosts[1].Causes[0].FleetRef != "" {
 		t.Errorf("linked: %+v", hosts)

@@ -157,8 +157,9 @@ type jsonWriter struct {
 }
 
 type span struct {
-	off int64
-	n   int
+	off  int64
+	n    int
+	name string // to mark the causes a fleet finding explains, at End
 }
 
 func (j *jsonWriter) Host(i int, h *result.Host) error {
@@ -183,7 +184,7 @@ func (j *jsonWriter) Host(i int, h *result.Host) error {
 	for len(j.at) <= i {
 		j.at = append(j.at, span{})
 	}
-	j.at[i] = span{off: j.size, n: len(b)}
+	j.at[i] = span{off: j.size, n: len(b), name: h.Name}
 	j.size += int64(len(b))
 	return nil
 }
@@ -209,6 +210,9 @@ func (j *jsonWriter) End(run *result.Run) error {
 	bw.WriteString(`"hosts": [`)
 	first := true
 	var buf []byte
+	// the fleet findings were known only after the hosts were spilled:
+	// the hosts they explain are written again with their causes marked
+	refs := result.FleetRefs(run.Fleet)
 	for _, sp := range j.at {
 		if sp.n == 0 {
 			continue
@@ -219,6 +223,11 @@ func (j *jsonWriter) End(run *result.Run) error {
 		buf = buf[:sp.n]
 		if _, err := j.spill.ReadAt(buf, sp.off); err != nil {
 			return fmt.Errorf("reading back spilled hosts: %v", err)
+		}
+		if _, listed := refs[sp.name]; listed {
+			if buf, err = relink(buf, refs); err != nil {
+				return err
+			}
 		}
 		if !first {
 			bw.WriteString(",")
@@ -232,6 +241,18 @@ func (j *jsonWriter) End(run *result.Run) error {
 	}
 	bw.WriteString("]\n}\n")
 	return bw.Flush()
+}
+
+// relink marks a spilled host's causes with the fleet findings' refs.
+func relink(b []byte, refs map[string]map[string]string) ([]byte, error) {
+	var h result.Host
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("reading back spilled hosts: %v", err)
+	}
+	if !result.LinkFleet(&h, refs) {
+		return b, nil
+	}
+	return json.MarshalIndent(&h, "    ", "  ")
 }
 
 type jsonlWriter struct {

@@ -227,6 +227,44 @@ func TestJSONSpillKeepsInventoryOrder(t *testing.T) {
 	}
 }
 
+// TestJSONSpillLinksFleetFindings: the findings are known only after
+// every host was spilled; the hosts they explain still come out with
+// fleet_ref on the cause, byte for byte as a run linked and encoded whole.
+func TestJSONSpillLinksFleetFindings(t *testing.T) {
+	run := sampleRun()
+	const ref = "scheduled-downtime"
+	run.Fleet = append(run.Fleet, result.Finding{ID: "scheduled-downtime", Evidence: "e", Remedy: "r",
+		Ref: ref, Hosts: []string{"db01"}, Explains: "host-unreachable"})
+	var b bytes.Buffer
+	w, _ := New("json", &b, Options{})
+	for i := range run.Hosts {
+		if err := w.Host(i, &run.Hosts[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole := *run
+	whole.Hosts = append([]result.Host(nil), run.Hosts...)
+	run.Hosts = nil
+	if err := w.End(run); err != nil {
+		t.Fatal(err)
+	}
+	refs := result.FleetRefs(whole.Fleet)
+	linked := 0
+	for i := range whole.Hosts {
+		h := &whole.Hosts[i]
+		if len(h.Causes) > 0 {
+			h.Causes = append([]result.Cause(nil), h.Causes...)
+		}
+		if result.LinkFleet(h, refs) {
+			linked++
+		}
+	}
+	want, _ := json.MarshalIndent(&whole, "", "  ")
+	if linked != 1 || b.String() != string(want)+"\n" || !strings.Contains(b.String(), `"fleet_ref": "`+ref+`"`) {
+		t.Errorf("linked %d; document:\n%s\nwant:\n%s", linked, b.String(), want)
+	}
+}
+
 // TestManagerStatusInEveryFormat: the manager's own words for a host's
 // state reach the table, CSV (with the option), JSON and HTML.
 func TestManagerStatusInEveryFormat(t *testing.T) {

@@ -44,6 +44,7 @@ const (
 	TLSFailure           = "tls-failure"
 	ResourcePressure     = "resource-pressure"
 	RuleUpdateInProgress = "rule-update-in-progress"
+	ProxyUnreachable     = "proxy-unreachable"
 	FleetManagerUnreach  = "manager-unreachable"
 	FleetManagerOverload = "manager-overloaded"
 	FleetSharedNetwork   = "shared-network-block"
@@ -202,6 +203,48 @@ type Finding struct {
 	Ref string `json:"ref,omitempty"`
 	// Hosts are the hosts the finding explains.
 	Hosts []string `json:"hosts,omitempty"`
+	// Explains is the per-host cause ID the finding accounts for on each
+	// of its hosts (set by the rule that found it; not saved).
+	Explains string `json:"-"`
+}
+
+// FleetRefs maps host name → cause ID → the ref of the finding that
+// explains that cause (nil when no finding names hosts).
+func FleetRefs(findings []Finding) map[string]map[string]string {
+	var refs map[string]map[string]string
+	for _, f := range findings {
+		if f.Explains == "" || f.Ref == "" {
+			continue
+		}
+		for _, h := range f.Hosts {
+			if refs == nil {
+				refs = map[string]map[string]string{}
+			}
+			if refs[h] == nil {
+				refs[h] = map[string]string{}
+			}
+			refs[h][f.Explains] = f.Ref
+		}
+	}
+	return refs
+}
+
+// LinkFleet marks, on a host a finding lists, the cause the finding
+// explains with the finding's ref (refs from FleetRefs); the host keeps
+// its own cause and evidence. It reports whether it marked any.
+func LinkFleet(h *Host, refs map[string]map[string]string) bool {
+	byCause, ok := refs[h.Name]
+	if !ok {
+		return false
+	}
+	marked := false
+	for j := range h.Causes {
+		if ref, ok := byCause[h.Causes[j].ID]; ok {
+			h.Causes[j].FleetRef = ref
+			marked = true
+		}
+	}
+	return marked
 }
 
 // Manager describes the manager the run checked against.

@@ -14,7 +14,7 @@ func init() {
 		Rank:  80,
 		Needs: []string{"dns.result", "port.result"},
 		Uses: []string{"port.via", "port.target", "port.address_target", "fw.rules", "path.hops",
-			"dns.addresses", "manager.host", "manager.port"},
+			"dns.addresses", "manager.host", "manager.port", "agent.proxy", "proxy.result", "proxy.target", "proxy.status"},
 		Rule: heartbeatPortBlocked,
 		Remedy: `Allow outbound TCP {{.Port}} from this host to {{.Manager}} (host firewall, network
 firewalls, cloud security groups, and the policy's own firewall/IPS rules), and make sure
@@ -35,6 +35,9 @@ var portHow = map[string]string{
 }
 
 func heartbeatPortBlocked(in *Input, o *Options) *Finding {
+	if proxied, _ := viaProxy(in.Facts); proxied {
+		return blockedBeyondProxy(in, o)
+	}
 	viaAddr := in.Facts.Is("port.via", "address")
 	if dnsFailed(in.Facts) && !viaAddr {
 		return nil
@@ -79,6 +82,21 @@ func heartbeatPortBlocked(in *Input, o *Options) *Finding {
 		conf = result.Likely // a REJECT somewhere on the path, or the manager's listener
 	}
 	return &Finding{Confidence: conf, Evidence: ev, Detail: detail}
+}
+
+// blockedBeyondProxy judges an agent that uses a proxy: its direct TCP
+// result is not its path. The port is blocked for it only when the proxy
+// itself answered the CONNECT with a server error — it could not reach
+// the manager; an unreachable or refusing proxy is proxy-unreachable.
+func blockedBeyondProxy(in *Input, o *Options) *Finding {
+	if !in.Facts.Is("proxy.result", "upstream") {
+		return nil
+	}
+	target := fmt.Sprintf("%s:%d", managerOf(in, o), portOf(in, o))
+	ev := []string{fmt.Sprintf("the agent's proxy %s answered the CONNECT to %s with %q: the proxy cannot reach the manager",
+		in.Facts.Get("proxy.target"), target, in.Facts.Get("proxy.status"))}
+	return &Finding{Confidence: result.Likely, Evidence: ev,
+		Detail: "The agent goes through the proxy " + in.Facts.Get("proxy.target") + ": the block is between the proxy and the manager."}
 }
 
 // lastHop is the last hop that answered a traceroute ("N address" facts).

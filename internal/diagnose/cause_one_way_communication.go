@@ -16,7 +16,7 @@ func init() {
 		Rank:    100,
 		Needs:   []string{"port.result"},
 		Applies: func(o *Options) bool { return o.Mode != "" && o.Mode != "agent-initiated" },
-		Uses:    []string{"agent.listening", "manager.port"},
+		Uses:    []string{"agent.listening", "manager.port", "agent.proxy", "proxy.result"},
 		Rule:    oneWayCommunication,
 		Remedy: `With manager-initiated or bidirectional communication both directions must work: the
 manager must reach the agent on TCP {{.AgentPort}} and the agent the manager on TCP
@@ -31,6 +31,13 @@ func oneWayCommunication(in *Input, o *Options) *Finding {
 		return nil
 	}
 	outbound := in.Facts.Get("port.result")
+	if proxied, ok := viaProxy(in.Facts); proxied {
+		// the agent's way out is its proxy, judged by proxy-unreachable
+		outbound = ""
+		if ok {
+			outbound = "open"
+		}
+	}
 	inbound := in.AgentPortFromManager
 	from := in.AgentPortProbedFrom
 	if from == "" {

@@ -76,6 +76,34 @@ func TestRules(t *testing.T) {
 			f.Set("port.result", "timeout")
 			in.ManagerReachable = &no
 		}, "heartbeat-port-blocked", result.Possible},
+		{"agent proxy refuses TCP, direct port also dropped", func(f facts.Facts, _ *Input, _ *Options) {
+			f["agent.proxy"] = []string{"manager dsm_proxy://10.1.0.9:3128/"}
+			f.Set("proxy.result", "refused")
+			f.Set("proxy.target", "10.1.0.9:3128")
+			f.Set("port.result", "timeout")
+		}, "proxy-unreachable", result.Confirmed},
+		{"agent proxy denies the tunnel", func(f facts.Facts, _ *Input, _ *Options) {
+			f["agent.proxy"] = []string{"manager dsm_proxy://proxy.example.com:8080/"}
+			f.Set("proxy.result", "denied")
+			f.Set("proxy.status", "HTTP/1.1 407 Proxy Authentication Required")
+		}, "proxy-unreachable", result.Confirmed},
+		{"agent proxy works, direct port dropped: the agent's path is fine", func(f facts.Facts, _ *Input, _ *Options) {
+			f["agent.proxy"] = []string{"manager dsm_proxy://10.1.0.9:3128/"}
+			f.Set("proxy.result", "ok")
+			f.Set("port.result", "timeout")
+		}, "", ""},
+		{"agent proxy cannot reach the manager", func(f facts.Facts, _ *Input, _ *Options) {
+			f["agent.proxy"] = []string{"manager dsm_proxy://10.1.0.9:3128/"}
+			f.Set("proxy.result", "upstream")
+			f.Set("proxy.status", "HTTP/1.1 502 Bad Gateway")
+			f.Set("port.result", "timeout")
+		}, "heartbeat-port-blocked", result.Likely},
+		{"relay proxy down, manager path fine", func(f facts.Facts, _ *Input, _ *Options) {
+			f["agent.proxy"] = []string{"relay relay_proxy://10.1.0.8:3128/"}
+			f.Set("proxy.result", "none")
+			f.Set("proxy.relay_result", "timeout")
+			f.Set("proxy.relay_target", "10.1.0.8:3128")
+		}, "proxy-unreachable", result.Confirmed},
 		{"pmtu", func(f facts.Facts, _ *Input, _ *Options) { f.Set("tls.result", "timeout") }, "pmtu-blackhole", result.Likely},
 		{"tls handshake fails without client cert is no finding", func(f facts.Facts, _ *Input, _ *Options) { f.Set("tls.result", "fail") }, "", ""},
 		{"clock ahead", func(f facts.Facts, _ *Input, _ *Options) { f.Set("clock.epoch", itoa(now.Add(time.Hour).Unix())) }, "clock-skew", result.Confirmed},

@@ -38,6 +38,13 @@ func DigestOf(h *result.Host) Digest {
 		return ""
 	}
 	d.Port, d.Target, d.DNS, d.Server, d.Manager = first("port.result"), first("port.target"), first("dns.result"), first("dns.servers"), first("manager.host")
+	for _, p := range f["agent.proxy"] {
+		if strings.HasPrefix(p, "manager ") {
+			// the agent goes through a proxy: its direct TCP result says
+			// nothing of its subnet's way to the manager
+			d.Port, d.Target = "", ""
+		}
+	}
 	for _, c := range h.Causes {
 		if c.ID == result.TLSFailure {
 			d.TLSErrors = true

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/whyoffline/whyoffline/internal/facts"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
 )
@@ -35,6 +36,11 @@ type Cause struct {
 	// evidence or pick wording. A test holds every rule to reading nothing
 	// else, and every playbook of an OS in OS to producing both.
 	Needs, Uses []string
+	// NeedsWhen adds facts the verdict depends on only given what the
+	// host reported (an agent proxy makes the proxy's test decisive). It
+	// reads facts declared in Needs or Uses; what it returns must be in
+	// Uses.
+	NeedsWhen func(facts.Reader) []string
 	// Supersedes names causes this one explains when both are found
 	// (a Solaris upgrade trap is also a stopped agent; it says more).
 	Supersedes []string
@@ -217,20 +223,25 @@ func ids() []string {
 	return out
 }
 
-// Decisive returns the facts a verdict on a host of os depends on under o:
+// Decisive returns the facts a verdict on a host of os depends on under o
+// (and, with f, given what the host reported):
 // every fact that some cause applying there needs. A host is healthy only
 // when the checks that produce them all gave a verdict.
-func Decisive(os string, o *Options) []string {
+func Decisive(os string, o *Options, f facts.Reader) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range Causes() {
 		if c.Rule == nil || !c.AppliesTo(os) || (c.Applies != nil && !c.Applies(o)) {
 			continue
 		}
-		for _, f := range c.Needs {
-			if !seen[f] {
-				seen[f] = true
-				out = append(out, f)
+		needs := c.Needs
+		if c.NeedsWhen != nil && f != nil {
+			needs = append(append([]string(nil), needs...), c.NeedsWhen(f)...)
+		}
+		for _, n := range needs {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
 			}
 		}
 	}

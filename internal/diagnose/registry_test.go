@@ -268,3 +268,25 @@ func TestSiteOverlayRemedies(t *testing.T) {
 		})
 	}
 }
+
+// An agent proxy makes its test decisive: without its verdict the host is
+// not called healthy; without a proxy the test is no verdict's concern.
+func TestDecisiveFollowsTheAgentProxy(t *testing.T) {
+	o := &Options{Mode: "agent-initiated"}
+	has := func(list []string, name string) bool {
+		for _, n := range list {
+			if n == name {
+				return true
+			}
+		}
+		return false
+	}
+	none := facts.Facts{}
+	if d := Decisive("linux", o, none); has(d, "proxy.result") || !has(d, "agent.proxy") {
+		t.Errorf("no proxy: decisive %v, want agent.proxy and not proxy.result", d)
+	}
+	withProxy := facts.Facts{"agent.proxy": {"manager dsm_proxy://10.1.0.9:3128/", "relay relay_proxy://10.1.0.8:3128/"}}
+	if d := Decisive("linux", o, withProxy); !has(d, "proxy.result") || !has(d, "proxy.relay_result") {
+		t.Errorf("with proxies: decisive %v, want proxy.result and proxy.relay_result", d)
+	}
+}

@@ -90,6 +90,14 @@ var catalog = indexSpecs([]Spec{
 	{Name: "port.address_target", Kind: Text, Doc: "address:port of that fallback"},
 	{Name: "port.tool", Kind: Text, Doc: "the tool that opened the connection"},
 	{Name: "path.hops", Kind: List, Doc: `route trace to the manager, "N address" per hop`},
+	{Name: "agent.proxy", Kind: List, Doc: `the agent's proxies from dsa_query, "manager URL" or "relay URL" (scheme, host and port only)`},
+	{Name: "proxy.result", Kind: Enum, Values: []string{"none", "ok", "refused", "timeout", "unreachable", "dns", "denied", "upstream", "noanswer", "error", "unavailable", "unknown"},
+		Doc: "the agent's manager proxy: TCP to it, then an HTTP CONNECT through it to the heartbeat port (none: no proxy; denied: a 4xx answer; upstream: a 5xx, the proxy could not reach the manager)"},
+	{Name: "proxy.target", Kind: Text, Doc: "host:port of the manager proxy"},
+	{Name: "proxy.status", Kind: Text, Doc: "the proxy's answer to the CONNECT (its status line)"},
+	{Name: "proxy.tool", Kind: Text, Doc: "the tool that talked to the proxy"},
+	{Name: "proxy.relay_result", Kind: Enum, Values: []string{"ok", "refused", "timeout", "unreachable", "dns", "error", "unavailable"}, Doc: "TCP from the host to the agent's relay proxy"},
+	{Name: "proxy.relay_target", Kind: Text, Doc: "host:port of the relay proxy"},
 	{Name: "tls.result", Kind: Enum, Values: []string{"ok", "timeout", "fail", "noconnect", "unavailable"}, Doc: "TLS handshake with the manager"},
 
 	// clock and resources

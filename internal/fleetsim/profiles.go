@@ -249,6 +249,7 @@ var healthy = map[string]func(c *Call) string{
 		return kv("name="+c.Manager, "tool=getent", "address="+c.Host.managerAddr, "result=ok", "rc=0")
 	},
 	"port.heartbeat": func(c *Call) string { return kv("target="+c.Manager+":"+c.Port, "tool=bash", "result=open") },
+	"proxy.connect":  func(*Call) string { return kv("result=none") },
 	"tls.handshake": func(*Call) string {
 		return kv("tool=openssl", "CONNECTED(00000003)", "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384", "result=ok")
 	},

@@ -1,10 +1,19 @@
 package lab
 
 import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -25,7 +34,9 @@ const HelperEnv = "WHYOFFLINE_LAB_HELPER"
 
 // RunHelper serves one helper role and never returns: "tls ADDR" is the
 // manager's heartbeat listener (a TLS server with a self-signed
-// certificate), "tarpit ADDR" accepts TCP and never says a word.
+// certificate; "tls-expired ADDR" with an expired one), "tarpit ADDR"
+// accepts TCP and never says a word, "proxy ADDR" is a site's HTTP CONNECT
+// proxy and "proxy-auth ADDR" one that wants credentials.
 func RunHelper(args []string) {
 	if len(args) > 0 && args[0] == "wsman" {
 		runWSMan(args[1:])
@@ -53,6 +64,14 @@ func RunHelper(args []string) {
 				c.Close()
 			}
 		}
+	case "proxy", "proxy-auth":
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				os.Exit(0)
+			}
+			go serveProxy(c, args[0] == "proxy-auth")
+		}
 	case "listen":
 		// a port that is open: accept, then hang up
 		for {
@@ -62,13 +81,12 @@ func RunHelper(args []string) {
 			}
 			c.Close()
 		}
-	case "tls":
-		pki, err := wsmantest.NewPKI([]string{ManagerName}, nil)
+	case "tls", "tls-expired":
+		cfg, err := managerTLS(args[0] == "tls-expired")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "lab helper:", err)
 			os.Exit(1)
 		}
-		cfg := pki.TLS()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -138,4 +156,77 @@ func runWSMan(args []string) {
 	}
 	defer srv.Close()
 	select {}
+}
+
+// serveProxy answers one HTTP proxy client as a site's CONNECT proxy does:
+// a tunnel to the manager (by name) or a lab address, 502 when that
+// cannot be reached, 403 for anything else; with wantAuth, 407 to all.
+func serveProxy(c net.Conn, wantAuth bool) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return
+	}
+	answer := func(status string) {
+		fmt.Fprintf(c, "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status)
+	}
+	switch {
+	case wantAuth:
+		fmt.Fprintf(c, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"lab\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		return
+	case req.Method != http.MethodConnect:
+		answer("405 Method Not Allowed")
+		return
+	}
+	host, port, err := net.SplitHostPort(req.Host)
+	if err != nil {
+		answer("400 Bad Request")
+		return
+	}
+	if host == ManagerName {
+		host = ManagerIP // the lab's name, resolved without asking anyone
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !netip.MustParsePrefix("10.77.0.0/16").Contains(ip) {
+		answer("403 Forbidden")
+		return
+	}
+	up, err := net.DialTimeout("tcp", net.JoinHostPort(host, port), 3*time.Second)
+	if err != nil {
+		answer("502 Bad Gateway")
+		return
+	}
+	defer up.Close()
+	_ = up.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(c, "HTTP/1.1 200 Connection established\r\n\r\n")
+	go func() { _, _ = io.Copy(up, br) }() // with what the client sent early
+	_, _ = io.Copy(c, up)
+}
+
+// managerTLS is a manager's heartbeat certificate: a fresh key each call
+// (a restarted listener presents another certificate); expired: one whose
+// validity ended yesterday, as a manager whose certificate was not renewed.
+func managerTLS(expired bool) (*tls.Config, error) {
+	if !expired {
+		pki, err := wsmantest.NewPKI([]string{ManagerName}, nil)
+		if err != nil {
+			return nil, err
+		}
+		return pki.TLS(), nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "dsm-expired.lab.test"},
+		DNSNames: []string{"dsm-expired.lab.test"}, NotBefore: now.AddDate(-1, 0, -1), NotAfter: now.AddDate(0, 0, -1),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
 }

@@ -27,7 +27,7 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 	case h.ns == l.manager:
 		// the manager's own namespace is already on the bridge
 	case h.Router != nil:
-		err = l.attachBehindRouter(ctx, h, i)
+		err = l.attachBehindRouter(ctx, h)
 	default:
 		err = l.attach(ctx, h.ns, fmt.Sprintf("vh%d", i), h.IP)
 	}
@@ -112,7 +112,7 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 		{"resolv.conf", b.Resolv, 0o644},
 		{"hosts", b.Hosts, 0o644},
 		{"ds_agent.log", strings.Join(b.LogLines, "\n") + "\n", 0o644},
-		{"dsa_query", dsaQuery(b.DSMURL), 0o755},
+		{"dsa_query", dsaQuery(b.DSMURL, b.AgentStatus), 0o755},
 		{"ds_agent.init", initScript, 0o755},
 		{"init.sh", initSh(h, b), 0o755},
 		{"loadavg", b.LoadAvg, 0o644},
@@ -140,13 +140,17 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 
 // dsaQuery is a stand-in for /opt/ds_agent/dsa_query: like the real one it
 // answers only while the agent runs.
-func dsaQuery(url string) string {
+func dsaQuery(url string, extra []string) string {
+	more := ""
+	for _, l := range extra {
+		more += "echo '" + strings.ReplaceAll(l, "'", "") + "'\n"
+	}
 	return `#!/bin/sh
 [ "$1" = "-c" ] && [ "$2" = "GetAgentStatus" ] || { echo "usage: dsa_query -c GetAgentStatus" >&2; exit 1; }
 if ! pidof ds_agent >/dev/null 2>&1; then echo "Failed to communicate with the agent (is ds_agent running?)" >&2; exit 1; fi
 ` + agentStatusLines(url) + `
 echo "AgentStatus.lastCommunication: ` + time.Now().UTC().Format(time.RFC3339) + `"
-`
+` + more
 }
 
 // agentStatusLines is what dsa_query prints of the agent's binding: an
@@ -157,6 +161,19 @@ func agentStatusLines(url string) string {
 		return "echo \"AgentStatus.agentState: grey\""
 	}
 	return "echo \"AgentStatus.agentState: green\"\necho \"AgentStatus.dsmUrl: " + url + "\""
+}
+
+// AgentProxy: the agent was told to reach the manager through a proxy
+// (dsa_control -x dsm_proxy://ADDR/; relay: -y relay_proxy://ADDR/), so
+// its status names it.
+func AgentProxy(kind, addr string) Fault {
+	return func(_ *Host, b *HostBuild) {
+		if kind == "relay" {
+			b.AgentStatus = append(b.AgentStatus, "AgentStatus.relayProxy: relay_proxy://"+addr+"/")
+			return
+		}
+		b.AgentStatus = append(b.AgentStatus, "AgentStatus.dsmProxy: dsm_proxy://"+addr+"/")
+	}
 }
 
 // NotActivated: the agent runs but was never activated (or was

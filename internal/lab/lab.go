@@ -32,7 +32,11 @@ const (
 	BastionIP   = "10.77.0.1"
 	ManagerIP   = "10.77.0.2"
 	ManagerName = "dsm.lab.test"
-	prefix      = "wol" // namespace name prefix, for stale cleanup
+	// ProxyAddr is an HTTP proxy (CONNECT to lab addresses) on the
+	// manager's network; AuthProxyAddr answers every CONNECT with 407.
+	ProxyAddr     = ManagerIP + ":3128"
+	AuthProxyAddr = ManagerIP + ":3129"
+	prefix        = "wol" // namespace name prefix, for stale cleanup
 )
 
 // Tools the lab needs, with the Debian package that provides each.
@@ -99,17 +103,19 @@ type Fault func(h *Host, b *HostBuild)
 
 // HostBuild collects a host's init script while faults are applied.
 type HostBuild struct {
-	Dir      string
-	Init     []string // shell run in the host's namespaces before sshd
-	Agent    bool     // start the fake ds_agent process
-	Install  bool     // install the agent files
-	Resolv   string   // resolv.conf content
-	Hosts    string   // /etc/hosts content
-	DSMURL   string   // what dsa_query reports as AgentStatus.dsmUrl
-	LogLines []string // lines for /var/log/ds_agent/ds_agent.log
-	NetRules []string // iptables commands run in the host's netns
-	Users    []string // extra passwd lines (with sudoers in Sudoers)
-	Sudoers  string
+	Dir     string
+	Init    []string // shell run in the host's namespaces before sshd
+	Agent   bool     // start the fake ds_agent process
+	Install bool     // install the agent files
+	Resolv  string   // resolv.conf content
+	Hosts   string   // /etc/hosts content
+	DSMURL  string   // what dsa_query reports as AgentStatus.dsmUrl
+	// AgentStatus: more "AgentStatus.key: value" lines dsa_query prints
+	AgentStatus []string
+	LogLines    []string // lines for /var/log/ds_agent/ds_agent.log
+	NetRules    []string // iptables commands run in the host's netns
+	Users       []string // extra passwd lines (with sudoers in Sudoers)
+	Sudoers     string
 	// Passwords: user -> crypt(3) hash for /etc/shadow (PAM logins).
 	Passwords map[string]string
 	// Shims: fake commands in Dir/shims, mounted in the host's namespace.
@@ -327,28 +333,72 @@ func (w *Windows) Port() string {
 // CAFile is where an HTTPS Windows host's issuing CA certificate is.
 func (h *Host) CAFile() string { return filepath.Join(h.dir, "ca.pem") }
 
-// Router puts a host behind a router namespace of its own. The router's
-// route to the host carries a smaller MTU, so a large packet towards the
-// host needs ICMP "fragmentation needed" sent back to its sender.
+// Router puts hosts behind a router namespace: every host given the same
+// *Router shares its subnet (10.77.200+k.0/24, the router at .1), as the
+// machines of one zone behind its firewall do. The router's route to the
+// subnet carries MTU, so a large packet towards a host needs ICMP
+// "fragmentation needed" sent back to its sender.
 type Router struct {
 	MTU int
 	// BlockFragNeeded: the router never sends that ICMP to the manager
 	// (others still get it): the manager's large packets vanish.
 	BlockFragNeeded bool
+	// DropHeartbeat: the router drops forwarded TCP to port 4120 — the
+	// zone's egress firewall blocks the heartbeat for all its hosts.
+	DropHeartbeat bool
+
+	ns    string // set when the first host is attached
+	k     int
+	hosts int
 }
 
-// attachBehindRouter: bridge — router (10.77.0.200+k) — host (10.77.200+k.2/24).
-func (l *Lab) attachBehindRouter(ctx context.Context, h *Host, i int) error {
+// attachBehindRouter: bridge — router (10.77.0.200+k) — its subnet's
+// bridge — host (10.77.200+k.2, .3, ...).
+func (l *Lab) attachBehindRouter(ctx context.Context, h *Host) error {
+	r := h.Router
+	if r.ns == "" {
+		if err := l.startRouter(ctx, r); err != nil {
+			return err
+		}
+	}
+	r.hosts++
+	if r.hosts > 200 {
+		return fmt.Errorf("at most 200 hosts behind one router")
+	}
+	gw := fmt.Sprintf("10.77.%d.1", 200+r.k)
+	h.IP = fmt.Sprintf("10.77.%d.%d", 200+r.k, 1+r.hosts)
+	port := fmt.Sprintf("h%d", r.hosts)
+	for _, c := range [][]string{
+		{"ip", "netns", "add", h.ns},
+		{"ip", "-n", h.ns, "link", "set", "lo", "up"},
+		{"ip", "link", "add", port, "netns", r.ns, "type", "veth", "peer", "name", "eth0", "netns", h.ns},
+		{"ip", "-n", r.ns, "link", "set", port, "master", "hbr"},
+		{"ip", "-n", r.ns, "link", "set", port, "up"},
+		{"ip", "-n", h.ns, "addr", "add", h.IP + "/24", "dev", "eth0"},
+		{"ip", "-n", h.ns, "link", "set", "eth0", "up"},
+		{"ip", "-n", h.ns, "route", "add", "default", "via", gw},
+	} {
+		if _, err := Run(ctx, c[0], c[1:]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startRouter creates r's namespace, its leg on the lab bridge and the
+// bridge its hosts hang off.
+func (l *Lab) startRouter(ctx context.Context, r *Router) error {
 	k := len(l.routers)
 	if k >= 50 {
-		return fmt.Errorf("at most 50 routed hosts")
+		return fmt.Errorf("at most 50 routers")
 	}
-	rns := fmt.Sprintf("%s%sr%d", prefix, l.ID, k)
-	l.routers = append(l.routers, rns)
+	r.k = k
+	r.ns = fmt.Sprintf("%s%sr%d", prefix, l.ID, k)
+	l.routers = append(l.routers, r.ns)
 	bridgeIP := fmt.Sprintf("10.77.0.%d", 200+k)
 	subnet := fmt.Sprintf("10.77.%d.0/24", 200+k)
 	gw := fmt.Sprintf("10.77.%d.1", 200+k)
-	h.IP = fmt.Sprintf("10.77.%d.2", 200+k)
+	rns := r.ns
 	cmds := [][]string{
 		{"ip", "netns", "add", rns},
 		{"ip", "-n", rns, "link", "set", "lo", "up"},
@@ -357,23 +407,21 @@ func (l *Lab) attachBehindRouter(ctx context.Context, h *Host, i int) error {
 		{"ip", "-n", l.Bastion, "link", "set", fmt.Sprintf("vr%d", k), "up"},
 		{"ip", "-n", rns, "addr", "add", bridgeIP + "/16", "dev", "eth0"},
 		{"ip", "-n", rns, "link", "set", "eth0", "up"},
-		{"ip", "netns", "add", h.ns},
-		{"ip", "-n", h.ns, "link", "set", "lo", "up"},
-		{"ip", "link", "add", "eth1", "netns", rns, "type", "veth", "peer", "name", "eth0", "netns", h.ns},
-		{"ip", "-n", rns, "addr", "add", gw + "/24", "dev", "eth1"},
-		{"ip", "-n", rns, "link", "set", "eth1", "up"},
-		{"ip", "-n", h.ns, "addr", "add", h.IP + "/24", "dev", "eth0"},
-		{"ip", "-n", h.ns, "link", "set", "eth0", "up"},
-		{"ip", "-n", h.ns, "route", "add", "default", "via", gw},
+		{"ip", "-n", rns, "link", "add", "hbr", "type", "bridge"},
+		{"ip", "-n", rns, "addr", "add", gw + "/24", "dev", "hbr"},
+		{"ip", "-n", rns, "link", "set", "hbr", "up"},
 		{"ip", "netns", "exec", rns, "sysctl", "-qw", "net.ipv4.ip_forward=1"},
 		{"ip", "-n", l.Bastion, "route", "add", subnet, "via", bridgeIP},
 		{"ip", "-n", l.manager, "route", "add", subnet, "via", bridgeIP},
 	}
-	if h.Router.MTU > 0 {
-		cmds = append(cmds, []string{"ip", "-n", rns, "route", "replace", subnet, "dev", "eth1", "src", gw, "mtu", "lock", fmt.Sprint(h.Router.MTU)})
+	if r.MTU > 0 {
+		cmds = append(cmds, []string{"ip", "-n", rns, "route", "replace", subnet, "dev", "hbr", "src", gw, "mtu", "lock", fmt.Sprint(r.MTU)})
 	}
-	if h.Router.BlockFragNeeded {
+	if r.BlockFragNeeded {
 		cmds = append(cmds, []string{"ip", "netns", "exec", rns, "iptables", "-A", "OUTPUT", "-p", "icmp", "--icmp-type", "fragmentation-needed", "-d", ManagerIP, "-j", "DROP"})
+	}
+	if r.DropHeartbeat {
+		cmds = append(cmds, []string{"ip", "netns", "exec", rns, "iptables", "-A", "FORWARD", "-p", "tcp", "--dport", "4120", "-j", "DROP"})
 	}
 	for _, c := range cmds {
 		if _, err := Run(ctx, c[0], c[1:]...); err != nil {
@@ -446,9 +494,53 @@ func (l *Lab) startManager(ctx context.Context) error {
 		"--local=/lab.test/", "--address=/"+ManagerName+"/"+ManagerIP, "--log-facility=-"); err != nil {
 		return err
 	}
-	args := append([]string{"ip", "netns", "exec", l.manager}, l.helper...)
-	args = append(args, "tls", ManagerIP+":4120")
-	return l.spawn(ctx, args...)
+	// the manager's heartbeat listener, and the site's proxies beside it:
+	// one that tunnels to lab addresses, one that wants credentials
+	for _, role := range [][]string{{"tls", ManagerIP + ":4120"}, {"proxy", ProxyAddr}, {"proxy-auth", AuthProxyAddr}} {
+		args := append(append([]string{"ip", "netns", "exec", l.manager}, l.helper...), role...)
+		if err := l.spawn(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ServeManager starts another manager heartbeat listener (helper mode
+// "tls": a fresh certificate each start; "tls-expired": one that expired
+// yesterday) on ip:4120 in the manager's namespace, adding the address
+// there once. stop ends it and waits until the port is free, so a second
+// start presents a new certificate — a manager whose certificate changed.
+func (l *Lab) ServeManager(ctx context.Context, ip, mode string) (stop func(), err error) {
+	out, _ := Run(ctx, "ip", "-n", l.manager, "-o", "addr", "show", "dev", "eth0")
+	if !strings.Contains(out, " "+ip+"/") {
+		if _, err := Run(ctx, "ip", "-n", l.manager, "addr", "add", ip+"/16", "dev", "eth0"); err != nil {
+			return nil, err
+		}
+	}
+	args := append(append([]string{"ip", "netns", "exec", l.manager}, l.helper...), mode, ip+":4120")
+	cmd, err := l.spawnCmd(args...)
+	if err != nil {
+		return nil, err
+	}
+	listening := func() bool {
+		o, _ := Run(ctx, "ip", "netns", "exec", l.manager, "ss", "-Hltn", "src", ip, "sport", "= :4120")
+		return strings.Contains(o, ":4120")
+	}
+	wait := func(want bool) error {
+		for deadline := time.Now().Add(10 * time.Second); listening() != want; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("manager listener %s:4120 (%s): listening is not %v after 10s; log:\n%s", ip, mode, want, l.Logs())
+			}
+		}
+		return nil
+	}
+	if err := wait(true); err != nil {
+		return nil, err
+	}
+	return func() {
+		_ = cmd.Process.Kill()
+		_ = wait(false)
+	}, nil
 }
 
 func writeClientKey(path string) (string, error) {

@@ -273,7 +273,7 @@ func Verdict(res *result.Host, name string, pb *playbook.Playbook, f facts.Facts
 	if res.Causes == nil {
 		res.Causes = []result.Cause{}
 	}
-	res.Unverified = pb.Unverified(res.Checks, f, diagnose.Decisive(pb.OS, o))
+	res.Unverified = pb.Unverified(res.Checks, f, diagnose.Decisive(pb.OS, o, f))
 	switch {
 	case len(res.Causes) > 0:
 		res.Status = result.Diagnosed

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/keytab"
+	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/whyoffline/whyoffline/internal/transport/winrm/wsmantest"
 )
@@ -35,7 +36,8 @@ const HelperEnv = "WHYOFFLINE_LAB_HELPER"
 // RunHelper serves one helper role and never returns: "tls ADDR" is the
 // manager's heartbeat listener (a TLS server with a self-signed
 // certificate; "tls-expired ADDR" with an expired one), "tarpit ADDR"
-// accepts TCP and never says a word, "proxy ADDR" is a site's HTTP CONNECT
+// accepts TCP and never says a word, "dns-slow ADDR" a resolver that
+// answers after SlowDNSDelay, "proxy ADDR" is a site's HTTP CONNECT
 // proxy and "proxy-auth ADDR" one that wants credentials.
 func RunHelper(args []string) {
 	if len(args) > 0 && args[0] == "wsman" {
@@ -44,6 +46,9 @@ func RunHelper(args []string) {
 	if len(args) != 2 {
 		fmt.Fprintln(os.Stderr, "lab helper: want MODE ADDR")
 		os.Exit(2)
+	}
+	if args[0] == "dns-slow" {
+		serveSlowDNS(args[1])
 	}
 	ln, err := net.Listen("tcp", args[1])
 	if err != nil {
@@ -229,4 +234,64 @@ func managerTLS(expired bool) (*tls.Config, error) {
 		return nil, err
 	}
 	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}, nil
+}
+
+// SlowDNSDelay is how long the slow resolver takes to answer: slow, but
+// inside the lab hosts' resolver timeout.
+const SlowDNSDelay = 1200 * time.Millisecond
+
+// serveSlowDNS is a resolver that knows the manager's name, and takes its
+// time: every answer comes SlowDNSDelay late.
+func serveSlowDNS(addr string) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lab helper:", err)
+		os.Exit(1)
+	}
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			os.Exit(0)
+		}
+		q := append([]byte(nil), buf[:n]...)
+		go func() {
+			time.Sleep(SlowDNSDelay)
+			if b, ok := dnsAnswer(q); ok {
+				_, _ = pc.WriteTo(b, from)
+			}
+		}()
+	}
+}
+
+// dnsAnswer answers one query: the manager's A record, no other data for
+// its name, NXDOMAIN for any other name.
+func dnsAnswer(q []byte) ([]byte, bool) {
+	var p dnsmessage.Parser
+	h, err := p.Start(q)
+	if err != nil {
+		return nil, false
+	}
+	question, err := p.Question()
+	if err != nil {
+		return nil, false
+	}
+	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
+	name := strings.TrimSuffix(strings.ToLower(question.Name.String()), ".")
+	if name != ManagerName {
+		rh.RCode = dnsmessage.RCodeNameError
+	}
+	b := dnsmessage.NewBuilder(nil, rh)
+	b.EnableCompression()
+	if b.StartQuestions() != nil || b.Question(question) != nil || b.StartAnswers() != nil {
+		return nil, false
+	}
+	if name == ManagerName && question.Type == dnsmessage.TypeA {
+		ip := netip.MustParseAddr(ManagerIP).As4()
+		if b.AResource(dnsmessage.ResourceHeader{Name: question.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: ip}) != nil {
+			return nil, false
+		}
+	}
+	out, err := b.Finish()
+	return out, err == nil
 }

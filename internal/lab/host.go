@@ -370,6 +370,11 @@ func DNSServerDown(_ *Host, b *HostBuild) {
 	b.Resolv = "nameserver 10.77.0.99\noptions timeout:2 attempts:1\n"
 }
 
+// SlowResolver: resolv.conf points at a resolver that answers, late.
+func SlowResolver(_ *Host, b *HostBuild) {
+	b.Resolv = "nameserver " + SlowResolverIP + "\noptions timeout:4 attempts:1\n"
+}
+
 // StaleManagerName: the agent's own dsmUrl names a host DNS does not know.
 func StaleManagerName(_ *Host, b *HostBuild) { b.DSMURL = "https://dsm-old.lab.test:4120/" }
 

@@ -34,9 +34,11 @@ const (
 	ManagerName = "dsm.lab.test"
 	// ProxyAddr is an HTTP proxy (CONNECT to lab addresses) on the
 	// manager's network; AuthProxyAddr answers every CONNECT with 407.
-	ProxyAddr     = ManagerIP + ":3128"
-	AuthProxyAddr = ManagerIP + ":3129"
-	prefix        = "wol" // namespace name prefix, for stale cleanup
+	ProxyAddr = ManagerIP + ":3128"
+	// SlowResolverIP is a resolver that answers, late (SlowDNSDelay).
+	SlowResolverIP = "10.77.0.7"
+	AuthProxyAddr  = ManagerIP + ":3129"
+	prefix         = "wol" // namespace name prefix, for stale cleanup
 )
 
 // Tools the lab needs, with the Debian package that provides each.
@@ -496,7 +498,10 @@ func (l *Lab) startManager(ctx context.Context) error {
 	}
 	// the manager's heartbeat listener, and the site's proxies beside it:
 	// one that tunnels to lab addresses, one that wants credentials
-	for _, role := range [][]string{{"tls", ManagerIP + ":4120"}, {"proxy", ProxyAddr}, {"proxy-auth", AuthProxyAddr}} {
+	if _, err := Run(ctx, "ip", "-n", l.manager, "addr", "add", SlowResolverIP+"/16", "dev", "eth0"); err != nil {
+		return err
+	}
+	for _, role := range [][]string{{"tls", ManagerIP + ":4120"}, {"proxy", ProxyAddr}, {"proxy-auth", AuthProxyAddr}, {"dns-slow", SlowResolverIP + ":53"}} {
 		args := append(append([]string{"ip", "netns", "exec", l.manager}, l.helper...), role...)
 		if err := l.spawn(ctx, args...); err != nil {
 			return err

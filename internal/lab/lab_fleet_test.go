@@ -54,6 +54,14 @@ func TestLabFleetFindings(t *testing.T) {
 		// the proxy is up but cannot reach the manager the agent names
 		{host: h("proxy-upstream", AgentProxy("manager", ProxyAddr), func(_ *Host, b *HostBuild) { b.DSMURL = "https://10.77.0.3:4120/" }),
 			status: result.Diagnosed, want: blocked},
+		// a resolver that is dead for the hosts that use it, and its twin:
+		// one that is slow but answers
+		{host: h("dns-dead-1", DNSServerDown), status: result.Diagnosed, want: []string{result.DNSUnresolvable}},
+		{host: h("dns-dead-2", DNSServerDown), status: result.Diagnosed, want: []string{result.DNSUnresolvable}},
+		{host: h("dns-dead-3", DNSServerDown), status: result.Diagnosed, want: []string{result.DNSUnresolvable}},
+		{host: h("dns-slow-1", SlowResolver), status: result.Healthy},
+		{host: h("dns-slow-2", SlowResolver), status: result.Healthy},
+		{host: h("dns-slow-3", SlowResolver), status: result.Healthy},
 		// checked by the certificate and history scans below
 		{host: h("cert-tls-errors", TLSErrorsInLog), status: result.Diagnosed, want: []string{result.TLSFailure}},
 		{host: h("desk-nightly"), status: result.Healthy},
@@ -66,16 +74,17 @@ func TestLabFleetFindings(t *testing.T) {
 	}
 	l := startLab(t, hosts, nil)
 	inv, kh := writeInventory(t, l, sc)
+	const nMain = 22 // the scenarios of the main scan
 	var main []string
-	for _, s := range sc[:16] {
+	for _, s := range sc[:nMain] {
 		main = append(main, s.host.Name)
 	}
 
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-22s %-8s %-13s %-45s %s\n", "HOST", "OS", "STATUS", "EXPECTED", "GOT")
 	run, _, _ := scan(t, l, "-i", inv, "--known-hosts", kh, "--manager", ManagerName, "-l", strings.Join(main, ","),
-		"-f", "16", "--timeout", "50s", "--connect-timeout", "4s")
-	checkScenarios(t, run, sc[:16], &table)
+		"-f", "22", "--timeout", "50s", "--connect-timeout", "4s")
+	checkScenarios(t, run, sc[:nMain], &table)
 	byName := hostsByName(run)
 	fleet := map[string][]result.Finding{}
 	for _, f := range run.Fleet {
@@ -98,8 +107,14 @@ func TestLabFleetFindings(t *testing.T) {
 			t.Errorf("%s: a host blocked on its own is no subnet's finding: %+v", name, c)
 		}
 	}
-	if len(run.Fleet) != 1 {
-		t.Errorf("fleet = %+v, want only the subnet finding", run.Fleet)
+	// one resolver finding: the dead one and exactly its hosts, not the
+	// slow one
+	if dns := fleet[result.FleetSharedDNS]; len(dns) != 1 || strings.Join(dns[0].Hosts, ",") != "dns-dead-1,dns-dead-2,dns-dead-3" ||
+		!strings.Contains(dns[0].Evidence, "10.77.0.99") || strings.Contains(dns[0].Evidence, SlowResolverIP) {
+		t.Errorf("shared-dns-failure = %+v, want one finding for 10.77.0.99 with dns-dead-1..3", dns)
+	}
+	if len(run.Fleet) != 2 {
+		t.Errorf("fleet = %+v, want only the subnet and the resolver findings", run.Fleet)
 	}
 	for name, want := range map[string]string{
 		"proxy-down":       "refused the TCP connection",
@@ -138,7 +153,7 @@ func TestLabFleetFindings(t *testing.T) {
 	if !strings.Contains(got, "expired on") || !strings.HasSuffix(got, "hosts=cert-tls-errors") {
 		t.Errorf("expired manager certificate: finding %q, want expired listing cert-tls-errors", got)
 	}
-	checkScenarios(t, r, []scenario{sc[16], sc[3]}, &table)
+	checkScenarios(t, r, []scenario{*scenarioOf(sc, "cert-tls-errors"), *scenarioOf(sc, "zone-b1")}, &table)
 	// twin: the lab's own manager, valid and unchanged
 	if _, got := certScan(ManagerName); got != "" {
 		t.Errorf("valid manager certificate: finding %q", got)
@@ -164,17 +179,17 @@ func TestLabFleetFindings(t *testing.T) {
 		t.Errorf("certificate replaced between runs: finding %q", got)
 	}
 
-	testScheduledDowntime(ctx, t, l, inv, kh, hostsOf(sc, "desk-nightly"))
+	testScheduledDowntime(ctx, t, l, inv, kh, scenarioOf(sc, "desk-nightly").host)
 	t.Log(table.String())
 }
 
-func hostsOf(sc []scenario, name string) *Host {
-	for _, s := range sc {
-		if s.host.Name == name {
-			return s.host
+func scenarioOf(sc []scenario, name string) *scenario {
+	for i := range sc {
+		if sc[i].host.Name == name {
+			return &sc[i]
 		}
 	}
-	return nil
+	panic("no scenario " + name) // a typo in this file
 }
 
 // testScheduledDowntime simulates the history (two night runs and two day

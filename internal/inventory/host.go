@@ -328,16 +328,10 @@ func (h *Host) applyAnsible(vs vars, file string, schema Schema) error {
 			case "role", "os":
 				own = k // plain vars some teams use; harmless to honour
 			default:
-				spec, ok := schema.ansible(k)
-				if !ok {
-					continue
+				if err := h.applyAnsibleOption(k, v, file, schema); err != nil {
+					return err
 				}
-				own = spec.Key
-				if spec.FromAnsible != nil {
-					if v.val, ok = spec.FromAnsible(k, strings.TrimSpace(v.val)); !ok {
-						continue
-					}
-				}
+				continue
 			}
 		}
 		switch k {
@@ -351,6 +345,24 @@ func (h *Host) applyAnsible(vs vars, file string, schema Schema) error {
 			}
 		}
 		if err := h.apply(own, v, file, schema); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyAnsibleOption sets every transport option Ansible variable k
+// carries.
+func (h *Host) applyAnsibleOption(k string, v varValue, file string, schema Schema) error {
+	for _, spec := range schema.ansible(k) {
+		w := v
+		if spec.FromAnsible != nil {
+			var ok bool
+			if w.val, ok = spec.FromAnsible(k, strings.TrimSpace(v.val)); !ok {
+				continue
+			}
+		}
+		if err := h.apply(spec.Key, w, file, schema); err != nil {
 			return err
 		}
 	}

@@ -85,16 +85,19 @@ func (s Schema) spec(key string) (OptionSpec, bool) {
 	return OptionSpec{}, false
 }
 
-// ansible returns the option an Ansible variable sets.
-func (s Schema) ansible(name string) (OptionSpec, bool) {
+// ansible returns the options an Ansible variable sets (one variable may
+// carry several: ansible_ssh_common_args names a jump host or a proxy
+// command).
+func (s Schema) ansible(name string) []OptionSpec {
+	var out []OptionSpec
 	for _, o := range s {
 		for _, a := range o.Ansible {
 			if a == name {
-				return o, true
+				out = append(out, o)
 			}
 		}
 	}
-	return OptionSpec{}, false
+	return out
 }
 
 func (s Schema) keys() []string {

@@ -98,7 +98,8 @@ type target struct {
 	user     string
 	keyFiles []string
 	jump     string
-	legacy   bool // allow old kex/ciphers/host keys (ssh_legacy)
+	command  string // ProxyCommand (when there is no jump host)
+	legacy   bool   // allow old kex/ciphers/host keys (ssh_legacy)
 }
 
 func (t target) addr() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
@@ -145,7 +146,11 @@ func (r *Resolver) Endpoint(h *inventory.Host) (transport.Endpoint, error) {
 		return transport.Endpoint{}, err
 	}
 	t := r.resolveWith(h, o)
-	return transport.Endpoint{Transport: inventory.SSH, Address: t.host, Port: t.port, User: t.user, Via: t.jump}, nil
+	via := t.jump
+	if via == "" && t.command != "" {
+		via = "ProxyCommand " + t.command
+	}
+	return transport.Endpoint{Transport: inventory.SSH, Address: t.host, Port: t.port, User: t.user, Via: via}, nil
 }
 
 // resolve applies ~/.ssh/config to what the inventory left unset. Options
@@ -158,7 +163,7 @@ func (r *Resolver) resolve(h *inventory.Host) target {
 
 // resolveWith is resolve with h's options already read.
 func (r *Resolver) resolveWith(h *inventory.Host, o hostOptions) target {
-	t := target{alias: h.Name, host: h.Address, port: h.Port, user: h.User, jump: o.proxyJump, legacy: o.legacy}
+	t := target{alias: h.Name, host: h.Address, port: h.Port, user: h.User, jump: o.proxyJump, command: o.proxyCommand, legacy: o.legacy}
 	if t.port <= 0 {
 		t.port = DefaultPort
 	}
@@ -188,11 +193,17 @@ func (r *Resolver) resolveWith(h *inventory.Host, o hostOptions) target {
 				t.keyFiles = files
 			}
 		}
-		if !h.Explicit("proxy_jump") && t.jump == "" {
+		// the inventory's jump host or proxy command, else ssh_config's
+		if t.jump == "" && t.command == "" && !h.Explicit("proxy_jump") && !h.Explicit("proxy_command") {
 			if v := get("ProxyJump"); v != "" && !strings.EqualFold(v, "none") {
 				t.jump = v
+			} else if v := get("ProxyCommand"); v != "" && !strings.EqualFold(v, "none") {
+				t.command = v
 			}
 		}
+	}
+	if t.jump != "" {
+		t.command = "" // as OpenSSH: one way in front of the host
 	}
 	if t.user == "" {
 		t.user = r.defaultUser
@@ -266,12 +277,20 @@ func (c *Client) clientConfig(h *inventory.Host, t target, failure *result.Error
 
 // connect dials (directly or through jump hosts) and completes the SSH
 // handshake within ctx.
-func (c *Client) connect(ctx context.Context, h *inventory.Host, t target) (*xssh.Client, error) {
+func (c *Client) connect(ctx context.Context, h *inventory.Host, t target) (client *xssh.Client, err error) {
 	// Dial first: a host that is off is "unreachable" whatever the
 	// credentials situation.
 	conn, err := c.dialTarget(ctx, h, t)
 	if err != nil {
 		return nil, err
+	}
+	if pc, ok := conn.(*commandConn); ok {
+		// what the command said, if the handshake over it fails
+		defer func() {
+			if err != nil {
+				err = pc.failure(err)
+			}
+		}()
 	}
 	// Like OpenSSH's ConnectTimeout, the connect timeout also bounds the
 	// banner and key exchange: a tarpit costs that, not the host deadline.
@@ -287,8 +306,11 @@ func (c *Client) connect(ctx context.Context, h *inventory.Host, t target) (*xss
 }
 
 func (c *Client) dialTarget(ctx context.Context, h *inventory.Host, t target) (net.Conn, error) {
-	if t.jump != "" {
+	switch {
+	case t.jump != "":
 		return c.dialViaJump(ctx, h, t)
+	case t.command != "":
+		return dialCommand(ctx, t)
 	}
 	return c.dialTCP(ctx, t.addr())
 }

@@ -2,6 +2,7 @@ package ssh
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
 
@@ -44,13 +46,40 @@ func parseJump(spec string) (*inventory.Host, error) {
 	return h, nil
 }
 
-// dialViaJump opens a TCP forward to t through its ProxyJump chain.
+// dialViaJump opens a TCP forward to t through its ProxyJump chain. A
+// shared jump connection that died since it was made is made again, once;
+// a jump host that cannot be reached, refuses the login or forbids
+// forwarding fails the host as jump-failed, naming the jump host: the
+// host behind it was never tried, so nothing is said of it.
 func (c *Client) dialViaJump(ctx context.Context, h *inventory.Host, t target) (net.Conn, error) {
+	conn, err := c.dialViaJumpOnce(ctx, h, t, false)
+	var dead *deadJumpError
+	if errors.As(err, &dead) {
+		conn, err = c.dialViaJumpOnce(ctx, h, t, true)
+		if errors.As(err, &dead) {
+			err = transport.Errorf(result.JumpFailed, dead.err, "jump host %s: the connection dropped and dropped again when made anew: %v (the host behind it was not reached, so it is not judged)", dead.jump, dead.err)
+		}
+	}
+	return conn, err
+}
+
+// deadJumpError: a shared jump connection failed as a connection (not a
+// refused channel): it is gone.
+type deadJumpError struct {
+	jump string
+	err  error
+}
+
+func (e *deadJumpError) Error() string {
+	return "jump host " + e.jump + ": connection lost: " + e.err.Error()
+}
+
+func (c *Client) dialViaJumpOnce(ctx context.Context, h *inventory.Host, t target, fresh bool) (net.Conn, error) {
 	hops := strings.Split(t.jump, ",")
 	var prev *xssh.Client
-	key := ""
-	for _, spec := range hops {
-		spec = strings.TrimSpace(spec)
+	key, spec := "", ""
+	for _, hop := range hops {
+		spec = strings.TrimSpace(hop)
 		jh, err := parseJump(spec)
 		if err != nil {
 			return nil, transport.Errorf(result.ProtocolError, err, "host %s: %v", h.Name, err)
@@ -61,6 +90,9 @@ func (c *Client) dialViaJump(ctx context.Context, h *inventory.Host, t target) (
 		if kf, ok := h.Options.Get("key_file"); ok {
 			jh.SetOption("key_file", kf.Value, kf.Source)
 		}
+		if fresh {
+			c.forgetJump(key, nil)
+		}
 		prev, err = c.jumpClient(ctx, key, jh, prev)
 		if err != nil {
 			return nil, err
@@ -69,16 +101,49 @@ func (c *Client) dialViaJump(ctx context.Context, h *inventory.Host, t target) (
 	dctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
 	defer cancel()
 	conn, err := prev.DialContext(dctx, "tcp", t.addr())
-	if err != nil {
-		if ctx.Err() != nil || transport.IsTimeout(err) {
-			return nil, transport.Errorf(transport.Unreachable, err, "jump host %s could not reach %s in time", t.jump, t.addr())
-		}
-		if strings.Contains(err.Error(), "refused") {
+	if err == nil {
+		return conn, nil
+	}
+	var oc *xssh.OpenChannelError
+	switch {
+	case errors.As(err, &oc) && oc.Reason == xssh.Prohibited:
+		return nil, transport.Errorf(result.JumpFailed, err, "jump host %s does not allow forwarding to %s (sshd AllowTcpForwarding no, DisableForwarding, or PermitOpen): %s (the host behind it was not reached, so it is not judged)",
+			spec, t.addr(), textsafe.Line(oc.Message, 120))
+	case errors.As(err, &oc):
+		// the jump host tried and could not connect: that is about the target
+		if strings.Contains(strings.ToLower(oc.Message), "refused") {
 			return nil, transport.Errorf(result.ConnectionRefused, err, "connection to %s (via %s) refused", t.addr(), t.jump)
 		}
-		return nil, transport.Errorf(transport.Unreachable, err, "jump host %s cannot reach %s: %v", t.jump, t.addr(), err)
+		return nil, transport.Errorf(transport.Unreachable, err, "jump host %s cannot reach %s: %s", spec, t.addr(), textsafe.Line(oc.Message, 120))
+	case ctx.Err() == nil && dctx.Err() != nil:
+		return nil, transport.Errorf(transport.Unreachable, err, "jump host %s could not reach %s in time", t.jump, t.addr())
+	case ctx.Err() != nil:
+		return nil, ctxError(ctx, t.addr(), "connecting through jump host "+spec)
 	}
-	return conn, nil
+	c.forgetJump(key, prev)
+	return nil, &deadJumpError{jump: spec, err: err}
+}
+
+// forgetJump drops the shared connection for key (only if it is still
+// client, when client is not nil), so the next host makes a new one.
+func (c *Client) forgetJump(key string, client *xssh.Client) {
+	c.jumpMu.Lock()
+	defer c.jumpMu.Unlock()
+	e, ok := c.jumps[key]
+	if !ok {
+		return
+	}
+	select {
+	case <-e.ready:
+	default:
+		return // being made right now: that one is fresh
+	}
+	if client == nil || e.client == client {
+		delete(c.jumps, key)
+		if e.client != nil {
+			e.client.Close()
+		}
+	}
 }
 
 // jumpClient returns the shared client for one hop, connecting once.
@@ -93,9 +158,13 @@ func (c *Client) jumpClient(ctx context.Context, key string, jh *inventory.Host,
 		close(e.ready)
 		if e.err != nil {
 			// let a later host try again rather than caching one failure
-			c.jumpMu.Lock()
-			delete(c.jumps, key)
-			c.jumpMu.Unlock()
+			c.forgetJump(key, nil)
+		} else {
+			// a connection that ends is not handed to later hosts
+			go func(cl *xssh.Client) {
+				_ = cl.Wait()
+				c.forgetJump(key, cl)
+			}(e.client)
 		}
 	} else {
 		c.jumpMu.Unlock()
@@ -111,9 +180,14 @@ func (c *Client) jumpClient(ctx context.Context, key string, jh *inventory.Host,
 	return e.client, nil
 }
 
+// wrapJumpErr: a jump host that could not be used fails the host behind
+// it as jump-failed, with the jump host's own reason.
 func wrapJumpErr(jh *inventory.Host, err error) error {
 	kind := transport.KindOf(err)
-	return transport.Errorf(kind, err, "jump host %s: %v", jh.Address, err)
+	if kind == result.Interrupted {
+		return err
+	}
+	return transport.Errorf(result.JumpFailed, err, "jump host %s (%s): %v (the host behind it was not reached, so it is not judged)", jh.Address, kind, err)
 }
 
 func (c *Client) connectJump(ctx context.Context, jh *inventory.Host, via *xssh.Client) (*xssh.Client, error) {

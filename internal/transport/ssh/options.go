@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/shlex"
+
 	"github.com/whyoffline/whyoffline/internal/inventory"
 )
 
@@ -23,10 +25,21 @@ func Options() []inventory.OptionSpec {
 			// arguments; other arguments there are not ours to apply.
 			Ansible: []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"},
 			FromAnsible: func(_, v string) (string, bool) {
-				j := proxyJumpFromArgs(v)
+				j := sshOption(v, "ProxyJump")
 				return j, j != ""
 			},
 			Check: checkJumpList,
+		},
+		{
+			Key: "proxy_command",
+			// OpenSSH's ProxyCommand: run on the bastion, its stdin and
+			// stdout are the connection (%h %p %r %n are expanded).
+			Ansible: []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"},
+			FromAnsible: func(_, v string) (string, bool) {
+				c := sshOption(v, "ProxyCommand")
+				return c, c != ""
+			},
+			Check: checkProxyCommand,
 		},
 		{
 			Key:     "ssh_legacy",
@@ -50,11 +63,24 @@ func checkJumpList(v string) (string, error) {
 	return v, nil
 }
 
+// checkProxyCommand accepts a command line ("none" unsets it).
+func checkProxyCommand(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if strings.EqualFold(v, "none") {
+		return "", nil
+	}
+	if strings.ContainsAny(v, "\x00\r\n") {
+		return "", fmt.Errorf("is not a one-line command")
+	}
+	return v, nil
+}
+
 // hostOptions are one host's SSH options, interpreted.
 type hostOptions struct {
-	keyFile   string
-	proxyJump string
-	legacy    bool
+	keyFile      string
+	proxyJump    string
+	proxyCommand string
+	legacy       bool
 }
 
 // optionsOf reads h's SSH options; a value the inventory did not check
@@ -68,6 +94,8 @@ func optionsOf(h *inventory.Host) (hostOptions, error) {
 			o.keyFile = v
 		case "proxy_jump":
 			o.proxyJump = v
+		case "proxy_command":
+			o.proxyCommand = v
 		case "ssh_legacy":
 			o.legacy = v == "true"
 		}
@@ -75,34 +103,44 @@ func optionsOf(h *inventory.Host) (hostOptions, error) {
 	return o, err
 }
 
-// proxyJumpFromArgs finds a jump host in ssh arguments (-J host or
-// -o ProxyJump=host), the usual way Ansible inventories say it.
-func proxyJumpFromArgs(args string) string {
-	f := strings.Fields(args)
+// sshOption finds option name (ProxyJump, ProxyCommand) in ssh command
+// line arguments as Ansible passes them (ansible_ssh_common_args): split
+// the way a shell would, "-o Name=value", "-o 'Name value'", "-oName=value",
+// and for ProxyJump also "-J host". OpenSSH keeps an option's first value.
+func sshOption(args, name string) string {
+	f, err := shlex.Split(args)
+	if err != nil {
+		f = strings.Fields(args)
+	}
 	for i := 0; i < len(f); i++ {
-		a := strings.Trim(f[i], `'"`)
+		a := f[i]
 		switch {
-		case a == "-J" && i+1 < len(f):
-			return strings.Trim(f[i+1], `'"`)
-		case strings.HasPrefix(a, "-J") && len(a) > 2:
+		case name == "ProxyJump" && a == "-J" && i+1 < len(f):
+			return f[i+1]
+		case name == "ProxyJump" && strings.HasPrefix(a, "-J") && len(a) > 2:
 			return a[2:]
 		case a == "-o" && i+1 < len(f):
-			if j := proxyJumpOption(strings.Trim(f[i+1], `'"`)); j != "" {
-				return j
+			i++
+			if v, ok := optionValue(f[i], name); ok {
+				return v
 			}
 		case strings.HasPrefix(a, "-o"):
-			if j := proxyJumpOption(a[2:]); j != "" {
-				return j
+			if v, ok := optionValue(a[2:], name); ok {
+				return v
 			}
 		}
 	}
 	return ""
 }
 
-func proxyJumpOption(o string) string {
-	k, v, ok := strings.Cut(o, "=")
-	if ok && strings.EqualFold(strings.TrimSpace(k), "ProxyJump") {
-		return strings.TrimSpace(v)
+// optionValue reads "Name=value" or "Name value" (ssh -o takes both).
+func optionValue(o, name string) (string, bool) {
+	o = strings.TrimSpace(o)
+	i := strings.IndexAny(o, "= \t")
+	if i < 0 || !strings.EqualFold(o[:i], name) {
+		return "", false
 	}
-	return ""
+	v := strings.TrimLeft(o[i:], " \t")
+	v = strings.TrimPrefix(v, "=")
+	return strings.TrimSpace(v), true
 }

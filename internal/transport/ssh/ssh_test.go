@@ -31,8 +31,21 @@ type testServer struct {
 	// exec answers a command; it gets the script on stdin.
 	exec func(cmd string, stdin []byte, ch xssh.Channel) uint32
 	// jump: accept direct-tcpip forwards (a ProxyJump host).
-	jump bool
-	wg   sync.WaitGroup
+	jump  bool
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns []net.Conn // open connections, for drop
+}
+
+// drop cuts every open connection, as a jump host that reboots or a
+// firewall that expires idle flows does.
+func (s *testServer) drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
 }
 
 func newSigner(t *testing.T, kind string) xssh.Signer {
@@ -93,6 +106,9 @@ func startServer(t *testing.T, clientKey xssh.PublicKey, hostKeys ...xssh.Signer
 
 func (s *testServer) handle(c net.Conn, cfg *xssh.ServerConfig) {
 	defer c.Close()
+	s.mu.Lock()
+	s.conns = append(s.conns, c)
+	s.mu.Unlock()
 	sc, chans, reqs, err := xssh.NewServerConn(c, cfg)
 	if err != nil {
 		return
@@ -396,5 +412,102 @@ func TestKeyErrors(t *testing.T) {
 		if c.env != "" && err != nil && strings.Contains(err.Error(), c.env) {
 			t.Errorf("passphrase leaked into %v", err)
 		}
+	}
+}
+
+// TestJumpHostsAreJudgedAsJumpHosts: a jump host that is down or forbids
+// forwarding fails the host behind it as jump-failed naming the jump
+// host, never as the target's own problem; a shared jump connection that
+// dropped is made anew for the next host.
+func TestJumpHostsAreJudgedAsJumpHosts(t *testing.T) {
+	f := newFixture(t)
+	jk, tk, nk := newSigner(t, "ed25519"), newSigner(t, "ed25519"), newSigner(t, "ed25519")
+	jump := startServer(t, f.signer.PublicKey(), jk)
+	jump.jump = true
+	noForward := startServer(t, f.signer.PublicKey(), nk)
+	target := startServer(t, f.signer.PublicKey(), tk)
+	ja, jp := jump.hostPort()
+	na, np := noForward.hostPort()
+	ta, tp := target.hostPort()
+	kh := f.knownHosts(t, khLine(ja, jp, jk.PublicKey()), khLine(na, np, nk.PublicKey()), khLine(ta, tp, tk.PublicKey()))
+	c := f.client(t, kh, Strict)
+	via := func(addr string, port int) *inventory.Host {
+		h := f.host(ta, tp)
+		h.SetOption("proxy_jump", "u@"+net.JoinHostPort(addr, strconv.Itoa(port)), "test")
+		return h
+	}
+	// a port where nothing listens: the jump host is down
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	downPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	for _, tc := range []struct {
+		name string
+		h    *inventory.Host
+		want string
+	}{
+		{"forwarding forbidden", via(na, np), "does not allow forwarding"},
+		{"jump host down", via("127.0.0.1", downPort), "jump host 127.0.0.1"},
+	} {
+		_, err := run(t, c, tc.h, 5*time.Second)
+		if transport.KindOf(err) != result.JumpFailed || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v (kind %s), want jump-failed saying %q", tc.name, err, transport.KindOf(err), tc.want)
+		}
+	}
+	h := via(ja, jp)
+	if _, err := run(t, c, h, 5*time.Second); err != nil {
+		t.Fatalf("via a working jump host: %v", err)
+	}
+	jump.drop()
+	time.Sleep(100 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		if resp, err := run(t, c, h, 5*time.Second); err != nil || !strings.HasPrefix(string(resp.Stdout), "ran:") {
+			t.Fatalf("run %d after the jump connection dropped: %v", i+1, err)
+		}
+	}
+}
+
+// TestProxyCommand: OpenSSH's ProxyCommand, its tokens expanded, carries
+// the connection; one that fails is jump-failed with its own words.
+func TestProxyCommand(t *testing.T) {
+	f := newFixture(t)
+	tk := newSigner(t, "ed25519")
+	target := startServer(t, f.signer.PublicKey(), tk)
+	ta, tp := target.hostPort()
+	kh := f.knownHosts(t, khLine(ta, tp, tk.PublicKey()))
+	c := f.client(t, kh, Strict)
+	h := f.host(ta, tp)
+	// a TCP relay in bash, as "nc %h %p" would be
+	h.SetOption("proxy_command", `bash -c 'exec 3<>/dev/tcp/$0/$1; cat <&3 & exec cat >&3' %h %p`, "test")
+	if resp, err := run(t, c, h, 5*time.Second); err != nil || !strings.HasPrefix(string(resp.Stdout), "ran:") {
+		t.Fatalf("through a ProxyCommand: %v", err)
+	}
+	h = f.host(ta, tp)
+	h.SetOption("proxy_command", `sh -c 'echo "gw01: no route to host %h" >&2; exit 255'`, "test")
+	_, err := run(t, c, h, 5*time.Second)
+	if transport.KindOf(err) != result.JumpFailed || !strings.Contains(err.Error(), "gw01: no route to host "+ta) || !strings.Contains(err.Error(), "status 255") {
+		t.Errorf("failing ProxyCommand: %v (kind %s), want jump-failed quoting it", err, transport.KindOf(err))
+	}
+}
+
+// TestProxySettingsFromAnsibleArgs: the forms Ansible inventories use in
+// ansible_ssh_common_args, split as a shell splits them.
+func TestProxySettingsFromAnsibleArgs(t *testing.T) {
+	for _, tc := range []struct{ args, name, want string }{
+		{`-o ProxyJump=ops@gw:2222`, "ProxyJump", "ops@gw:2222"},
+		{`-o "ProxyJump ops@gw"`, "ProxyJump", "ops@gw"},
+		{`-oProxyJump=gw`, "ProxyJump", "gw"},
+		{`-J gw1,gw2 -o StrictHostKeyChecking=no`, "ProxyJump", "gw1,gw2"},
+		{`-Jgw`, "ProxyJump", "gw"},
+		{`-o ProxyCommand="ssh -W %h:%p -q bastion"`, "ProxyCommand", "ssh -W %h:%p -q bastion"},
+		{`-o 'ProxyCommand=nc -X 5 -x socks:1080 %h %p'`, "ProxyCommand", "nc -X 5 -x socks:1080 %h %p"},
+		{`-o ForwardAgent=yes`, "ProxyJump", ""},
+		{`-J gw`, "ProxyCommand", ""},
+	} {
+		if got := sshOption(tc.args, tc.name); got != tc.want {
+			t.Errorf("sshOption(%q, %s) = %q, want %q", tc.args, tc.name, got, tc.want)
+		}
+	}
+	if got := expandProxyCommand("ssh -W %h:%p %r@gw %n %%", target{host: "a b", port: 22, user: "ops", alias: "web;rm"}); got != `ssh -W 'a b':22 ops@gw 'web;rm' %` {
+		t.Errorf("expanded: %s", got)
 	}
 }

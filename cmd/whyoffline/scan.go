@@ -45,6 +45,7 @@ type scanFlags struct {
 	forks          int
 	timeout        time.Duration
 	connectTimeout time.Duration
+	perAddress     int
 	knownHosts     string
 	hostKeyPolicy  string
 	corpNets       string
@@ -123,6 +124,7 @@ interrupted.`,
 	fl.IntVarP(&f.forks, "forks", "f", 25, "hosts scanned at once")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline for the whole scan of one host")
 	fl.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "deadline for the TCP connect to a host")
+	fl.IntVar(&f.perAddress, "per-address", 8, "SSH logins in progress at once to one address:port (many names on one sshd or gateway; sshd MaxStartups)")
 	fl.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts)")
 	fl.StringVar(&f.hostKeyPolicy, "host-key-policy", "strict", "strict (unknown or changed keys are errors) or accept-new (record unknown keys; changed keys are still errors)")
 	fl.StringVar(&f.corpNets, "corporate-networks", "", "CIDR,... of the corporate networks; hosts entirely outside are reported off-network")
@@ -227,6 +229,9 @@ func checkScanFlags(f *scanFlags) ([]netip.Prefix, error) {
 	}
 	if f.logFormat != "" && f.logFormat != "text" && f.logFormat != "json" {
 		return nil, usageErr("--log-format %q: use text or json", f.logFormat)
+	}
+	if f.perAddress < 1 {
+		return nil, usageErr("--per-address %d: give at least 1", f.perAddress)
 	}
 	if f.timeout <= 0 || f.connectTimeout <= 0 || f.maxSkew <= 0 {
 		return nil, usageErr("--timeout, --connect-timeout and --max-clock-skew must be positive durations like 30s or 2m")
@@ -377,7 +382,7 @@ func newTransports(e *env, f *scanFlags, hosts []*inventory.Host) (*sshtransport
 	client, err := sshtransport.New(sshtransport.Config{
 		KnownHosts: known, HostKeyPolicy: f.hostKeyPolicy, ConnectTimeout: f.connectTimeout,
 		SSHConfigFile: sshConfigPath(e, f.sshConfig), DefaultUser: sshUser(e, f.user), Home: home, Getenv: e.getenv,
-		Dial: e.dial,
+		Dial: e.dial, MaxPerAddress: f.perAddress,
 	})
 	if err != nil {
 		return nil, nil, usageWrap(err)

@@ -103,6 +103,21 @@ func (l *Lab) startHost(ctx context.Context, h *Host, i int) error {
 		"LogLevel ERROR",
 	}
 	cfg = append(append([]string{}, h.SSHDConfig...), cfg...)
+	if hc := h.HostCert; hc != nil {
+		var principals []string
+		for _, p := range hc.Principals {
+			principals = append(principals, strings.ReplaceAll(p, "{ip}", h.IP))
+		}
+		cert := &ssh.Certificate{Key: h.HostKey.PublicKey(), Serial: hc.Serial, CertType: ssh.HostCert, KeyId: h.Name,
+			ValidPrincipals: principals, ValidAfter: uint64(hc.ValidAfter.Unix()), ValidBefore: uint64(hc.ValidBefore.Unix())}
+		if err := cert.SignCert(rand.Reader, hc.CA); err != nil {
+			return err
+		}
+		if err := write("host_key-cert.pub", string(ssh.MarshalAuthorizedKey(cert)), 0o644); err != nil {
+			return err
+		}
+		cfg = append(cfg, "HostCertificate "+filepath.Join(h.dir, "host_key-cert.pub"))
+	}
 	files := []struct {
 		name, body string
 		mode       os.FileMode

@@ -84,6 +84,8 @@ type Host struct {
 	SSHDConfig []string
 	// RSAHostKey: an RSA host key (old sshd) instead of ed25519.
 	RSAHostKey bool
+	// HostCert: sshd also presents a host certificate signed by this CA.
+	HostCert *HostCert
 	// Router puts the host behind its own router namespace; see Router.
 	Router *Router
 	// Windows makes the host an emulated Windows host: a WS-Management
@@ -97,6 +99,14 @@ type Host struct {
 	// unshare is the process that holds the host's pid namespace; its
 	// one child is the host's init (sshd, pid 1 inside).
 	unshare *exec.Cmd
+}
+
+// HostCert is a host certificate sshd presents (HostCertificate).
+type HostCert struct {
+	CA                      ssh.Signer
+	Principals              []string // "{ip}" stands for the host's address
+	ValidAfter, ValidBefore time.Time
+	Serial                  uint64
 }
 
 // Fault prepares one fault; it may write files into the host's directory

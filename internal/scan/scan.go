@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -241,6 +242,9 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	}
 	pb, err := s.playbookOf(h, dialect, sc, raw, resp)
 	if err != nil {
+		if transport.KindOf(err) == result.PrivilegeDenied && strings.Contains(err.Error(), "password is required") {
+			err = s.sudoListed(ctx, h, runner, sc, err)
+		}
 		s.fail(res, err)
 		return
 	}
@@ -320,12 +324,19 @@ func CutShort(raw *frame.Raw, resp *transport.Response) string {
 func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, sc *playbook.Script, raw *frame.Raw, resp *transport.Response) (*playbook.Playbook, error) {
 	if denied := privilegeDenied(h, d, raw, resp); denied != "" {
 		fix := "allow NOPASSWD for the scan user, or scan without become"
-		if strings.Contains(denied, "tty") {
-			u := h.User
-			if u == "" {
-				u = "<scan user>"
-			}
+		u := h.User
+		if u == "" {
+			u = "<scan user>"
+		}
+		switch {
+		case strings.Contains(denied, "tty"):
 			fix = "sudo wants a terminal (Defaults requiretty): add \"Defaults:" + u + " !requiretty\" to sudoers, or scan without become"
+		case strings.Contains(denied, "not allowed to execute") || strings.Contains(denied, "not allowed to run"):
+			// NOPASSWD for a list of commands that does not hold ours
+			if prog := becomeProgram(sc.Command); prog != "" {
+				fix = fmt.Sprintf("sudo lets %s run only the commands listed for it: allow the become command, e.g. \"%s ALL=(root) NOPASSWD: %s\" in sudoers (whyoffline runs: %s), or scan without become",
+					u, u, prog, textsafe.Line(sc.Command, 300))
+			}
 		}
 		return nil, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused: %s; %s", becomeMethod(h), denied, fix)
 	}
@@ -341,7 +352,7 @@ func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, sc *playbook
 		if m := d.Misfit(string(resp.Stderr)); m != "" {
 			hint = "; " + m
 		}
-		return nil, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d%s)%s", resp.ExitCode, stderrHint(resp.Stderr), hint)
+		return nil, transport.Errorf(result.ProtocolError, nil, "the host did not run the check script (exit %d)%s%s", resp.ExitCode, whatHostSaid(resp), hint)
 	}
 	// The host's answer never chooses more than the bastion sent: only a
 	// playbook the script held, and (POSIX) the one its uname selects.
@@ -435,12 +446,85 @@ func becomeMethod(h *inventory.Host) string {
 	return h.BecomeMethod
 }
 
-func stderrHint(stderr []byte) string {
-	t := textsafe.Line(string(stderr), 200)
-	if t == "" {
-		return ""
+// whatHostSaid quotes the first lines the host printed instead of running
+// the script, and names what usually says them.
+func whatHostSaid(resp *transport.Response) string {
+	out, errs := firstLines(resp.Stdout, 2), firstLines(resp.Stderr, 2)
+	said := ""
+	if out != "" {
+		said += "; the host printed: " + strconv.Quote(out)
 	}
-	return "; stderr: " + t
+	if errs != "" {
+		said += "; stderr: " + strconv.Quote(errs)
+	}
+	both := strings.ToLower(out + " " + errs)
+	switch {
+	case strings.Contains(both, "currently not available") || strings.Contains(both, "nologin"):
+		return said + " — the account's shell is nologin: give the scan user a real shell"
+	case strings.Contains(both, "sftp"):
+		return said + " — the account is sftp-only (ForceCommand internal-sftp): scan with another account"
+	case said != "":
+		return said + " — likely a ForceCommand or command= in authorized_keys, a restricted shell, or an sftp-only or nologin account"
+	}
+	return ""
+}
+
+// firstLines is the first n non-empty lines of b, cleaned and capped.
+func firstLines(b []byte, n int) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return textsafe.Line(strings.Join(out, " | "), 200)
+}
+
+// sudoListed asks sudo what the scan user may run without a password
+// (sudo -n -l, read-only) when become wanted one: a user allowed only
+// listed commands gets the exact line that allows the become command.
+func (s *scanner) sudoListed(ctx context.Context, h *inventory.Host, runner transport.Runner, sc *playbook.Script, denied error) error {
+	prog := becomeProgram(sc.Command)
+	if prog == "" {
+		return denied
+	}
+	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	resp, err := runner.Run(lctx, h, transport.Request{Command: "sudo -n -l"})
+	if err != nil || resp == nil || !strings.Contains(string(resp.Stdout), "NOPASSWD:") {
+		return denied
+	}
+	u := h.User
+	if u == "" {
+		u = "<scan user>"
+	}
+	var allowed []string
+	for _, l := range strings.Split(string(resp.Stdout), "\n") {
+		if l = strings.TrimSpace(l); strings.Contains(l, "NOPASSWD:") {
+			allowed = append(allowed, l)
+		}
+	}
+	return transport.Errorf(result.PrivilegeDenied, nil, "become (sudo) was refused: %s may run only listed commands without a password (sudo -l: %s); allow the become command: add \"%s ALL=(root) NOPASSWD: %s\" to sudoers (whyoffline runs: %s), or scan without become",
+		u, textsafe.Line(strings.Join(allowed, " | "), 200), u, prog, textsafe.Line(sc.Command, 300))
+}
+
+// becomeProgram is the program sudo is asked to run in a become command
+// ("exec sudo -n /bin/sh -c ..." → /bin/sh).
+func becomeProgram(cmd string) string {
+	f := strings.Fields(cmd)
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "sudo" || strings.HasSuffix(f[i], "/sudo") {
+			for _, a := range f[i+1:] {
+				if !strings.HasPrefix(a, "-") {
+					return a
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // privilegeDenied returns the refusal message when become failed.

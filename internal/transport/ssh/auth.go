@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -107,6 +108,46 @@ func (k *keyring) parse(path string) (xssh.Signer, error) {
 	return s, nil
 }
 
+// certificates are the user certificates to present: <key>-cert.pub next
+// to each key file (as ssh(1) finds them) and the CertificateFiles named.
+// A named file that is not a user certificate is bad input.
+func (k *keyring) certificates(keyFiles, certFiles []string) ([]*xssh.Certificate, error) {
+	var out []*xssh.Certificate
+	seen := map[string]bool{}
+	read := func(path string, named bool) error {
+		path = k.expand(path)
+		if seen[path] {
+			return nil
+		}
+		seen[path] = true
+		b, err := os.ReadFile(path)
+		if err != nil {
+			if !named && errors.Is(err, os.ErrNotExist) {
+				return nil
+			}
+			return &KeyError{path, fmt.Sprintf("cannot read certificate: %v", unwrapPath(err))}
+		}
+		pub, _, _, _, err := xssh.ParseAuthorizedKey(b)
+		cert, ok := pub.(*xssh.Certificate)
+		if err != nil || !ok || cert.CertType != xssh.UserCert {
+			return &KeyError{path, "not an OpenSSH user certificate (ssh-keygen -s CA -I ID -n USER key.pub makes one)"}
+		}
+		out = append(out, cert)
+		return nil
+	}
+	for _, kf := range keyFiles {
+		if err := read(kf+"-cert.pub", false); err != nil {
+			return nil, err
+		}
+	}
+	for _, cf := range certFiles {
+		if err := read(cf, true); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // defaultKeys are tried, like ssh(1) does, when a host names no key; an
 // unusable default key is skipped rather than fatal.
 var defaultKeys = []string{"~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa"}
@@ -160,21 +201,43 @@ func (a *agentConn) get() []xssh.Signer {
 }
 
 // authMethods builds the methods for h in the order ssh(1) tries them: the
-// host's own keys, agent keys, default keys, then password and
-// keyboard-interactive (PAM-only hosts) when a password is available.
-func (c *Client) authMethods(h *inventory.Host, keyFiles []string) ([]xssh.AuthMethod, error) {
-	var signers []xssh.Signer
-	for _, kf := range keyFiles {
+// host's own keys (each with its certificate first: <key>-cert.pub next
+// to it, or ssh_config's CertificateFile), agent keys unless
+// IdentitiesOnly, default keys, then password and keyboard-interactive
+// (PAM-only hosts) when a password is available.
+func (c *Client) authMethods(h *inventory.Host, t target) ([]xssh.AuthMethod, error) {
+	var own []xssh.Signer
+	for _, kf := range t.keyFiles {
 		s, err := c.keys.load(kf)
 		if err != nil {
 			return nil, err
 		}
-		signers = append(signers, s)
+		own = append(own, s)
 	}
-	signers = append(signers, c.agent.get()...)
-	if len(keyFiles) == 0 {
-		signers = append(signers, c.keys.defaults()...)
+	agentKeys := c.agent.get()
+	if t.identitiesOnly && len(t.keyFiles) > 0 {
+		agentKeys = nil
 	}
+	if len(t.keyFiles) == 0 {
+		own = append(own, c.keys.defaults()...)
+	}
+	var signers []xssh.Signer
+	certs, err := c.keys.certificates(t.keyFiles, t.certFiles)
+	if err != nil {
+		return nil, err
+	}
+	for _, cert := range certs {
+		// a certificate goes with the key it certifies, from a file or the agent
+		for _, s := range append(append([]xssh.Signer{}, own...), agentKeys...) {
+			if bytes.Equal(s.PublicKey().Marshal(), cert.Key.Marshal()) {
+				if cs, err := xssh.NewCertSigner(cert, s); err == nil {
+					signers = append(signers, cs)
+				}
+				break
+			}
+		}
+	}
+	signers = append(append(signers, own...), agentKeys...)
 	var methods []xssh.AuthMethod
 	if len(signers) > 0 {
 		methods = append(methods, xssh.PublicKeys(signers...))

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
@@ -34,6 +35,8 @@ type Config struct {
 	DefaultUser    string
 	Home           string
 	Getenv         func(string) string
+	// MaxPerAddress bounds logins in progress to one address:port (0: 8).
+	MaxPerAddress int
 	// Dial overrides how TCP connections are made (tests, simulators).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
@@ -48,6 +51,9 @@ type Client struct {
 
 	jumpMu sync.Mutex
 	jumps  map[string]*jumpEntry
+
+	slotMu sync.Mutex
+	slots  map[string]*slotEntry // by address:port: logins in progress
 }
 
 // New prepares the transport: reads known_hosts and ssh_config once.
@@ -57,6 +63,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 10 * time.Second
+	}
+	if cfg.MaxPerAddress <= 0 {
+		cfg.MaxPerAddress = 8
 	}
 	if cfg.HostKeyPolicy == "" {
 		cfg.HostKeyPolicy = Strict
@@ -71,6 +80,7 @@ func New(cfg Config) (*Client, error) {
 		keys:     newKeyring(cfg.Getenv, cfg.Home),
 		agent:    &agentConn{sock: cfg.Getenv("SSH_AUTH_SOCK")},
 		jumps:    map[string]*jumpEntry{},
+		slots:    map[string]*slotEntry{},
 	}
 	if c.Resolver, err = NewResolver(cfg.SSHConfigFile, cfg.DefaultUser); err != nil {
 		return nil, err
@@ -97,9 +107,13 @@ type target struct {
 	port     int
 	user     string
 	keyFiles []string
-	jump     string
-	command  string // ProxyCommand (when there is no jump host)
-	legacy   bool   // allow old kex/ciphers/host keys (ssh_legacy)
+	// certFiles: ssh_config CertificateFile; identitiesOnly: offer only
+	// the keys named, not every key ssh-agent holds
+	certFiles      []string
+	identitiesOnly bool
+	jump           string
+	command        string // ProxyCommand (when there is no jump host)
+	legacy         bool   // allow old kex/ciphers/host keys (ssh_legacy)
 }
 
 func (t target) addr() string { return net.JoinHostPort(t.host, strconv.Itoa(t.port)) }
@@ -163,7 +177,11 @@ func (r *Resolver) resolve(h *inventory.Host) target {
 
 // resolveWith is resolve with h's options already read.
 func (r *Resolver) resolveWith(h *inventory.Host, o hostOptions) target {
-	t := target{alias: h.Name, host: h.Address, port: h.Port, user: h.User, jump: o.proxyJump, command: o.proxyCommand, legacy: o.legacy}
+	t := target{alias: h.Name, host: h.Address, port: h.Port, user: h.User, jump: o.proxyJump, command: o.proxyCommand, legacy: o.legacy,
+		identitiesOnly: o.identitiesOnly}
+	if o.certFile != "" {
+		t.certFiles = []string{o.certFile}
+	}
 	if t.port <= 0 {
 		t.port = DefaultPort
 	}
@@ -171,36 +189,7 @@ func (r *Resolver) resolveWith(h *inventory.Host, o hostOptions) target {
 		t.keyFiles = []string{o.keyFile}
 	}
 	if r.sshcfg != nil {
-		get := func(key string) string {
-			v, _ := r.sshcfg.Get(h.Name, key)
-			return strings.TrimSpace(v)
-		}
-		if !h.Explicit("address") {
-			if v := get("HostName"); v != "" {
-				t.host = strings.ReplaceAll(v, "%h", h.Name)
-			}
-		}
-		if !h.Explicit("user") && t.user == "" {
-			t.user = get("User")
-		}
-		if !h.Explicit("port") {
-			if p, err := strconv.Atoi(get("Port")); err == nil && p > 0 && p < 65536 {
-				t.port = p
-			}
-		}
-		if !h.Explicit("key_file") {
-			if files, _ := r.sshcfg.GetAll(h.Name, "IdentityFile"); len(files) > 0 {
-				t.keyFiles = files
-			}
-		}
-		// the inventory's jump host or proxy command, else ssh_config's
-		if t.jump == "" && t.command == "" && !h.Explicit("proxy_jump") && !h.Explicit("proxy_command") {
-			if v := get("ProxyJump"); v != "" && !strings.EqualFold(v, "none") {
-				t.jump = v
-			} else if v := get("ProxyCommand"); v != "" && !strings.EqualFold(v, "none") {
-				t.command = v
-			}
-		}
+		r.applySSHConfig(h, &t)
 	}
 	if t.jump != "" {
 		t.command = "" // as OpenSSH: one way in front of the host
@@ -209,6 +198,46 @@ func (r *Resolver) resolveWith(h *inventory.Host, o hostOptions) target {
 		t.user = r.defaultUser
 	}
 	return t
+}
+
+// applySSHConfig fills from ssh_config what the inventory left unset.
+func (r *Resolver) applySSHConfig(h *inventory.Host, t *target) {
+	get := func(key string) string {
+		v, _ := r.sshcfg.Get(h.Name, key)
+		return strings.TrimSpace(v)
+	}
+	if !h.Explicit("address") {
+		if v := get("HostName"); v != "" {
+			t.host = strings.ReplaceAll(v, "%h", h.Name)
+		}
+	}
+	if !h.Explicit("user") && t.user == "" {
+		t.user = get("User")
+	}
+	if !h.Explicit("port") {
+		if p, err := strconv.Atoi(get("Port")); err == nil && p > 0 && p < 65536 {
+			t.port = p
+		}
+	}
+	if !h.Explicit("key_file") {
+		if files, _ := r.sshcfg.GetAll(h.Name, "IdentityFile"); len(files) > 0 {
+			t.keyFiles = files
+		}
+	}
+	if files, _ := r.sshcfg.GetAll(h.Name, "CertificateFile"); len(files) > 0 && len(t.certFiles) == 0 {
+		t.certFiles = files
+	}
+	if !h.Explicit("identities_only") && strings.EqualFold(get("IdentitiesOnly"), "yes") {
+		t.identitiesOnly = true
+	}
+	// the inventory's jump host or proxy command, else ssh_config's
+	if t.jump == "" && t.command == "" && !h.Explicit("proxy_jump") && !h.Explicit("proxy_command") {
+		if v := get("ProxyJump"); v != "" && !strings.EqualFold(v, "none") {
+			t.jump = v
+		} else if v := get("ProxyCommand"); v != "" && !strings.EqualFold(v, "none") {
+			t.command = v
+		}
+	}
 }
 
 // Preflight loads every private key the hosts name, so an unreadable or
@@ -222,10 +251,14 @@ func (c *Client) Preflight(hosts []*inventory.Host) error {
 		if err != nil {
 			return fmt.Errorf("host %s: %w", h.Name, err)
 		}
-		for _, kf := range c.resolveWith(h, o).keyFiles {
+		t := c.resolveWith(h, o)
+		for _, kf := range t.keyFiles {
 			if _, err := c.keys.load(kf); err != nil {
 				return fmt.Errorf("host %s (%s): %w", h.Name, h.Source, err)
 			}
+		}
+		if _, err := c.keys.certificates(t.keyFiles, t.certFiles); err != nil {
+			return fmt.Errorf("host %s (%s): %w", h.Name, h.Source, err)
 		}
 		if _, err := password(c.cfg.Getenv, h); err != nil {
 			return fmt.Errorf("host %s (%s): %w", h.Name, h.Source, err)
@@ -246,7 +279,7 @@ func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Reque
 }
 
 func (c *Client) clientConfig(h *inventory.Host, t target, failure *result.ErrorKind) (*xssh.ClientConfig, error) {
-	methods, err := c.authMethods(h, t.keyFiles)
+	methods, err := c.authMethods(h, t)
 	if err != nil {
 		return nil, transport.Errorf(result.AuthFailed, err, "%v", err)
 	}
@@ -276,8 +309,77 @@ func (c *Client) clientConfig(h *inventory.Host, t target, failure *result.Error
 }
 
 // connect dials (directly or through jump hosts) and completes the SSH
-// handshake within ctx.
-func (c *Client) connect(ctx context.Context, h *inventory.Host, t target) (client *xssh.Client, err error) {
+// handshake within ctx. At most MaxPerAddress logins to one address:port
+// are in progress at once (many inventory names on one sshd, a shared
+// gateway), and a connection dropped before the login (sshd MaxStartups)
+// is tried once more after a random pause.
+func (c *Client) connect(ctx context.Context, h *inventory.Host, t target) (*xssh.Client, error) {
+	release, err := c.slot(ctx, t.addr())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	client, err := c.connectOnce(ctx, h, t)
+	if err == nil || !droppedBeforeLogin(err) {
+		return client, err
+	}
+	pause := 200*time.Millisecond + time.Duration(rand.Int64N(int64(time.Second)))
+	select {
+	case <-time.After(pause):
+	case <-ctx.Done():
+		return nil, err
+	}
+	client, err2 := c.connectOnce(ctx, h, t)
+	if err2 != nil && droppedBeforeLogin(err2) {
+		return nil, transport.Errorf(result.ProtocolError, err2, "%s closed the connection before the login, twice (sshd MaxStartups reached by other logins, tcp_wrappers or sshd's PerSourcePenalties, or not an SSH server): lower --per-address or raise MaxStartups", t.addr())
+	}
+	return client, err2
+}
+
+// droppedBeforeLogin: the server closed or reset the connection during
+// the handshake.
+func droppedBeforeLogin(err error) bool {
+	if transport.KindOf(err) != result.ProtocolError {
+		return false
+	}
+	return errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "closed the connection during the SSH handshake")
+}
+
+// slot waits for a free login slot to addr. An address's entry lives only
+// while someone holds or waits for it: a sweep of 100,000 addresses keeps
+// none of them.
+func (c *Client) slot(ctx context.Context, addr string) (func(), error) {
+	c.slotMu.Lock()
+	e := c.slots[addr]
+	if e == nil {
+		e = &slotEntry{ch: make(chan struct{}, c.cfg.MaxPerAddress)}
+		c.slots[addr] = e
+	}
+	e.users++
+	c.slotMu.Unlock()
+	leave := func() {
+		c.slotMu.Lock()
+		if e.users--; e.users == 0 {
+			delete(c.slots, addr)
+		}
+		c.slotMu.Unlock()
+	}
+	select {
+	case e.ch <- struct{}{}:
+		return func() { <-e.ch; leave() }, nil
+	case <-ctx.Done():
+		leave()
+		return nil, ctxError(ctx, addr, "waiting for a free login slot (--per-address)")
+	}
+}
+
+// slotEntry is one address's login slots and how many hold or want one.
+type slotEntry struct {
+	ch    chan struct{}
+	users int
+}
+
+func (c *Client) connectOnce(ctx context.Context, h *inventory.Host, t target) (client *xssh.Client, err error) {
 	// Dial first: a host that is off is "unreachable" whatever the
 	// credentials situation.
 	conn, err := c.dialTarget(ctx, h, t)
@@ -363,8 +465,14 @@ func classifyHandshake(ctx context.Context, addr string, err error, failure resu
 		return transport.Errorf(result.Interrupted, err, "scan interrupted during the SSH handshake with %s", addr)
 	case ctxFired || transport.IsTimeout(err):
 		return transport.Errorf(result.Timeout, err, "%s accepted TCP but the SSH handshake did not finish in time (overloaded sshd, tarpit or a middlebox swallowing traffic)", addr)
+	case strings.Contains(msg, "Too many authentication failures"):
+		return transport.Errorf(result.AuthFailed, err, "%s cut the login short: too many keys were offered before the right one (ssh-agent holds many; sshd MaxAuthTries): set IdentitiesOnly yes for the host (ssh_config, or -o IdentitiesOnly=yes in ansible_ssh_common_args) and name its key", addr)
 	case strings.Contains(msg, "unable to authenticate"):
-		return transport.Errorf(result.AuthFailed, err, "%s rejected every credential offered (%s): check the user, the key (ansible_ssh_private_key_file / key_file) and authorized_keys on the host", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200))
+		hint := ""
+		if !strings.Contains(msg, "password") && !strings.Contains(msg, "keyboard-interactive") {
+			hint = "; if the host takes only passwords (keyboard-interactive, PAM), set " + EnvPassword + " or " + EnvPasswordFile
+		}
+		return transport.Errorf(result.AuthFailed, err, "%s rejected every credential offered (%s): check the user, the key (ansible_ssh_private_key_file / key_file), its certificate and authorized_keys on the host%s", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200), hint)
 	case strings.Contains(msg, "no common algorithm"):
 		return transport.Errorf(result.ProtocolError, err, "%s and whyoffline share no SSH algorithm (%s): for an old sshd set ssh_legacy: true (whyoffline_ssh_legacy) on that host or group", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200))
 	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset"):

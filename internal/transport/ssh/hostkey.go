@@ -5,17 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/skeema/knownhosts"
 	xssh "golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
 
@@ -189,6 +192,10 @@ func (hk *hostKeys) callback(failure *result.ErrorKind) xssh.HostKeyCallback {
 		if err == nil {
 			return nil
 		}
+		if cert, ok := key.(*xssh.Certificate); ok && !knownhosts.IsHostUnknown(err) {
+			*failure = result.CertificateInvalid
+			return transport.Errorf(result.CertificateInvalid, err, "%s", hostCertProblem(hostname, cert, err))
+		}
 		switch {
 		case knownhosts.IsHostKeyChanged(err):
 			*failure = result.HostKeyMismatch
@@ -257,4 +264,45 @@ func (*knownhostsUnknown) Error() string { return "no known_hosts file" }
 func isUnknown(err error) bool {
 	var u *knownhostsUnknown
 	return errors.As(err, &u)
+}
+
+// hostCertProblem says what is wrong with a host certificate known_hosts
+// would not take (@cert-authority), and what to renew.
+func hostCertProblem(hostname string, cert *xssh.Certificate, err error) string {
+	host, _, splitErr := net.SplitHostPort(hostname)
+	if splitErr != nil {
+		host = hostname
+	}
+	now := time.Now()
+	day := func(sec uint64) string {
+		if sec == xssh.CertTimeInfinity || sec > math.MaxInt64 {
+			return "forever"
+		}
+		return time.Unix(int64(sec), 0).UTC().Format("2006-01-02 15:04 MST")
+	}
+	id := fmt.Sprintf("the host certificate of %s (id %q, serial %d)", hostname, textsafe.Line(cert.KeyId, 80), cert.Serial)
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "revoked"):
+		return id + " is marked @revoked in known_hosts: issue the host a new certificate (ssh-keygen -s CA -h -I ID -n NAMES host_key.pub) and install it as its HostCertificate"
+	case cert.ValidBefore != xssh.CertTimeInfinity && uint64(now.Unix()) >= cert.ValidBefore:
+		return fmt.Sprintf("%s expired on %s: renew it (ssh-keygen -s CA -h -I ID -n NAMES -V +52w host_key.pub) and install it as the host's HostCertificate", id, day(cert.ValidBefore))
+	case uint64(now.Unix()) < cert.ValidAfter:
+		return fmt.Sprintf("%s is not valid before %s: check the clocks of the host, the CA and this bastion, or re-sign it with a validity that has begun", id, day(cert.ValidAfter))
+	case len(cert.ValidPrincipals) > 0 && !containsFold(cert.ValidPrincipals, host):
+		return fmt.Sprintf("%s names %s, not %s (the name or address the scan uses): re-sign it with -n including %s, or scan the host by a name it holds",
+			id, textsafe.Line(strings.Join(cert.ValidPrincipals, ", "), 200), host, host)
+	case strings.Contains(msg, "no authorities") || strings.Contains(msg, "unrecognized authority") || strings.Contains(msg, "not signed by"):
+		return fmt.Sprintf("%s is signed by a CA (%s) that known_hosts does not trust for %s: add its @cert-authority line, or give the host a certificate from the CA you trust", id, xssh.FingerprintSHA256(cert.SignatureKey), host)
+	}
+	return fmt.Sprintf("%s was refused: %s", id, textsafe.Line(msg, 200))
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -42,6 +42,29 @@ func Options() []inventory.OptionSpec {
 			Check: checkProxyCommand,
 		},
 		{
+			Key:     "certificate_file",
+			Ansible: []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"},
+			FromAnsible: func(_, v string) (string, bool) {
+				c := sshOption(v, "CertificateFile")
+				return c, c != ""
+			},
+			Check: inventory.AnyText,
+		},
+		{
+			Key:     "identities_only",
+			Ansible: []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"},
+			FromAnsible: func(_, v string) (string, bool) {
+				switch strings.ToLower(sshOption(v, "IdentitiesOnly")) {
+				case "yes":
+					return "true", true
+				case "no":
+					return "false", true
+				}
+				return "", false
+			},
+			Check: inventory.Boolean,
+		},
+		{
 			Key:     "ssh_legacy",
 			Ansible: []string{"whyoffline_ssh_legacy"},
 			Check:   inventory.Boolean,
@@ -77,10 +100,12 @@ func checkProxyCommand(v string) (string, error) {
 
 // hostOptions are one host's SSH options, interpreted.
 type hostOptions struct {
-	keyFile      string
-	proxyJump    string
-	proxyCommand string
-	legacy       bool
+	keyFile        string
+	proxyJump      string
+	proxyCommand   string
+	certFile       string
+	identitiesOnly bool
+	legacy         bool
 }
 
 // optionsOf reads h's SSH options; a value the inventory did not check
@@ -96,6 +121,10 @@ func optionsOf(h *inventory.Host) (hostOptions, error) {
 			o.proxyJump = v
 		case "proxy_command":
 			o.proxyCommand = v
+		case "certificate_file":
+			o.certFile = v
+		case "identities_only":
+			o.identitiesOnly = v == "true"
 		case "ssh_legacy":
 			o.legacy = v == "true"
 		}

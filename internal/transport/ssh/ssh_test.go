@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -35,6 +36,9 @@ type testServer struct {
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	conns []net.Conn // open connections, for drop
+	// refuse: close this many new connections before the handshake, as
+	// sshd does past MaxStartups
+	refuse int
 }
 
 // drop cuts every open connection, as a jump host that reboots or a
@@ -107,6 +111,11 @@ func startServer(t *testing.T, clientKey xssh.PublicKey, hostKeys ...xssh.Signer
 func (s *testServer) handle(c net.Conn, cfg *xssh.ServerConfig) {
 	defer c.Close()
 	s.mu.Lock()
+	if s.refuse > 0 {
+		s.refuse--
+		s.mu.Unlock()
+		return
+	}
 	s.conns = append(s.conns, c)
 	s.mu.Unlock()
 	sc, chans, reqs, err := xssh.NewServerConn(c, cfg)
@@ -509,5 +518,145 @@ func TestProxySettingsFromAnsibleArgs(t *testing.T) {
 	}
 	if got := expandProxyCommand("ssh -W %h:%p %r@gw %n %%", target{host: "a b", port: 22, user: "ops", alias: "web;rm"}); got != `ssh -W 'a b':22 ops@gw 'web;rm' %` {
 		t.Errorf("expanded: %s", got)
+	}
+}
+
+// signCert makes an OpenSSH certificate for key, signed by ca.
+func signCert(t *testing.T, ca xssh.Signer, key xssh.PublicKey, kind uint32, principals []string, after, before time.Time, serial uint64) *xssh.Certificate {
+	t.Helper()
+	c := &xssh.Certificate{Key: key, Serial: serial, CertType: kind, KeyId: "test", ValidPrincipals: principals,
+		ValidAfter: uint64(after.Unix()), ValidBefore: uint64(before.Unix())}
+	if err := c.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// startCertServer serves with hostKey (a certificate signer or a key) and
+// takes only user certificates signed by userCA.
+func startCertServer(t *testing.T, userCA xssh.PublicKey, hostKey xssh.Signer) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{ln: ln, exec: func(cmd string, stdin []byte, ch xssh.Channel) uint32 {
+		_, _ = ch.Write([]byte("ran:" + cmd + "\n"))
+		return 0
+	}}
+	checker := &xssh.CertChecker{IsUserAuthority: func(k xssh.PublicKey) bool { return bytes.Equal(k.Marshal(), userCA.Marshal()) }}
+	cfg := &xssh.ServerConfig{PublicKeyCallback: checker.Authenticate}
+	cfg.AddHostKey(hostKey)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.handle(c, cfg)
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	return s
+}
+
+// TestHostCertificates: a host certificate known_hosts trusts through
+// @cert-authority logs in; one expired, not yet valid, for other names,
+// revoked or from another CA is certificate-invalid saying what to renew
+// — never host-key-mismatch.
+func TestHostCertificates(t *testing.T) {
+	f := newFixture(t)
+	ca, otherCA := newSigner(t, "ed25519"), newSigner(t, "ed25519")
+	now := time.Now()
+	caLine := "@cert-authority * " + strings.TrimSpace(string(xssh.MarshalAuthorizedKey(ca.PublicKey())))
+	for _, tc := range []struct {
+		name       string
+		signer     xssh.Signer
+		principals []string
+		after      time.Time
+		before     time.Time
+		revoke     bool
+		want       string // "" = logs in
+	}{
+		{"valid", ca, []string{"127.0.0.1"}, now.Add(-time.Hour), now.Add(time.Hour), false, ""},
+		{"expired", ca, []string{"127.0.0.1"}, now.Add(-48 * time.Hour), now.Add(-24 * time.Hour), false, "expired on"},
+		{"not yet valid", ca, []string{"127.0.0.1"}, now.Add(24 * time.Hour), now.Add(48 * time.Hour), false, "not valid before"},
+		{"other names", ca, []string{"db01.example.com"}, now.Add(-time.Hour), now.Add(time.Hour), false, "names db01.example.com, not 127.0.0.1"},
+		{"revoked", ca, []string{"127.0.0.1"}, now.Add(-time.Hour), now.Add(time.Hour), true, "@revoked"},
+		{"untrusted CA", otherCA, []string{"127.0.0.1"}, now.Add(-time.Hour), now.Add(time.Hour), false, "does not trust"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hk := newSigner(t, "ed25519")
+			cert := signCert(t, tc.signer, hk.PublicKey(), xssh.HostCert, tc.principals, tc.after, tc.before, 7)
+			cs, err := xssh.NewCertSigner(cert, hk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := startServer(t, f.signer.PublicKey(), cs)
+			lines := []string{caLine}
+			if tc.revoke {
+				lines = append(lines, "@revoked * "+strings.TrimSpace(string(xssh.MarshalAuthorizedKey(cert))))
+			}
+			c := f.client(t, f.knownHosts(t, lines...), Strict)
+			_, err = run(t, c, f.host(srv.hostPort()), 5*time.Second)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("want a login, got %v", err)
+			case tc.want != "" && (transport.KindOf(err) != result.CertificateInvalid || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v (kind %s), want certificate-invalid saying %q", err, transport.KindOf(err), tc.want)
+			}
+		})
+	}
+}
+
+// TestUserCertificate: a host that takes only certificates signed by its
+// CA (TrustedUserCAKeys, no authorized_keys) lets in the key whose
+// <key>-cert.pub sits next to it, as ssh(1) presents it; the bare key is
+// refused.
+func TestUserCertificate(t *testing.T) {
+	f := newFixture(t)
+	userCA, hk := newSigner(t, "ed25519"), newSigner(t, "ed25519")
+	srv := startCertServer(t, userCA.PublicKey(), hk)
+	a, p := srv.hostPort()
+	c := f.client(t, f.knownHosts(t, khLine(a, p, hk.PublicKey())), Strict)
+	if _, err := run(t, c, f.host(a, p), 5*time.Second); transport.KindOf(err) != result.AuthFailed {
+		t.Fatalf("without a certificate: %v, want auth-failed", err)
+	}
+	cert := signCert(t, userCA, f.signer.PublicKey(), xssh.UserCert, []string{"u"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour), 1)
+	if err := os.WriteFile(f.keyPath+"-cert.pub", xssh.MarshalAuthorizedKey(cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c = f.client(t, f.knownHosts(t, khLine(a, p, hk.PublicKey())), Strict)
+	if resp, err := run(t, c, f.host(a, p), 5*time.Second); err != nil || !strings.HasPrefix(string(resp.Stdout), "ran:") {
+		t.Fatalf("with id-cert.pub next to the key: %v", err)
+	}
+}
+
+// TestDroppedBeforeLoginIsTriedAgain: sshd past its MaxStartups closes a
+// new connection before the banner; the login is tried once more after a
+// pause, and a second drop says what it likely is.
+func TestDroppedBeforeLoginIsTriedAgain(t *testing.T) {
+	f := newFixture(t)
+	hk := newSigner(t, "ed25519")
+	srv := startServer(t, f.signer.PublicKey(), hk)
+	a, p := srv.hostPort()
+	c := f.client(t, f.knownHosts(t, khLine(a, p, hk.PublicKey())), Strict)
+	srv.mu.Lock()
+	srv.refuse = 1
+	srv.mu.Unlock()
+	if _, err := run(t, c, f.host(a, p), 10*time.Second); err != nil {
+		t.Fatalf("one drop: %v, want the second try to log in", err)
+	}
+	srv.mu.Lock()
+	srv.refuse = 2
+	srv.mu.Unlock()
+	_, err := run(t, c, f.host(a, p), 10*time.Second)
+	if transport.KindOf(err) != result.ProtocolError || !strings.Contains(err.Error(), "MaxStartups") {
+		t.Errorf("two drops: %v, want protocol-error naming MaxStartups", err)
+	}
+	if len(c.slots) != 0 {
+		t.Errorf("%d login slot entries left after the logins ended", len(c.slots))
 	}
 }

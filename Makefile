@@ -9,7 +9,7 @@ LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 
 
 # Debian packages the unit tests run the scripts and linters with.
 PSPARSE := internal/playbook/testdata/psparse
-UNIT_PKGS := shellcheck ksh mksh busybox systemd chromium
+UNIT_PKGS := shellcheck ksh mksh busybox systemd chromium ansible-core
 
 .PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean
 

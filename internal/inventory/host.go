@@ -50,6 +50,7 @@ type Host struct {
 	Password     Secret `json:"-"`                       // from ansible_password; never printed
 	Become       bool   `json:"become,omitempty"`
 	BecomeMethod string `json:"become_method,omitempty"` // sudo | pfexec
+	BecomeUser   string `json:"become_user,omitempty"`   // "" = root
 
 	// Options are the transports' own settings (key_file, winrm_scheme,
 	// ...), kept raw with their file:line: each transport declares, checks
@@ -92,6 +93,14 @@ func (h *Host) clone() *Host {
 	return &c
 }
 
+// BecomeUserOrRoot is the user become runs the checks as.
+func (h *Host) BecomeUserOrRoot() string {
+	if h.BecomeUser == "" {
+		return "root"
+	}
+	return h.BecomeUser
+}
+
 // InGroup reports membership in group g ("all" contains every host).
 func (h *Host) InGroup(g string) bool {
 	if g == "all" {
@@ -124,6 +133,18 @@ type Manager struct {
 type Inventory struct {
 	Hosts   []*Host
 	Manager Manager
+	// Skipped are hosts Ansible would reach in a way whyoffline cannot
+	// (ansible_connection=local or network_cli, become_method=su, a
+	// template it cannot render): listed with the reason, never scanned.
+	Skipped []Skipped
+}
+
+// Skipped is one host left out of the scan, and why.
+type Skipped struct {
+	Name   string   `json:"name"`
+	Source string   `json:"source"`
+	Reason string   `json:"reason"`
+	Groups []string `json:"groups,omitempty"` // for --limit
 }
 
 // Error is a problem in an inventory file, with the place to fix it.
@@ -249,6 +270,13 @@ var setters = map[string]setter{
 	"password_file": text(func(h *Host) *string { return &h.PasswordFile }),
 	"password":      func(h *Host, v string) error { h.Password = Secret(v); return nil },
 	"become":        boolean(func(h *Host) *bool { return &h.Become }),
+	"become_user": func(h *Host, v string) error {
+		if err := checkUser(v); err != nil {
+			return err
+		}
+		h.BecomeUser = v
+		return nil
+	},
 	"become_method": oneOf(func(h *Host) *string { return &h.BecomeMethod }, "a become method whyoffline supports (sudo, pfexec)", false, "sudo", "pfexec"),
 	"timeout": func(h *Host, v string) error {
 		d, err := time.ParseDuration(v)
@@ -294,7 +322,7 @@ func oneOf(field func(*Host) *string, what string, fold bool, allowed ...string)
 // ownKeys are the core settings of whyoffline's own format, for
 // suggestions (transport options come from the schema).
 var ownKeys = []string{"address", "port", "user", "transport", "os", "role",
-	"password_env", "password_file", "become", "become_method", "timeout"}
+	"password_env", "password_file", "become", "become_method", "become_user", "timeout"}
 
 // ansibleKeys maps Ansible connection variables to whyoffline settings.
 var ansibleKeys = map[string]string{
@@ -307,9 +335,19 @@ var ansibleKeys = map[string]string{
 	"ansible_connection":      "transport",
 	"ansible_become":          "become",
 	"ansible_become_method":   "become_method",
+	"ansible_become_user":     "become_user",
 	"ansible_password":        "password",
 	"ansible_ssh_pass":        "password",
 	"ansible_winrm_password":  "password",
+	"ansible_winrm_pass":      "password",
+	"ansible_psrp_pass":       "password",
+	"ansible_psrp_password":   "password",
+	"ansible_winrm_host":      "address",
+	"ansible_psrp_host":       "address",
+	"ansible_winrm_port":      "port",
+	"ansible_psrp_port":       "port",
+	"ansible_winrm_user":      "user",
+	"ansible_psrp_user":       "user",
 	"whyoffline_role":         "role",
 	"whyoffline_os":           "os",
 	"whyoffline_password_env": "password_env",
@@ -320,7 +358,7 @@ var ansibleKeys = map[string]string{
 // (application vars, ansible_python_interpreter, ...) are ignored, as
 // Ansible inventories carry plenty of those.
 func (h *Host) applyAnsible(vs vars, file string, schema Schema) error {
-	for _, k := range sortedKeys(vs) {
+	for _, k := range ansibleOrder(vs) {
 		v := vs[k]
 		own, ok := ansibleKeys[k]
 		if !ok {
@@ -349,6 +387,19 @@ func (h *Host) applyAnsible(vs vars, file string, schema Schema) error {
 		}
 	}
 	return nil
+}
+
+// ansibleOrder is vs's keys in the order Ansible's connection plugins
+// take them: a plugin's own variant of a variable (ansible_ssh_user,
+// ansible_winrm_port) after the plain one (ansible_user, ansible_port),
+// so the variant wins as the last of the plugin's list does.
+func ansibleOrder(vs vars) []string {
+	keys := sortedKeys(vs)
+	variant := func(k string) bool {
+		return strings.HasPrefix(k, "ansible_ssh_") || strings.HasPrefix(k, "ansible_winrm_") || strings.HasPrefix(k, "ansible_psrp_")
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return !variant(keys[i]) && variant(keys[j]) })
+	return keys
 }
 
 // applyAnsibleOption sets every transport option Ansible variable k

@@ -219,11 +219,8 @@ func TestBadInventoriesNameFileAndLine(t *testing.T) {
 		{"injection", "hosts", "web01;rm\n", "no host or user name has", 1},
 		{"unknown child", "f.yaml", "groups:\n  a:\n    children: [b]\n", "not defined", 2},
 		{"bad os", "f.yaml", "hosts:\n  h: {os: plan9}\n", "an OS whyoffline knows", 2},
-		{"become su", "hosts", "h ansible_become_method=su\n", "sudo -n or pfexec", 1},
 		{"spn is an ip", "f.yaml", "hosts:\n  w: {transport: winrm, kerberos_hostname: 10.0.0.5}\n", "DNS name", 2},
 		{"transport option typo", "f.yaml", "hosts:\n  w:\n    transport: winrm\n    winrm_shceme: https\n", `did you mean "winrm_scheme"`, 4},
-		{"ssh option checked by ssh", "hosts", "h whyoffline_ssh_legacy=maybe\n", `ssh_legacy: "maybe" is not true or false`, 1},
-		{"bad jump host", "hosts", "h ansible_ssh_common_args='-J u@jump:99999'\n", "is not a jump host list", 1},
 		{"cycle", "hosts", "[a:children]\nb\n[b:children]\na\n[a]\nh\n", "own ancestor", 0},
 	}
 	for _, c := range cases {
@@ -432,5 +429,69 @@ func TestRangeWithPort(t *testing.T) {
 	}
 	if len(h) != 4 {
 		t.Errorf("%d hosts: %v", len(h), h)
+	}
+}
+
+// TestAnsibleHostsSkippedNotRefused: a host of an Ansible inventory that
+// whyoffline cannot scan the way Ansible would reach it is skipped with
+// the reason (and, for a bad value, its file and line); the rest of the
+// file is scanned. Ansible parses such files; only what it rejects is an
+// error.
+func TestAnsibleHostsSkippedNotRefused(t *testing.T) {
+	for _, c := range []struct{ name, line, want string }{
+		{"become su", "h ansible_become=true ansible_become_method=su", "sudo -n or pfexec"},
+		{"local connection", "h ansible_connection=local", "ssh or winrm only"},
+		{"network_cli", "h ansible_connection=ansible.netcommon.network_cli", "ssh or winrm only"},
+		{"credssp", "h ansible_connection=winrm ansible_winrm_transport=credssp", "CredSSP"},
+		{"ssh option checked by ssh", "h whyoffline_ssh_legacy=maybe", `hosts:1: ssh_legacy: "maybe" is not true or false`},
+		{"bad jump host", "h ansible_ssh_common_args='-J u@jump:99999'", "is not a jump host list"},
+		{"template with a lookup", "h ansible_host=\"{{ lookup('env', 'X') }}\"", "needs more than the inventory's variables"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := write(t, "hosts", c.line+"\nok01 ansible_host=10.0.0.9\n")
+			inv, err := inventory.Load([]string{p}, nil, transports.Options())
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if len(inv.Hosts) != 1 || inv.Hosts[0].Name != "ok01" {
+				t.Errorf("hosts %v, want ok01 only", inv.Hosts)
+			}
+			if len(inv.Skipped) != 1 || inv.Skipped[0].Name != "h" || !strings.Contains(inv.Skipped[0].Reason, c.want) || !strings.HasSuffix(inv.Skipped[0].Source, "hosts:1") {
+				t.Errorf("skipped %+v, want h (hosts:1) because %q", inv.Skipped, c.want)
+			}
+		})
+	}
+	// become off: the method is not used, nothing to skip
+	p := write(t, "hosts", "h ansible_become_method=su\n")
+	if inv, err := inventory.Load([]string{p}, nil, transports.Options()); err != nil || len(inv.Hosts) != 1 || len(inv.Skipped) != 0 {
+		t.Errorf("become_method=su without become: %v %+v", err, inv)
+	}
+}
+
+// TestTemplatesRenderedFromInventoryVars: the Jinja whyoffline renders.
+func TestTemplatesRenderedFromInventoryVars(t *testing.T) {
+	p := write(t, "inv.yml", `all:
+  vars:
+    domain: corp.example.com
+    deploy_user: "{{ base_user }}-ops"
+    base_user: app
+  hosts:
+    web01:
+      ansible_host: "{{ inventory_hostname }}.{{ domain }}"
+      ansible_user: "{{ deploy_user }}"
+      ansible_port: "{{ web_port | default(2222) }}"
+    web02:
+      ansible_host: "{{ inventory_hostname_short }}.{{ missing | default('fallback.example.com') }}"
+`)
+	inv, err := inventory.Load([]string{p}, nil, transports.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := byName(inv)
+	if x := h["web01"]; x == nil || x.Address != "web01.corp.example.com" || x.User != "app-ops" || x.Port != 2222 {
+		t.Errorf("web01: %+v", x)
+	}
+	if x := h["web02"]; x == nil || x.Address != "web02.fallback.example.com" {
+		t.Errorf("web02: %+v", x)
 	}
 }

@@ -75,10 +75,11 @@ func Load(paths []string, stdin io.Reader, schema Schema) (*Inventory, error) {
 			return nil, err
 		}
 		src.schema = schema
-		hosts, err := src.resolve()
+		hosts, skipped, err := src.resolve()
 		if err != nil {
 			return nil, err
 		}
+		inv.Skipped = append(inv.Skipped, skipped...)
 		if byName == nil {
 			byName = make(map[string]*Host, len(hosts))
 		}
@@ -93,6 +94,17 @@ func Load(paths []string, stdin io.Reader, schema Schema) (*Inventory, error) {
 		if src.manager.Host != "" {
 			inv.Manager = src.manager
 		}
+	}
+	if len(inv.Skipped) > 0 {
+		// a host a later file defines in a way whyoffline can scan is
+		// not skipped
+		kept := inv.Skipped[:0]
+		for _, sk := range inv.Skipped {
+			if _, scanned := byName[sk.Name]; !scanned {
+				kept = append(kept, sk)
+			}
+		}
+		inv.Skipped = kept
 	}
 	return inv, nil
 }
@@ -229,19 +241,22 @@ func (s *source) groupTree() (map[string][]string, map[string]int, error) {
 	return parents, depth, nil
 }
 
-// resolve applies group inheritance and returns the hosts in file order.
-func (s *source) resolve() ([]*Host, error) {
+// member is one host's entries and groups in a source.
+type member struct {
+	entries []*hostEntry
+	groups  map[string]bool
+	via     []string // the groups the host is listed in, in file order
+}
+
+// resolve applies group inheritance and returns the hosts in file order,
+// and (Ansible sources) the hosts skipped.
+func (s *source) resolve() ([]*Host, []Skipped, error) {
 	parents, depth, err := s.groupTree()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// membership: a host of a child group is a host of each ancestor.
 	// Each group's ancestors are walked once, not once per host.
-	type member struct {
-		entries []*hostEntry
-		groups  map[string]bool
-		via     []string // the groups the host is listed in, in file order
-	}
 	lineage := map[string][]string{} // group → itself and every ancestor
 	var walk func(name string, seen map[string]bool, out []string) []string
 	walk = func(name string, seen map[string]bool, out []string) []string {
@@ -290,7 +305,10 @@ func (s *source) resolve() ([]*Host, error) {
 		}
 	}
 	if len(order) > MaxHosts {
-		return nil, errorf(s.file, 0, "defines more than %d hosts", MaxHosts)
+		return nil, nil, errorf(s.file, 0, "defines more than %d hosts", MaxHosts)
+	}
+	if s.ansible {
+		return s.ansibleHosts(order, members, depth)
 	}
 
 	hosts := make([]*Host, 0, len(order))
@@ -305,7 +323,7 @@ func (s *source) resolve() ([]*Host, error) {
 		t, ok := templates[key]
 		if !ok {
 			if t, err = s.groupTemplate(m.groups, depth); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			templates[key] = t
 		}
@@ -317,7 +335,7 @@ func (s *source) resolve() ([]*Host, error) {
 		h.Source = s.file + ":" + strconv.Itoa(first.line)
 		for _, e := range m.entries {
 			if err := s.applyVars(h, e.vars); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if h.Transport == WinRM && h.OS == "" {
@@ -328,7 +346,7 @@ func (s *source) resolve() ([]*Host, error) {
 		}
 		hosts = append(hosts, h)
 	}
-	return hosts, nil
+	return hosts, nil, nil
 }
 
 // groupTemplate is a host with the defaults and the vars of groups

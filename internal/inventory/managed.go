@@ -77,7 +77,7 @@ func computerHost(name string, windows bool) *Host {
 	}
 	g.hosts = append(g.hosts, &hostEntry{name: name, vars: vs})
 	src.schema = Schema{{Key: "winrm_scheme", Check: AnyText}}
-	hosts, err := src.resolve()
+	hosts, _, err := src.resolve()
 	if err != nil || len(hosts) != 1 {
 		// name passed checkAddress and the vars are fixed: cannot happen
 		return &Host{Name: name, Address: name, Transport: SSH}

@@ -28,6 +28,9 @@ func parseYAML(file string, data []byte) (*source, error) {
 			own = false
 		}
 	}
+	if own && ansibleGroupNamedHosts(root) {
+		own = false
+	}
 	if own {
 		return parseOwnYAML(file, root)
 	}
@@ -331,6 +334,75 @@ func readNameList(file string, n *yaml.Node, fn func(string, int) error) error {
 
 // parseAnsibleYAML reads Ansible's YAML inventory: top-level groups (usually
 // just all:), each with hosts:, vars: and children: (which nest groups).
+// readAnsibleHosts reads a group's hosts: a mapping of host patterns
+// (ranges, :port suffixes) to their vars, or one host name as a string.
+func readAnsibleHosts(src *source, g *group, v *yaml.Node) error {
+	file := src.file
+	if isNull(v) {
+		return nil
+	}
+	if v.Kind == yaml.ScalarNode {
+		// hosts: web01 — one host, as Ansible takes it
+		v = &yaml.Node{Kind: yaml.MappingNode, Line: v.Line, Content: []*yaml.Node{v, {Kind: yaml.ScalarNode, Tag: "!!null", Line: v.Line}}}
+	}
+	if v.Kind != yaml.MappingNode {
+		return errorf(file, v.Line, "group %q: hosts: should map host names to their vars", clip(g.name))
+	}
+	return pairs(v, func(hk, hv *yaml.Node) error {
+		vs, err := readVars(file, hv, false)
+		if err != nil {
+			return err
+		}
+		pattern := hk.Value
+		if h, p, ok := splitHostPort(pattern); ok {
+			// web[01:02]:2222, [2001:db8::1]:2222: the port is the
+			// host's ansible_port unless its vars say
+			if _, valid := parsePort(p); !valid {
+				return errorf(file, hk.Line, "port %q of %q is not a number from 1 to 65535", clip(p), clip(pattern))
+			}
+			pattern = h
+			if _, set := vs["ansible_port"]; !set {
+				if vs == nil {
+					vs = vars{}
+				}
+				vs["ansible_port"] = varValue{val: p, line: hk.Line}
+			}
+		}
+		names, err := expandHosts(pattern, src.budget)
+		if err != nil {
+			return errorf(file, hk.Line, "%v", err)
+		}
+		for _, nm := range names {
+			if err := checkAddress(nm); err != nil {
+				return errorf(file, hk.Line, "host name %v", err)
+			}
+			g.hosts = append(g.hosts, &hostEntry{name: nm, line: hk.Line, vars: vs})
+		}
+		return nil
+	})
+}
+
+// ansibleGroupNamedHosts: the file's only top-level key is hosts:, and it
+// reads as an Ansible group (its keys are hosts:, vars: and children:)
+// rather than whyoffline's host map.
+func ansibleGroupNamedHosts(root *yaml.Node) bool {
+	if len(root.Content) != 2 || root.Content[0].Value != "hosts" {
+		return false
+	}
+	v := deref(root.Content[1])
+	if v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+		return false
+	}
+	for i := 0; i < len(v.Content); i += 2 {
+		switch v.Content[i].Value {
+		case "hosts", "vars", "children":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func parseAnsibleYAML(file string, root *yaml.Node) (*source, error) {
 	src := newSource(file, true)
 	all := src.group("all", root.Line)
@@ -349,29 +421,7 @@ func parseAnsibleYAML(file string, root *yaml.Node) (*source, error) {
 		return pairs(n, func(k, v *yaml.Node) error {
 			switch k.Value {
 			case "hosts":
-				if isNull(v) {
-					return nil
-				}
-				if v.Kind != yaml.MappingNode {
-					return errorf(file, v.Line, "group %q: hosts: should map host names to their vars", clip(name))
-				}
-				return pairs(v, func(hk, hv *yaml.Node) error {
-					vs, err := readVars(file, hv, false)
-					if err != nil {
-						return err
-					}
-					names, err := expandHosts(hk.Value, src.budget)
-					if err != nil {
-						return errorf(file, hk.Line, "%v", err)
-					}
-					for _, nm := range names {
-						if err := checkAddress(nm); err != nil {
-							return errorf(file, hk.Line, "host name %v", err)
-						}
-						g.hosts = append(g.hosts, &hostEntry{name: nm, line: hk.Line, vars: vs})
-					}
-					return nil
-				})
+				return readAnsibleHosts(src, g, v)
 			case "vars":
 				vs, err := readVars(file, v, false)
 				if err != nil {

@@ -1,0 +1,211 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// ansibleHosts resolves an Ansible source's hosts as Ansible does: each
+// host's variables are merged first — the all group, then groups by depth,
+// ansible_group_priority and name, then the host's own lines in file
+// order — and only then read as connection settings, where a setting
+// named by several variables takes the last of Ansible's list that is
+// defined at any level (ansible_ssh_host over ansible_host, whichever
+// group set it). A host Ansible would reach in a way whyoffline cannot is
+// skipped with the reason, not a reason to refuse the file.
+func (s *source) ansibleHosts(order []string, members map[string]*member, depth map[string]int) ([]*Host, []Skipped, error) {
+	hosts := make([]*Host, 0, len(order))
+	var skipped []Skipped
+	// hosts listed in the same groups share the merged group vars
+	merged := map[string]vars{}
+	for _, name := range order {
+		m := members[name]
+		key := strings.Join(m.via, "\x00")
+		gv, ok := merged[key]
+		if !ok {
+			gv = s.groupVars(m.groups, depth)
+			merged[key] = gv
+		}
+		vs := make(vars, len(gv)+4)
+		for k, v := range gv {
+			vs[k] = v
+		}
+		for _, e := range m.entries {
+			for k, v := range e.vars {
+				vs[k] = v
+			}
+		}
+		source := s.file + ":" + strconv.Itoa(m.entries[0].line)
+		h, err := s.ansibleHost(name, vs)
+		var skip skipHost
+		switch {
+		case errors.As(err, &skip):
+			sk := Skipped{Name: name, Source: source, Reason: string(skip)}
+			for g := range m.groups {
+				if g != "all" && g != "ungrouped" {
+					sk.Groups = append(sk.Groups, g)
+				}
+			}
+			sort.Strings(sk.Groups)
+			skipped = append(skipped, sk)
+			continue
+		case err != nil:
+			return nil, nil, err
+		}
+		h.Source = source
+		for g := range m.groups {
+			h.addGroup(g)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, skipped, nil
+}
+
+// skipHost: the host is left out of the scan, for this reason.
+type skipHost string
+
+func (s skipHost) Error() string { return string(s) }
+
+// groupVars merges the all group's and then each group's vars in
+// Ansible's order: depth, then ansible_group_priority, then name.
+func (s *source) groupVars(groups map[string]bool, depth map[string]int) vars {
+	gs := make([]string, 0, len(groups))
+	for g := range groups {
+		gs = append(gs, g)
+	}
+	priority := func(g string) int {
+		if v, ok := s.groups[g].vars["ansible_group_priority"]; ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v.val)); err == nil {
+				return n
+			}
+		}
+		return 1
+	}
+	sort.Slice(gs, func(i, j int) bool {
+		if depth[gs[i]] != depth[gs[j]] {
+			return depth[gs[i]] < depth[gs[j]]
+		}
+		if pi, pj := priority(gs[i]), priority(gs[j]); pi != pj {
+			return pi < pj
+		}
+		return gs[i] < gs[j]
+	})
+	out := vars{}
+	for k, v := range s.defaults {
+		out[k] = v
+	}
+	for _, g := range gs {
+		for k, v := range s.groups[g].vars {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// sshConnections and winrmConnections are the ansible_connection values
+// whyoffline's transports speak (psrp is PowerShell over the same
+// WS-Management endpoint).
+var (
+	sshConnections   = map[string]bool{"ssh": true, "smart": true, "paramiko": true, "paramiko_ssh": true, "ansible.builtin.ssh": true, "ansible.builtin.paramiko_ssh": true}
+	winrmConnections = map[string]bool{"winrm": true, "ansible.builtin.winrm": true, "psrp": true, "ansible.windows.psrp": true}
+)
+
+// ansibleHost reads one host's merged Ansible variables, or says why the
+// host is skipped.
+func (s *source) ansibleHost(name string, vs vars) (*Host, error) {
+	if err := s.renderVars(name, vs); err != nil {
+		return nil, err
+	}
+	winrm, err := unusable(vs)
+	if err != nil {
+		return nil, err
+	}
+	// a connection plugin reads only its own variables: ansible_ssh_user
+	// is nothing to winrm, ansible_winrm_password nothing to ssh
+	for k := range vs {
+		if _, core := ansibleKeys[k]; !core {
+			continue
+		}
+		sshOnly := strings.HasPrefix(k, "ansible_ssh_")
+		winOnly := strings.HasPrefix(k, "ansible_winrm_") || strings.HasPrefix(k, "ansible_psrp_")
+		if (winrm && sshOnly) || (!winrm && winOnly) {
+			delete(vs, k)
+		}
+	}
+	h := &Host{Name: name, Address: name, Transport: SSH}
+	if err := h.applyAnsible(vs, s.file, s.schema); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			// Ansible takes any value here and fails at connect time:
+			// the host is skipped, the rest of the file scanned
+			return nil, skipHost(e.Error())
+		}
+		return nil, err
+	}
+	if h.Transport == WinRM && h.OS == "" {
+		h.OS = "windows"
+	}
+	if _, set := h.Options.Get("winrm_scheme"); h.Transport == WinRM && !set {
+		// Ansible's rule: HTTPS (5986) unless port 5985 says HTTP
+		scheme := "https"
+		if h.Port == 5985 {
+			scheme = "http"
+		}
+		h.SetOption("winrm_scheme", scheme, s.file+" (Ansible's default for ansible_connection=winrm)")
+	}
+	if h.BecomeMethod == "" && h.Become {
+		h.BecomeMethod = "sudo"
+	}
+	return h, nil
+}
+
+// renderVars renders the templates of the variables whyoffline reads.
+func (s *source) renderVars(name string, vs vars) error {
+	for k, v := range vs {
+		if !strings.Contains(v.val, "{{") || !s.connectionVar(k) {
+			continue
+		}
+		r, ok := renderTemplate(v.val, vs, name)
+		if !ok {
+			return skipHost(fmt.Sprintf("%s (%s:%d): the template %q needs more than the inventory's variables (whyoffline renders {{ var }}, {{ inventory_hostname }} and | default(...))", k, s.file, v.line, clip(v.val)))
+		}
+		vs[k] = varValue{val: r, line: v.line}
+	}
+	return nil
+}
+
+// unusable says why whyoffline cannot reach a host the way Ansible would
+// (a skipHost error), and whether Ansible reaches it over WinRM. Without
+// become, the become method and user are dropped: Ansible uses neither.
+func unusable(vs vars) (winrm bool, err error) {
+	conn := strings.ToLower(strings.TrimSpace(vs["ansible_connection"].val))
+	winrm = winrmConnections[conn]
+	if conn != "" && !sshConnections[conn] && !winrm {
+		return false, skipHost(fmt.Sprintf("ansible_connection=%s: whyoffline reaches hosts over ssh or winrm only", clip(conn)))
+	}
+	if b, ok := parseBool(vs["ansible_become"].val); ok && b {
+		if m := strings.TrimSpace(vs["ansible_become_method"].val); m != "" && m != "sudo" && m != "pfexec" {
+			return false, skipHost(fmt.Sprintf("ansible_become_method=%s: whyoffline becomes root only with sudo -n or pfexec (it never types a password)", clip(m)))
+		}
+	} else {
+		delete(vs, "ansible_become_method")
+		delete(vs, "ansible_become_user")
+	}
+	for _, k := range []string{"ansible_winrm_transport", "ansible_psrp_auth"} {
+		if strings.EqualFold(strings.TrimSpace(vs[k].val), "credssp") {
+			return false, skipHost(k + "=credssp: whyoffline's WinRM speaks NTLM, Kerberos and Basic, not CredSSP")
+		}
+	}
+	return winrm, nil
+}
+
+// connectionVar reports whether k is a variable whyoffline reads.
+func (s *source) connectionVar(k string) bool {
+	if _, ok := ansibleKeys[k]; ok {
+		return true
+	}
+	return len(s.schema.ansible(k)) > 0
+}

@@ -62,13 +62,20 @@ shows only as "set".`,
 					Endpoint transport.Endpoint `json:"endpoint"`
 					Password string             `json:"password,omitempty"`
 				}
-				rows := make([]row, 0, len(hosts))
+				rows := make([]any, 0, len(hosts)+len(inv.Skipped))
 				for i, h := range hosts {
 					r := row{Host: h, Port: ends[i].Port, Endpoint: ends[i]}
 					if h.Password.IsSet() || h.PasswordEnv != "" || h.PasswordFile != "" {
 						r.Password = "set"
 					}
 					rows = append(rows, r)
+				}
+				for _, sk := range skippedIn(inv, limit) {
+					rows = append(rows, struct {
+						Name    string `json:"name"`
+						Source  string `json:"source"`
+						Skipped string `json:"skipped"`
+					}{sk.Name, sk.Source, sk.Reason})
 				}
 				bw := bufio.NewWriterSize(e.stdout, 1<<16)
 				enc := json.NewEncoder(bw)
@@ -102,7 +109,15 @@ shows only as "set".`,
 				if inv.Manager.Host != "" {
 					fmt.Fprintf(bw, "\nmanager: %s port %d %s\n", cell(inv.Manager.Host), inv.Manager.Port, inv.Manager.Mode)
 				}
-				fmt.Fprintf(bw, "%d hosts\n", len(hosts))
+				skipped := skippedIn(inv, limit)
+				for _, sk := range skipped {
+					fmt.Fprintf(bw, "skipped: %s (%s): %s\n", cell(sk.Name), cell(sk.Source), textsafe.Line(sk.Reason, 300))
+				}
+				if len(skipped) > 0 {
+					fmt.Fprintf(bw, "%d hosts, %d skipped (scan will not scan them)\n", len(hosts), len(skipped))
+				} else {
+					fmt.Fprintf(bw, "%d hosts\n", len(hosts))
+				}
 				if err := bw.Flush(); err != nil {
 					return failed(err)
 				}
@@ -118,6 +133,17 @@ shows only as "set".`,
 	cmd.Flags().StringVar(&sshConfig, "ssh-config", "", "ssh_config file applied as scan applies it (default ~/.ssh/config; none to ignore)")
 	cmd.Flags().StringVarP(&user, "user", "u", "", "login user for hosts whose inventory and ssh_config name none (default $USER)")
 	return cmd
+}
+
+// skippedIn is the inventory's skipped hosts --limit selects.
+func skippedIn(inv *inventory.Inventory, limit string) []inventory.Skipped {
+	f := &scanFlags{limit: limit}
+	sel := selectSkipped(f, inv)
+	out := make([]inventory.Skipped, 0, len(sel))
+	for _, sk := range sel {
+		out = append(out, inventory.Skipped{Name: sk.Name, Source: sk.Source, Reason: sk.Reason})
+	}
+	return out
 }
 
 // writeColumns prints rows as left-aligned columns two spaces apart, the

@@ -154,6 +154,8 @@ type scanSetup struct {
 	format string
 	via    *probe.Via    // where agent ports are tested from (nil: the bastion)
 	shard  *result.Shard // --shard: this run's part of the fleet
+	// skipped: inventory hosts in --limit (and this shard) not scanned
+	skipped []result.Skipped
 }
 
 func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) {
@@ -198,7 +200,7 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 	if mport == 0 {
 		mport = 4120
 	}
-	s := &scanSetup{hosts: hosts, set: set, format: format, shard: part}
+	s := &scanSetup{hosts: hosts, set: set, format: format, shard: part, skipped: skippedHosts(e, f, inv)}
 	if s.ssh, s.winrm, err = newTransports(e, f, hosts); err != nil {
 		return nil, err
 	}
@@ -284,6 +286,8 @@ func selectHosts(ctx context.Context, e *env, f *scanFlags) (*inventory.Inventor
 		return nil, nil, usageWrap(err)
 	}
 	switch {
+	case len(hosts) == 0 && len(selectSkipped(f, inv)) > 0:
+		// every host is one whyoffline cannot scan: the report says so
 	case len(hosts) == 0 && f.fromManager != "":
 		// nothing offline (or nothing offline in --limit) is a good night,
 		// not bad input: an empty report, exit 0
@@ -351,6 +355,48 @@ func parseAge(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("give days as 90d, or a duration like 2160h")
 	}
 	return v, nil
+}
+
+// skippedHosts are the inventory's hosts that will not be scanned, as far
+// as --limit and --shard select them (none with --from-manager: the
+// manager's list decides what is scanned).
+func skippedHosts(e *env, f *scanFlags, inv *inventory.Inventory) []result.Skipped {
+	out := selectSkipped(f, inv)
+	if len(out) > 0 && !f.quiet {
+		fmt.Fprintf(e.stderr, "whyoffline: %d inventory host(s) skipped, not scanned (a connection or become method whyoffline cannot use): listed in the report\n", len(out))
+	}
+	return out
+}
+
+// selectSkipped is skippedHosts without a word on stderr.
+func selectSkipped(f *scanFlags, inv *inventory.Inventory) []result.Skipped {
+	if len(inv.Skipped) == 0 || f.fromManager != "" {
+		return nil
+	}
+	as := make([]*inventory.Host, len(inv.Skipped))
+	for i, sk := range inv.Skipped {
+		as[i] = &inventory.Host{Name: sk.Name, Address: sk.Name, Groups: sk.Groups}
+	}
+	sel, err := inventory.Limit(as, f.limit)
+	if err != nil {
+		return nil
+	}
+	if f.shard != "" {
+		if spec, err := shard.Parse(f.shard); err == nil {
+			sel = shard.Select(sel, spec)
+		}
+	}
+	keep := map[string]bool{}
+	for _, h := range sel {
+		keep[h.Name] = true
+	}
+	var out []result.Skipped
+	for _, sk := range inv.Skipped {
+		if keep[sk.Name] {
+			out = append(out, result.Skipped{Name: sk.Name, Source: sk.Source, Reason: sk.Reason})
+		}
+	}
+	return out
 }
 
 // shardHosts keeps --shard K/N's part of the selected hosts and describes
@@ -467,7 +513,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY, newLogger(e, f.logFormat))
 	progress.start(s.params.Manager, f.forks)
 	cfg := sweep.Config{
-		Hosts: s.hosts, Shard: s.shard, ConnectTimeout: f.connectTimeout, Progress: progress.step,
+		Hosts: s.hosts, Skipped: s.skipped, Shard: s.shard, ConnectTimeout: f.connectTimeout, Progress: progress.step,
 		Scan: scan.Options{
 			Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
 			Runners:      map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},

@@ -61,8 +61,15 @@ func (c *csvWriter) End(run *result.Run) error {
 	if err := c.start(); err != nil {
 		return err
 	}
+	// a skipped host's row: status "skipped", the reason as evidence
+	rows := make([][]string, 0, len(run.Skipped)+len(run.Fleet))
+	for _, sk := range run.Skipped {
+		rows = append(rows, []string{sk.Name, "", "", "skipped", "", "", sk.Reason + " (" + sk.Source + ")", ""})
+	}
 	for _, f := range run.Fleet {
-		row := []string{"", "", "", "fleet", f.ID, strings.Join(f.Hosts, ";"), f.Evidence, f.Remedy}
+		rows = append(rows, []string{"", "", "", "fleet", f.ID, strings.Join(f.Hosts, ";"), f.Evidence, f.Remedy})
+	}
+	for _, row := range rows {
 		if c.history {
 			row = append(row, "")
 		}

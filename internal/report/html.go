@@ -45,11 +45,12 @@ tr.host{cursor:pointer}tr.host:hover{background:#f6f8fa}tr.detail td{background:
 <p id="summary">{{.Run.Summary.Hosts}} hosts — <span class="healthy" id="sum-healthy">{{.Run.Summary.Healthy}}</span> healthy,
 <span class="diagnosed" id="sum-diagnosed">{{.Run.Summary.Diagnosed}}</span> diagnosed,
 <span class="unreachable" id="sum-unreachable">{{.Run.Summary.Unreachable}}</span> unreachable,
-<span class="error" id="sum-error">{{.Run.Summary.Error}}</span> error.
+<span class="error" id="sum-error">{{.Run.Summary.Error}}</span> error{{if .Run.Summary.Skipped}}; <span id="sum-skipped">{{.Run.Summary.Skipped}}</span> skipped (not scanned){{end}}.
 {{with .Run.Manager}}Manager <code>{{clean .Host}}:{{.Port}}</code> ({{clean .Mode}}).{{end}}
 Started {{.Run.Started.Format "2006-01-02 15:04:05 MST"}}, finished {{.Run.Finished.Format "15:04:05"}}.</p>
 <div class="charts">{{.StatusChart}}{{.CauseChart}}</div>
 {{if .Run.Fleet}}<h2>Fleet findings</h2>{{range .Run.Fleet}}<div class="fleet"><b>{{clean .ID}}</b>: {{clean .Evidence}}<br>→ {{clean .Remedy}}</div>{{end}}{{end}}
+{{if .Run.Skipped}}<h2>Skipped (not scanned, not judged)</h2><ul id="skipped">{{range .Run.Skipped}}<li><b>{{clean .Name}}</b> <small>{{clean .Source}}</small>: {{clean .Reason}}</li>{{end}}</ul>{{end}}
 {{if .Groups}}<h2>What to do</h2><ul>{{range .Groups}}<li><b>{{clean .ID}}</b> ({{len .Hosts}} host{{if ne (len .Hosts) 1}}s{{end}}): {{clean .Remedy}}</li>{{end}}</ul>{{end}}
 <h2>Hosts</h2>
 <div class="filters">

@@ -265,11 +265,12 @@ func (j *jsonlWriter) Host(_ int, h *result.Host) error { return j.enc.Encode(h)
 func (j *jsonlWriter) End(run *result.Run) error {
 	return j.enc.Encode(struct {
 		Summary  result.Summary   `json:"summary"`
+		Skipped  []result.Skipped `json:"skipped,omitempty"`
 		Fleet    []result.Finding `json:"fleet"`
 		Manager  *result.Manager  `json:"manager"`
 		Started  any              `json:"started"`
 		Finished any              `json:"finished"`
-	}{run.Summary, run.Fleet, run.Manager, run.Started, run.Finished})
+	}{run.Summary, run.Skipped, run.Fleet, run.Manager, run.Started, run.Finished})
 }
 
 // Read parses a saved run (-o json) for re-rendering.
@@ -306,6 +307,12 @@ func contain(run *result.Run) error {
 	if m := run.Manager; m != nil {
 		line(&m.Host, 253)
 		line(&m.Mode, 32)
+	}
+	for i := range run.Skipped {
+		sk := &run.Skipped[i]
+		line(&sk.Name, 253)
+		line(&sk.Source, 300)
+		line(&sk.Reason, 600)
 	}
 	for i := range run.Hosts {
 		h := &run.Hosts[i]

@@ -123,9 +123,19 @@ func (t *tableWriter) End(run *result.Run) error {
 			fmt.Fprintf(&b, "  %s (%d: %s%s)\n    → %s\n", t.paint(ansiYellow, clean(g.ID, 40)), len(g.Hosts), strings.Join(hosts, ", "), more, clean(g.Remedy, 800))
 		}
 	}
+	if len(run.Skipped) > 0 {
+		b.WriteString("\n" + t.paint(ansiBold, "Skipped (not scanned, not judged)") + "\n")
+		for _, sk := range run.Skipped {
+			fmt.Fprintf(&b, "  %s (%s): %s\n", clean(sk.Name, 60), clean(sk.Source, 120), clean(sk.Reason, 300))
+		}
+	}
 	s := run.Summary
 	dur := run.Finished.Sub(run.Started).Round(100_000_000)
-	fmt.Fprintf(&b, "\n%d hosts: %s healthy, %s diagnosed, %s unreachable, %s error — %s\n", s.Hosts,
+	skipped := ""
+	if s.Skipped > 0 {
+		skipped = fmt.Sprintf(" (%d more skipped)", s.Skipped)
+	}
+	fmt.Fprintf(&b, "\n%d hosts%s: %s healthy, %s diagnosed, %s unreachable, %s error — %s\n", s.Hosts, skipped,
 		t.paint(ansiGreen, fmt.Sprint(s.Healthy)), t.paint(ansiYellow, fmt.Sprint(s.Diagnosed)),
 		t.paint(ansiRed, fmt.Sprint(s.Unreachable)), t.paint(ansiRed, fmt.Sprint(s.Error)), dur)
 	_, err := io.WriteString(t.w, b.String())

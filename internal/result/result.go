@@ -261,6 +261,9 @@ type Summary struct {
 	Diagnosed   int `json:"diagnosed"`
 	Unreachable int `json:"unreachable"`
 	Error       int `json:"error"`
+	// Skipped counts the inventory hosts not scanned (run.Skipped); they
+	// are not among Hosts.
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // Add counts one host.
@@ -297,7 +300,19 @@ type Run struct {
 	// Shard says which part of the fleet this run scanned (--shard K/N);
 	// absent for a whole-fleet run.
 	Shard *Shard `json:"shard,omitempty"`
-	Hosts []Host `json:"hosts"`
+	// Skipped are the inventory's hosts the run did not scan, each with
+	// why: Ansible reaches them in a way whyoffline cannot (a local or
+	// network_cli connection, become_method su, a template it cannot
+	// render). They are not judged, healthy or otherwise.
+	Skipped []Skipped `json:"skipped,omitempty"`
+	Hosts   []Host    `json:"hosts"`
+}
+
+// Skipped is one inventory host left out of a run.
+type Skipped struct {
+	Name   string `json:"name"`
+	Source string `json:"source"` // file:line
+	Reason string `json:"reason"`
 }
 
 // CertInfo is a certificate as reports need it.

@@ -25,6 +25,7 @@ func Merge(runs []*result.Run, partial bool) (*result.Run, error) {
 	out := &result.Run{Schema: result.Schema, Started: first.Started, Finished: first.Finished, Manager: first.Manager, Settings: first.Settings, Fleet: []result.Finding{}}
 	findings := map[string]bool{}
 	names := map[string]int{}
+	skippedSeen := map[string]bool{}
 	for i, r := range runs {
 		n := i + 1
 		switch {
@@ -53,6 +54,12 @@ func Merge(runs []*result.Run, partial bool) (*result.Run, error) {
 				out.Fleet = append(out.Fleet, f)
 			}
 		}
+		for _, sk := range r.Skipped {
+			if !skippedSeen[strings.ToLower(sk.Name)] {
+				skippedSeen[strings.ToLower(sk.Name)] = true
+				out.Skipped = append(out.Skipped, sk)
+			}
+		}
 		for _, h := range r.Hosts {
 			if prev, dup := names[strings.ToLower(h.Name)]; dup {
 				return nil, fmt.Errorf("host %s is in run %d and run %d: the runs overlap", h.Name, prev, n)
@@ -68,6 +75,7 @@ func Merge(runs []*result.Run, partial bool) (*result.Run, error) {
 	for i := range out.Hosts {
 		out.Summary.Add(&out.Hosts[i])
 	}
+	out.Summary.Skipped = len(out.Skipped)
 	return out, nil
 }
 

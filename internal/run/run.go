@@ -26,6 +26,8 @@ import (
 // Config is one sweep.
 type Config struct {
 	Hosts []*inventory.Host
+	// Skipped are inventory hosts not scanned, reported with their reason.
+	Skipped []result.Skipped
 	// Scan carries the scanner's settings; Sweep fills in the resolver,
 	// the bastion's view of the manager and the manager's address.
 	Scan scan.Options
@@ -48,7 +50,9 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	opt := cfg.Scan
 	d := opt.Diagnose
 	manager, settings := d.RunContext()
-	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: manager, Fleet: []result.Finding{}, Settings: settings, Shard: cfg.Shard}
+	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: manager, Fleet: []result.Finding{}, Settings: settings, Shard: cfg.Shard,
+		Skipped: cfg.Skipped}
+	run.Summary.Skipped = len(cfg.Skipped)
 	resolver := &probe.Resolver{Timeout: cfg.ConnectTimeout}
 	opt.Resolver = resolver
 	var probeView *diagnose.ManagerProbe

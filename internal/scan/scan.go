@@ -146,6 +146,11 @@ func (s *scanner) script(h *inventory.Host) (*playbook.Script, playbook.Dialect,
 	sc.Nonce = nonce
 	sc.Body = bytes.ReplaceAll(r.sc.Body, []byte(s.stamp), []byte(nonce))
 	sc.Command = strings.ReplaceAll(r.sc.Command, s.stamp, nonce)
+	if become == "sudo" && h.BecomeUserOrRoot() != "root" {
+		// ansible_become_user, as Ansible would use it (quoted: it is
+		// an inventory value)
+		sc.Command = strings.Replace(sc.Command, "sudo -n ", "sudo -n -u "+playbook.ShellQuote(h.BecomeUser)+" ", 1)
+	}
 	return &sc, r.d, nil
 }
 
@@ -256,6 +261,10 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	if h.Become && f.Is("priv.root", "false") {
 		// pfexec without a profile that grants root runs the script
 		// silently as the login user: the checks that need root are blind
+		if u := h.BecomeUserOrRoot(); u != "root" {
+			s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become ran the checks as %s (ansible_become_user), not root: the checks need root — set become_user root for whyoffline's scan (or leave it unset), or scan without become", u))
+			return
+		}
 		s.fail(res, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) ran the checks without root: give the scan user a profile or sudoers entry that grants it, or scan without become", becomeMethod(h)))
 		return
 	}

@@ -184,6 +184,9 @@ func newEndpoints(e *env, sshConfig, user string) (*endpoints, error) {
 	if err != nil {
 		return nil, usageWrap(err)
 	}
+	for _, w := range r.Warnings() {
+		fmt.Fprintf(e.stderr, "whyoffline: WARNING: %s\n", textsafe.Line(w, 300))
+	}
 	return &endpoints{ssh: r, winrmUser: user}, nil
 }
 

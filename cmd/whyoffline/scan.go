@@ -433,6 +433,9 @@ func newTransports(e *env, f *scanFlags, hosts []*inventory.Host) (*sshtransport
 	if err != nil {
 		return nil, nil, usageWrap(err)
 	}
+	for _, w := range client.Warnings() {
+		fmt.Fprintf(e.stderr, "whyoffline: WARNING: %s\n", textsafe.Line(w, 300))
+	}
 	if err := client.Preflight(hosts); err != nil {
 		client.Close()
 		return nil, nil, usageWrap(err)

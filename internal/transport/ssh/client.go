@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	sshconfig "github.com/kevinburke/ssh_config"
 	xssh "golang.org/x/crypto/ssh"
 
 	"github.com/whyoffline/whyoffline/internal/inventory"
@@ -127,7 +126,7 @@ const DefaultPort = 22
 // reads nothing but ssh_config, so `whyoffline inventory` can use it
 // without known_hosts or keys.
 type Resolver struct {
-	sshcfg      *sshconfig.Config
+	sshcfg      *sshConfig
 	defaultUser string
 }
 
@@ -146,10 +145,23 @@ func NewResolver(sshConfigFile, defaultUser string) (*Resolver, error) {
 		return nil, fmt.Errorf("ssh config %s: %v", sshConfigFile, unwrapPath(err))
 	}
 	defer f.Close()
-	if r.sshcfg, err = sshconfig.Decode(io.LimitReader(f, 4<<20)); err != nil {
+	text, err := io.ReadAll(io.LimitReader(f, 4<<20))
+	if err != nil {
 		return nil, fmt.Errorf("ssh config %s: %v", sshConfigFile, err)
 	}
+	if r.sshcfg, err = newSSHConfig(sshConfigFile, string(text)); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// Warnings are what the ssh_config file holds that whyoffline does not
+// apply (Match exec, ...), one line each, for stderr.
+func (r *Resolver) Warnings() []string {
+	if r.sshcfg == nil {
+		return nil
+	}
+	return r.sshcfg.warnings
 }
 
 // Endpoint is where and as whom the scan logs in to h; an error is an
@@ -202,8 +214,16 @@ func (r *Resolver) resolveWith(h *inventory.Host, o hostOptions) target {
 
 // applySSHConfig fills from ssh_config what the inventory left unset.
 func (r *Resolver) applySSHConfig(h *inventory.Host, t *target) {
+	u := t.user
+	if u == "" {
+		u = r.defaultUser
+	}
+	cfg, err := r.sshcfg.forUser(u)
+	if err != nil {
+		return // the file parsed for every user at start: cannot happen
+	}
 	get := func(key string) string {
-		v, _ := r.sshcfg.Get(h.Name, key)
+		v, _ := cfg.Get(h.Name, key)
 		return strings.TrimSpace(v)
 	}
 	if !h.Explicit("address") {
@@ -220,11 +240,11 @@ func (r *Resolver) applySSHConfig(h *inventory.Host, t *target) {
 		}
 	}
 	if !h.Explicit("key_file") {
-		if files, _ := r.sshcfg.GetAll(h.Name, "IdentityFile"); len(files) > 0 {
+		if files, _ := cfg.GetAll(h.Name, "IdentityFile"); len(files) > 0 {
 			t.keyFiles = files
 		}
 	}
-	if files, _ := r.sshcfg.GetAll(h.Name, "CertificateFile"); len(files) > 0 && len(t.certFiles) == 0 {
+	if files, _ := cfg.GetAll(h.Name, "CertificateFile"); len(files) > 0 && len(t.certFiles) == 0 {
 		t.certFiles = files
 	}
 	if !h.Explicit("identities_only") && strings.EqualFold(get("IdentitiesOnly"), "yes") {
@@ -465,7 +485,7 @@ func classifyHandshake(ctx context.Context, addr string, err error, failure resu
 		return transport.Errorf(result.Interrupted, err, "scan interrupted during the SSH handshake with %s", addr)
 	case ctxFired || transport.IsTimeout(err):
 		return transport.Errorf(result.Timeout, err, "%s accepted TCP but the SSH handshake did not finish in time (overloaded sshd, tarpit or a middlebox swallowing traffic)", addr)
-	case strings.Contains(msg, "Too many authentication failures"):
+	case strings.Contains(strings.ToLower(msg), "too many authentication failures"):
 		return transport.Errorf(result.AuthFailed, err, "%s cut the login short: too many keys were offered before the right one (ssh-agent holds many; sshd MaxAuthTries): set IdentitiesOnly yes for the host (ssh_config, or -o IdentitiesOnly=yes in ansible_ssh_common_args) and name its key", addr)
 	case strings.Contains(msg, "unable to authenticate"):
 		hint := ""

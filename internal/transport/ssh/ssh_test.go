@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -658,5 +659,57 @@ func TestDroppedBeforeLoginIsTriedAgain(t *testing.T) {
 	}
 	if len(c.slots) != 0 {
 		t.Errorf("%d login slot entries left after the logins ended", len(c.slots))
+	}
+}
+
+// TestSSHConfigMatch: Match blocks as OpenSSH applies them — host and
+// originalhost as host patterns, user and localuser decided for the login
+// user, and a criterion whyoffline cannot judge (exec) dropped with a
+// warning naming the line, not refused and not silently taken.
+func TestSSHConfigMatch(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config")
+	text := `Match host web*,!web9 user ops
+  ProxyJump gw-ops
+Match originalhost db* user *,!root
+  Port 2222
+Match exec "test -f /etc/vpn-up"
+  ProxyJump vpn-gw
+Match all
+  User fallback
+`
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewResolver(cfg, "ops")
+	if err != nil {
+		t.Fatalf("a file with Match exec is not bad input: %v", err)
+	}
+	if w := r.Warnings(); len(w) != 1 || !strings.Contains(w[0], "config:5: Match exec is not supported") {
+		t.Errorf("warnings %q, want one for line 5", w)
+	}
+	end := func(name, user string) transport.Endpoint {
+		h := &inventory.Host{Name: name, Address: name, User: user, Transport: inventory.SSH}
+		e, err := r.Endpoint(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	for _, c := range []struct {
+		name, user, want string
+	}{
+		// no user in the inventory: Match user sees the default login
+		// user (ops); the later Match all still gives User, as ssh does
+		{"web01", "", "fallback@web01:22 via gw-ops"},
+		{"web01", "deploy", "deploy@web01:22 via "},
+		{"db01", "", "fallback@db01:2222 via "},
+		{"db01", "root", "root@db01:22 via "},
+		{"mail", "", "fallback@mail:22 via "},
+	} {
+		e := end(c.name, c.user)
+		if got := fmt.Sprintf("%s@%s:%d via %s", e.User, e.Address, e.Port, e.Via); got != c.want {
+			t.Errorf("%s as %q: %s, want %s", c.name, c.user, got, c.want)
+		}
 	}
 }

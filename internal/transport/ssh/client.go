@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,7 +299,15 @@ func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Reque
 	return runSession(ctx, client, t.addr(), req)
 }
 
-func (c *Client) clientConfig(h *inventory.Host, t target, failure *result.ErrorKind) (*xssh.ClientConfig, error) {
+// handshakeState is what the handshake learns that its error does not
+// say: why a host key was refused, and the authentication methods the
+// server offered.
+type handshakeState struct {
+	failure result.ErrorKind
+	offered []string
+}
+
+func (c *Client) clientConfig(h *inventory.Host, t target, st *handshakeState) (*xssh.ClientConfig, error) {
 	methods, err := c.authMethods(h, t)
 	if err != nil {
 		return nil, transport.Errorf(result.AuthFailed, err, "%v", err)
@@ -310,10 +319,16 @@ func (c *Client) clientConfig(h *inventory.Host, t target, failure *result.Error
 	cfg := &xssh.ClientConfig{
 		User:              t.user,
 		Auth:              methods,
-		HostKeyCallback:   c.hostKeys.callback(failure),
+		HostKeyCallback:   c.hostKeys.callback(&st.failure),
 		HostKeyAlgorithms: c.hostKeys.algorithms(t.addr(), t.legacy),
 		Timeout:           c.cfg.ConnectTimeout,
 		ClientVersion:     "SSH-2.0-whyoffline",
+		// only listens: the methods the server says can continue, for the
+		// error when none of ours works; the usual order picks the next
+		AuthCallback: func(ac *xssh.ClientAuthContext) (xssh.AuthMethod, error) {
+			st.offered = ac.AllowedMethods
+			return nil, nil
+		},
 	}
 	cfg.KeyExchanges = algs.KeyExchanges
 	cfg.Ciphers = algs.Ciphers
@@ -418,13 +433,13 @@ func (c *Client) connectOnce(ctx context.Context, h *inventory.Host, t target) (
 	// banner and key exchange: a tarpit costs that, not the host deadline.
 	hctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
 	defer cancel()
-	var failure result.ErrorKind
-	cfg, err := c.clientConfig(h, t, &failure)
+	var st handshakeState
+	cfg, err := c.clientConfig(h, t, &st)
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	return handshake(hctx, conn, t.addr(), cfg, &failure)
+	return handshake(hctx, conn, t.addr(), cfg, &st)
 }
 
 func (c *Client) dialTarget(ctx context.Context, h *inventory.Host, t target) (net.Conn, error) {
@@ -456,7 +471,7 @@ func (c *Client) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
 
 // handshake runs the SSH handshake bounded by ctx: a tarpit that accepts TCP
 // and never speaks costs at most the host's deadline.
-func handshake(ctx context.Context, conn net.Conn, addr string, cfg *xssh.ClientConfig, failure *result.ErrorKind) (*xssh.Client, error) {
+func handshake(ctx context.Context, conn net.Conn, addr string, cfg *xssh.ClientConfig, st *handshakeState) (*xssh.Client, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
@@ -465,13 +480,14 @@ func handshake(ctx context.Context, conn net.Conn, addr string, cfg *xssh.Client
 	stopped := stop()
 	if err != nil {
 		conn.Close()
-		return nil, classifyHandshake(ctx, addr, err, *failure, !stopped)
+		return nil, classifyHandshake(ctx, addr, err, st, !stopped)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return xssh.NewClient(sc, chans, reqs), nil
 }
 
-func classifyHandshake(ctx context.Context, addr string, err error, failure result.ErrorKind, ctxFired bool) error {
+func classifyHandshake(ctx context.Context, addr string, err error, st *handshakeState, ctxFired bool) error {
+	failure := st.failure
 	var te *transport.Error
 	if errors.As(err, &te) {
 		return te
@@ -488,11 +504,19 @@ func classifyHandshake(ctx context.Context, addr string, err error, failure resu
 	case strings.Contains(strings.ToLower(msg), "too many authentication failures"):
 		return transport.Errorf(result.AuthFailed, err, "%s cut the login short: too many keys were offered before the right one (ssh-agent holds many; sshd MaxAuthTries): set IdentitiesOnly yes for the host (ssh_config, or -o IdentitiesOnly=yes in ansible_ssh_common_args) and name its key", addr)
 	case strings.Contains(msg, "unable to authenticate"):
-		hint := ""
-		if !strings.Contains(msg, "password") && !strings.Contains(msg, "keyboard-interactive") {
-			hint = "; if the host takes only passwords (keyboard-interactive, PAM), set " + EnvPassword + " or " + EnvPasswordFile
+		offered := "the server named no methods"
+		if len(st.offered) > 0 {
+			offered = "the server offers " + textsafe.Line(strings.Join(st.offered, ", "), 120)
 		}
-		return transport.Errorf(result.AuthFailed, err, "%s rejected every credential offered (%s): check the user, the key (ansible_ssh_private_key_file / key_file), its certificate and authorized_keys on the host%s", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200), hint)
+		hint := ""
+		wantsPassword := slices.Contains(st.offered, "password") || slices.Contains(st.offered, "keyboard-interactive")
+		if wantsPassword && !strings.Contains(msg, "password") && !strings.Contains(msg, "keyboard-interactive") {
+			hint = "; it would take a password (keyboard-interactive, PAM): set " + EnvPassword + " or " + EnvPasswordFile
+		}
+		if !slices.Contains(st.offered, "publickey") && len(st.offered) > 0 {
+			hint += "; it takes no keys from this user (sshd PubkeyAuthentication, or a Match block)"
+		}
+		return transport.Errorf(result.AuthFailed, err, "%s rejected every credential offered (%s; %s): check the user, the key (ansible_ssh_private_key_file / key_file), its certificate and authorized_keys on the host%s", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200), offered, hint)
 	case strings.Contains(msg, "no common algorithm"):
 		return transport.Errorf(result.ProtocolError, err, "%s and whyoffline share no SSH algorithm (%s): for an old sshd set ssh_legacy: true (whyoffline_ssh_legacy) on that host or group", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200))
 	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset"):

@@ -193,8 +193,8 @@ func wrapJumpErr(jh *inventory.Host, err error) error {
 func (c *Client) connectJump(ctx context.Context, jh *inventory.Host, via *xssh.Client) (*xssh.Client, error) {
 	t := c.resolve(jh)
 	t.jump = "" // the chain is walked by the caller
-	var failure result.ErrorKind
-	cfg, err := c.clientConfig(jh, t, &failure)
+	var st handshakeState
+	cfg, err := c.clientConfig(jh, t, &st)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +214,7 @@ func (c *Client) connectJump(ctx context.Context, jh *inventory.Host, via *xssh.
 	if err != nil {
 		return nil, err
 	}
-	return handshake(hctx, conn, t.addr(), cfg, &failure)
+	return handshake(hctx, conn, t.addr(), cfg, &st)
 }
 
 // DialFrom opens a TCP connection to addr from host via (a forward over one

@@ -713,3 +713,78 @@ Match all
 		}
 	}
 }
+
+// startAuthServer serves with hostKey and authenticates as cfg says.
+func startAuthServer(t *testing.T, hostKey xssh.Signer, cfg *xssh.ServerConfig) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{ln: ln, exec: func(string, []byte, xssh.Channel) uint32 { return 0 }}
+	cfg.AddHostKey(hostKey)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.handle(c, cfg)
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	return s
+}
+
+// TestAuthFailuresSayWhatTheServerOffered: a refused login names the
+// methods the server offered and what was tried, with the fix that fits:
+// a password for a keyboard-interactive-only host, IdentitiesOnly when the
+// server cut the login after too many keys.
+func TestAuthFailuresSayWhatTheServerOffered(t *testing.T) {
+	f := newFixture(t)
+	hk := newSigner(t, "ed25519")
+	kbd := startAuthServer(t, hk, &xssh.ServerConfig{KeyboardInteractiveCallback: func(xssh.ConnMetadata, xssh.KeyboardInteractiveChallenge) (*xssh.Permissions, error) {
+		return nil, errors.New("no")
+	}})
+	a, p := kbd.hostPort()
+	c := f.client(t, f.knownHosts(t, khLine(a, p, hk.PublicKey())), Strict)
+	_, err := run(t, c, f.host(a, p), 5*time.Second)
+	if transport.KindOf(err) != result.AuthFailed || !strings.Contains(err.Error(), "the server offers keyboard-interactive") || !strings.Contains(err.Error(), EnvPassword) {
+		t.Errorf("keyboard-interactive only: %v", err)
+	}
+
+	other := newSigner(t, "ed25519")
+	strict := startAuthServer(t, hk, &xssh.ServerConfig{MaxAuthTries: 1, PublicKeyCallback: func(_ xssh.ConnMetadata, k xssh.PublicKey) (*xssh.Permissions, error) {
+		if bytes.Equal(k.Marshal(), other.PublicKey().Marshal()) {
+			return nil, nil
+		}
+		return nil, errors.New("no")
+	}})
+	a, p = strict.hostPort()
+	c = f.client(t, f.knownHosts(t, khLine(a, p, hk.PublicKey())), Strict)
+	h := f.host(a, p)
+	// a second key file: two keys offered where one is allowed
+	second := filepath.Join(f.dir, "id2")
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, _ := xssh.MarshalPrivateKey(priv, "")
+	if err := os.WriteFile(second, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(f.dir, "config")
+	if err := os.WriteFile(cfg, []byte("Host *\n  IdentityFile "+f.keyPath+"\n  IdentityFile "+second+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := New(Config{KnownHosts: []string{filepath.Join(f.dir, "known_hosts")}, ConnectTimeout: 2 * time.Second, SSHConfigFile: cfg,
+		DefaultUser: "u", Home: f.dir, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	h.Options = nil // the keys come from ssh_config
+	_, err = run(t, cl, h, 5*time.Second)
+	if transport.KindOf(err) != result.AuthFailed || !strings.Contains(err.Error(), "IdentitiesOnly") {
+		t.Errorf("too many keys: %v", err)
+	}
+}

@@ -43,6 +43,7 @@ func sharedNetworkBlock(in *FleetInput, o *Options) []result.Finding {
 	}
 	failing := map[key][]string{}
 	hops := map[key]map[string]int{}
+	toManager := map[key]int{} // hosts whose trace reached the manager itself
 	openIn := map[string]int{} // subnet|target → hosts that reached it
 	openTo := map[string]int{} // target → hosts that reached it
 	for _, d := range in.Digests {
@@ -56,8 +57,11 @@ func sharedNetworkBlock(in *FleetInput, o *Options) []result.Finding {
 			if hops[k] == nil {
 				hops[k] = map[string]int{}
 			}
-			if d.LastHop != "" {
+			if d.LastHop != "" && !d.HopIsManager {
 				hops[k][d.LastHop]++
+			}
+			if d.HopIsManager {
+				toManager[k]++
 			}
 		case "open":
 			openIn[d.Subnet.String()+"|"+d.Target]++
@@ -92,6 +96,9 @@ func sharedNetworkBlock(in *FleetInput, o *Options) []result.Finding {
 		at := ""
 		if hop, n := commonest(hops[k]); n*2 >= len(names) {
 			at = " at hop " + hop
+		} else if toManager[k]*2 >= len(names) {
+			// the route is there: a filter on the port, not a routing gap
+			at = "; a traceroute from them reaches the manager itself"
 		}
 		sort.Strings(names)
 		detail := fmt.Sprintf("%d hosts in %s cannot reach %s (%s%s); %d hosts in other subnets can", len(names), k.subnet, k.target, way, at, elsewhere)

@@ -16,9 +16,12 @@ type Digest struct {
 	Port    string       // port.result: open, timeout, refused, ...
 	Target  string       // port.target: the manager's host:port the host tried
 	LastHop string       // the last hop of the trace that answered
-	DNS     string       // dns.result
-	Server  string       // the host's first resolver
-	Manager string       // manager.host: the name the host resolved
+	// HopIsManager: that hop is an address the host resolved the manager
+	// to — the route reaches the manager, the port is filtered
+	HopIsManager bool
+	DNS          string // dns.result
+	Server       string // the host's first resolver
+	Manager      string // manager.host: the name the host resolved
 	// TLSErrors: the agent's log shows TLS or certificate errors.
 	TLSErrors bool
 }
@@ -54,6 +57,7 @@ func DigestOf(h *result.Host) Digest {
 		// "N address": the address of the last hop that answered
 		if _, addr, ok := strings.Cut(hops[len(hops)-1], " "); ok {
 			d.LastHop = strings.TrimSpace(addr)
+			d.HopIsManager = containsAddr(f["dns.addresses"], d.LastHop) || d.LastHop == d.Manager
 		}
 	}
 	for _, a := range f["net.addresses"] {

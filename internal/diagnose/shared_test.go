@@ -160,3 +160,18 @@ func TestScheduledDowntime(t *testing.T) {
 		t.Errorf("no history, yet %+v", got)
 	}
 }
+
+// TestSharedBlockHopAtTheManager: when the zone's traces reach the manager
+// itself, the finding does not name the manager as the hop that drops:
+// the route is there, the port is filtered.
+func TestSharedBlockHopAtTheManager(t *testing.T) {
+	var ds []Digest
+	for _, n := range []string{"a1", "a2", "a3"} {
+		ds = append(ds, Digest{Name: n, Subnet: netip.MustParsePrefix("10.2.3.0/24"), Port: "timeout", Target: "dsm:4120", LastHop: "10.0.0.2", HopIsManager: true})
+	}
+	ds = append(ds, Digest{Name: "b1", Subnet: netip.MustParsePrefix("10.9.0.0/16"), Port: "open", Target: "dsm:4120"})
+	f := sharedNetworkBlock(&FleetInput{Digests: ds}, &Options{Manager: "dsm", Port: 4120})
+	if len(f) != 1 || strings.Contains(f[0].Evidence, "at hop 10.0.0.2") || !strings.Contains(f[0].Evidence, "reaches the manager itself") {
+		t.Errorf("finding %+v", f)
+	}
+}

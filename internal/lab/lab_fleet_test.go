@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -80,11 +81,22 @@ func TestLabFleetFindings(t *testing.T) {
 		main = append(main, s.host.Name)
 	}
 
-	var table strings.Builder
-	fmt.Fprintf(&table, "\n%-22s %-8s %-13s %-45s %s\n", "HOST", "OS", "STATUS", "EXPECTED", "GOT")
-	run, _, _ := scan(t, l, "-i", inv, "--known-hosts", kh, "--manager", ManagerName, "-l", strings.Join(main, ","),
+	var rows strings.Builder
+	fmt.Fprintf(&rows, "\n%-22s %-8s %-13s %-45s %s\n", "HOST", "OS", "STATUS", "EXPECTED", "GOT")
+	run, _, saved := scan(t, l, "-i", inv, "--known-hosts", kh, "--manager", ManagerName, "-l", strings.Join(main, ","),
 		"-f", "22", "--timeout", "50s", "--connect-timeout", "4s")
-	checkScenarios(t, run, sc[:nMain], &table)
+	// the reports lead with the fleet's findings: "22 offline" reads as
+	// a handful of problems first
+	table := render(t, saved, "table")
+	if i, j := strings.Index(table, result.FleetSharedNetwork), strings.Index(table, "zone-b1"); i < 0 || j < 0 || i > j {
+		t.Errorf("the table should lead with the fleet findings:\n%s", table)
+	}
+	html := render(t, saved, "html")
+	if i, j := strings.Index(html, "<h2>Fleet findings</h2>"), strings.Index(html, "<h2>Hosts</h2>"); i < 0 || i > j || !strings.Contains(html, result.FleetSharedDNS) {
+		t.Errorf("the HTML report should lead with the fleet findings")
+	}
+	t.Logf("the main scan as a table:\n%s", table)
+	checkScenarios(t, run, sc[:nMain], &rows)
 	byName := hostsByName(run)
 	fleet := map[string][]result.Finding{}
 	for _, f := range run.Fleet {
@@ -153,7 +165,7 @@ func TestLabFleetFindings(t *testing.T) {
 	if !strings.Contains(got, "expired on") || !strings.HasSuffix(got, "hosts=cert-tls-errors") {
 		t.Errorf("expired manager certificate: finding %q, want expired listing cert-tls-errors", got)
 	}
-	checkScenarios(t, r, []scenario{*scenarioOf(sc, "cert-tls-errors"), *scenarioOf(sc, "zone-b1")}, &table)
+	checkScenarios(t, r, []scenario{*scenarioOf(sc, "cert-tls-errors"), *scenarioOf(sc, "zone-b1")}, &rows)
 	// twin: the lab's own manager, valid and unchanged
 	if _, got := certScan(ManagerName); got != "" {
 		t.Errorf("valid manager certificate: finding %q", got)
@@ -180,7 +192,17 @@ func TestLabFleetFindings(t *testing.T) {
 	}
 
 	testScheduledDowntime(ctx, t, l, inv, kh, scenarioOf(sc, "desk-nightly").host)
-	t.Log(table.String())
+	t.Log(rows.String())
+}
+
+// render re-renders a saved run with the real binary (whyoffline report).
+func render(t *testing.T, saved, format string) string {
+	t.Helper()
+	out, err := exec.Command(binary, "report", saved, "-o", format).Output()
+	if err != nil {
+		t.Fatalf("whyoffline report %s -o %s: %v", saved, format, err)
+	}
+	return string(out)
 }
 
 func scenarioOf(sc []scenario, name string) *scenario {

@@ -28,6 +28,7 @@ type ansibleView struct {
 	Password     string   `json:"password"`
 	Become       bool     `json:"become"`
 	BecomeUser   string   `json:"become_user"`
+	BecomeMethod string   `json:"become_method"`
 	KeyFile      string   `json:"key_file"`
 	Jump         string   `json:"jump"`
 	ProxyCommand string   `json:"proxy_command"`
@@ -143,6 +144,7 @@ func fields(w ansibleView, h *inventory.Host) map[string][2]string {
 	}
 	if w.Become {
 		f["become_user"] = [2]string{w.BecomeUser, h.BecomeUserOrRoot()}
+		f["become_method"] = [2]string{w.BecomeMethod, h.BecomeMethod}
 	}
 	switch w.Transport {
 	case "ssh":

@@ -148,6 +148,7 @@ def expect(name, hv, groups):
         e["skip"] = "become_method " + method
         return e
     e["become_user"] = str(hv.get("ansible_become_user") or "root") if become else ""
+    e["become_method"] = method if become else ""
     return e
 
 data = json.load(sys.stdin)

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/result"
 	sweep "github.com/whyoffline/whyoffline/internal/run"
 )
@@ -37,6 +38,17 @@ Exit codes as for scan: 0 every host healthy, 1 some host not, 2 bad input.`,
 			if err != nil {
 				return usageErr("merge: %v", err)
 			}
+			// a subnet or a resolver spans shards: what the hosts alone
+			// decide is found again over the whole fleet
+			set, remedies, err := loadChecks("")
+			if err != nil {
+				return err
+			}
+			o, err := diagnose.OptionsForRun(merged, set.Causes.Thresholds, remedies)
+			if err != nil {
+				return usageErr("merge: %v", err)
+			}
+			diagnose.RefindFromHosts(merged, o)
 			if err := renderRun(e, merged, output, out); err != nil {
 				return err
 			}

@@ -33,7 +33,11 @@ func verdicts(t *testing.T, doc string) map[string]string {
 // refuses a missing shard, a shard twice, and shards of another fleet.
 func TestShardsMergeToTheWholeRun(t *testing.T) {
 	_, inv, kh := startFleet(t, []string{"healthy", "agent-stopped", "dns-broken", "port-dropped", "clock-ahead", "agent-missing", "disk-full"},
-		fleetsim.Spec{Profile: "healthy", Count: 8})
+		fleetsim.Spec{Profile: "healthy", Count: 8},
+		// a zone that drops the heartbeat: its hosts land in different
+		// shards, so only the merge sees the subnet whole
+		fleetsim.Spec{Profile: "port-dropped", Count: 4, Zone: "10.2.3.0/24"},
+		fleetsim.Spec{Profile: "healthy", Count: 3, Zone: "10.9.0.0/16"})
 	home := map[string]string{"HOME": t.TempDir()}
 	base := []string{"scan", "-i", inv, "--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s", "--timeout", "20s", "-o", "json"}
 	whole := runCLI(t, "", home, base...)
@@ -85,6 +89,16 @@ func TestShardsMergeToTheWholeRun(t *testing.T) {
 	_ = json.Unmarshal([]byte(whole.stdout), &wholeRun)
 	if merged.Summary != wholeRun.Summary {
 		t.Errorf("merged summary %+v, whole run %+v", merged.Summary, wholeRun.Summary)
+	}
+	findings := func(r *result.Run) string {
+		var out []string
+		for _, f := range r.Fleet {
+			out = append(out, f.ID+"["+strings.Join(f.Hosts, ",")+"]")
+		}
+		return strings.Join(out, " ")
+	}
+	if got, want := findings(&merged), findings(&wholeRun); got != want || !strings.Contains(want, "shared-network-block") {
+		t.Errorf("merged fleet findings %q, whole run %q (want the zone's shared-network-block in both)", got, want)
 	}
 
 	// refusals: exit 2, saying why

@@ -3,6 +3,8 @@ package diagnose
 import (
 	"fmt"
 	"net/netip"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/whyoffline/whyoffline/internal/playbook"
@@ -105,4 +107,51 @@ func (o *Options) RunContext() (*result.Manager, *result.Settings) {
 		s.CorporateNetworks = append(s.CorporateNetworks, p.String())
 	}
 	return m, s
+}
+
+// fromHosts are the fleet findings a run's hosts alone decide — no probe
+// of the manager, no history — so a merge of shards can find them again
+// over the whole fleet (each shard saw only its part of every subnet).
+var fromHosts = map[string]bool{
+	result.FleetSharedNetwork:   true,
+	result.FleetSharedDNS:       true,
+	result.FleetManagerOverload: true,
+}
+
+// RefindFromHosts replaces a merged run's host-decided fleet findings
+// with those of its whole host set, and relinks the causes they explain;
+// findings that needed the manager probe or the history stay as the
+// shards found them.
+func RefindFromHosts(run *result.Run, o *Options) {
+	kept := make([]result.Finding, 0, len(run.Fleet))
+	for _, f := range run.Fleet {
+		if !fromHosts[f.ID] {
+			kept = append(kept, f)
+		}
+	}
+	for i := range run.Hosts {
+		for j := range run.Hosts[i].Causes {
+			c := &run.Hosts[i].Causes[j]
+			id, _, _ := strings.Cut(c.FleetRef, ":")
+			if fromHosts[id] {
+				c.FleetRef = ""
+			}
+		}
+	}
+	var found []result.Finding
+	for _, f := range Fleet(nil, run.Hosts, o) {
+		if fromHosts[f.ID] {
+			found = append(found, f)
+		}
+	}
+	LinkFleet(run.Hosts, found)
+	run.Fleet = append(kept, found...)
+	sort.SliceStable(run.Fleet, func(i, j int) bool { return rankOf(run.Fleet[i].ID) < rankOf(run.Fleet[j].ID) })
+}
+
+func rankOf(id string) int {
+	if c, ok := registry[id]; ok {
+		return c.Rank
+	}
+	return 1 << 30
 }

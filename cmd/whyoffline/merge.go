@@ -16,7 +16,11 @@ func newMergeCmd(e *env) *cobra.Command {
 		Short: "Combine the runs of a sharded sweep (scan --shard K/N) into one report",
 		Long: `merge reads the JSON runs of a sweep split with scan --shard K/N (one per
 bastion, network zone or pod) and writes one report: every host once,
-sorted by name, the summary recounted, each shard's fleet findings once.
+sorted by name, the summary recounted. Fleet findings the hosts alone
+decide (a subnet that cannot reach the manager, a dead resolver, the
+manager host under pressure) are found again over the whole fleet; those
+that needed the manager probe or --state-dir history come from the shards,
+each once.
 It refuses runs of different fleets (inventory, --limit) or managers, a
 shard given twice, and a missing shard unless --partial.
 

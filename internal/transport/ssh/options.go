@@ -19,40 +19,16 @@ func Options() []inventory.OptionSpec {
 			Ansible: []string{"ansible_ssh_private_key_file", "ansible_private_key_file"},
 			Check:   inventory.AnyText,
 		},
-		{
-			Key: "proxy_jump",
-			// Ansible inventories name a jump host inside extra ssh
-			// arguments; other arguments there are not ours to apply.
-			Ansible: []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"},
-			FromAnsible: func(_, v string) (string, bool) {
-				j := sshOption(v, "ProxyJump")
-				return j, j != ""
-			},
-			Check: checkJumpList,
-		},
-		{
-			Key: "proxy_command",
-			// OpenSSH's ProxyCommand: run on the bastion, its stdin and
-			// stdout are the connection (%h %p %r %n are expanded).
-			Ansible: []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"},
-			FromAnsible: func(_, v string) (string, bool) {
-				c := sshOption(v, "ProxyCommand")
-				return c, c != ""
-			},
-			Check: checkProxyCommand,
-		},
-		{
-			Key:     "certificate_file",
-			Ansible: []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"},
-			FromAnsible: func(_, v string) (string, bool) {
-				c := sshOption(v, "CertificateFile")
-				return c, c != ""
-			},
-			Check: inventory.AnyText,
-		},
+		// Ansible inventories give these inside the ssh arguments (-J,
+		// -o Name=value); other arguments there are not ours to apply.
+		fromSSHArgs("proxy_jump", "ProxyJump", checkJumpList),
+		// OpenSSH's ProxyCommand: run on the bastion, its stdin and
+		// stdout are the connection (%h %p %r %n are expanded).
+		fromSSHArgs("proxy_command", "ProxyCommand", checkProxyCommand),
+		fromSSHArgs("certificate_file", "CertificateFile", inventory.AnyText),
 		{
 			Key:     "identities_only",
-			Ansible: []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"},
+			Ansible: sshArgs,
 			FromAnsible: func(_, v string) (string, bool) {
 				switch strings.ToLower(sshOption(v, "IdentitiesOnly")) {
 				case "yes":
@@ -69,6 +45,23 @@ func Options() []inventory.OptionSpec {
 			Ansible: []string{"whyoffline_ssh_legacy"},
 			Check:   inventory.Boolean,
 		},
+	}
+}
+
+// sshArgs are the Ansible variables that carry extra ssh arguments.
+var sshArgs = []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"}
+
+// fromSSHArgs is option key, set by ssh option name inside Ansible's ssh
+// arguments.
+func fromSSHArgs(key, name string, check func(string) (string, error)) inventory.OptionSpec {
+	return inventory.OptionSpec{
+		Key:     key,
+		Ansible: sshArgs,
+		FromAnsible: func(_, v string) (string, bool) {
+			o := sshOption(v, name)
+			return o, o != ""
+		},
+		Check: check,
 	}
 }
 

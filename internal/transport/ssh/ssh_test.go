@@ -28,8 +28,7 @@ import (
 
 // testServer is a real SSH server (x/crypto/ssh) on loopback.
 type testServer struct {
-	ln       net.Listener
-	hostKeys []xssh.Signer
+	ln net.Listener
 	// exec answers a command; it gets the script on stdin.
 	exec func(cmd string, stdin []byte, ch xssh.Channel) uint32
 	// jump: accept direct-tcpip forwards (a ProxyJump host).
@@ -76,15 +75,6 @@ func newSigner(t *testing.T, kind string) xssh.Signer {
 
 func startServer(t *testing.T, clientKey xssh.PublicKey, hostKeys ...xssh.Signer) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testServer{ln: ln, hostKeys: hostKeys, exec: func(cmd string, stdin []byte, ch xssh.Channel) uint32 {
-		_, _ = ch.Write([]byte("ran:" + cmd + "\n"))
-		_, _ = ch.Write(stdin)
-		return 0
-	}}
 	cfg := &xssh.ServerConfig{PublicKeyCallback: func(_ xssh.ConnMetadata, k xssh.PublicKey) (*xssh.Permissions, error) {
 		if string(k.Marshal()) == string(clientKey.Marshal()) {
 			return nil, nil
@@ -94,6 +84,22 @@ func startServer(t *testing.T, clientKey xssh.PublicKey, hostKeys ...xssh.Signer
 	for _, hk := range hostKeys {
 		cfg.AddHostKey(hk)
 	}
+	return serve(t, cfg, func(cmd string, stdin []byte, ch xssh.Channel) uint32 {
+		_, _ = ch.Write([]byte("ran:" + cmd + "\n"))
+		_, _ = ch.Write(stdin)
+		return 0
+	})
+}
+
+// serve accepts SSH connections with cfg until the test ends; exec
+// answers each command.
+func serve(t *testing.T, cfg *xssh.ServerConfig, exec func(cmd string, stdin []byte, ch xssh.Channel) uint32) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{ln: ln, exec: exec}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -537,30 +543,8 @@ func signCert(t *testing.T, ca xssh.Signer, key xssh.PublicKey, kind uint32, pri
 // takes only user certificates signed by userCA.
 func startCertServer(t *testing.T, userCA xssh.PublicKey, hostKey xssh.Signer) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testServer{ln: ln, exec: func(cmd string, stdin []byte, ch xssh.Channel) uint32 {
-		_, _ = ch.Write([]byte("ran:" + cmd + "\n"))
-		return 0
-	}}
 	checker := &xssh.CertChecker{IsUserAuthority: func(k xssh.PublicKey) bool { return bytes.Equal(k.Marshal(), userCA.Marshal()) }}
-	cfg := &xssh.ServerConfig{PublicKeyCallback: checker.Authenticate}
-	cfg.AddHostKey(hostKey)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.handle(c, cfg)
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
-	return s
+	return startAuthServer(t, hostKey, &xssh.ServerConfig{PublicKeyCallback: checker.Authenticate})
 }
 
 // TestHostCertificates: a host certificate known_hosts trusts through
@@ -717,25 +701,11 @@ Match all
 // startAuthServer serves with hostKey and authenticates as cfg says.
 func startAuthServer(t *testing.T, hostKey xssh.Signer, cfg *xssh.ServerConfig) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testServer{ln: ln, exec: func(string, []byte, xssh.Channel) uint32 { return 0 }}
 	cfg.AddHostKey(hostKey)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.handle(c, cfg)
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
-	return s
+	return serve(t, cfg, func(cmd string, _ []byte, ch xssh.Channel) uint32 {
+		_, _ = ch.Write([]byte("ran:" + cmd + "\n"))
+		return 0
+	})
 }
 
 // TestAuthFailuresSayWhatTheServerOffered: a refused login names the

@@ -162,6 +162,7 @@ func TestLabFleetFindings(t *testing.T) {
 		return r, ""
 	}
 	r, got := certScan("10.77.0.5")
+	t.Logf("expired manager certificate: %s", got)
 	if !strings.Contains(got, "expired on") || !strings.HasSuffix(got, "hosts=cert-tls-errors") {
 		t.Errorf("expired manager certificate: finding %q, want expired listing cert-tls-errors", got)
 	}
@@ -189,6 +190,8 @@ func TestLabFleetFindings(t *testing.T) {
 	defer stopRot()
 	if _, got := certScan("10.77.0.6", "--state-dir", state); !strings.Contains(got, "changed since the last run") {
 		t.Errorf("certificate replaced between runs: finding %q", got)
+	} else {
+		t.Logf("replaced manager certificate: %s", got)
 	}
 
 	testScheduledDowntime(ctx, t, l, inv, kh, scenarioOf(sc, "desk-nightly").host)
@@ -256,6 +259,7 @@ func testScheduledDowntime(ctx context.Context, t *testing.T, l *Lab, inv, kh st
 		}
 	}
 	sort.Strings(got)
+	t.Logf("scheduled-downtime (night now: %v): %v", isNight(now), got)
 	if strings.Join(got, ",") != "desk-nightly" {
 		t.Errorf("scheduled-downtime hosts %v (night now: %v), want [desk-nightly]; fleet %+v", got, isNight(now), run.Fleet)
 	}

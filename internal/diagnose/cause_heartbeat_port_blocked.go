@@ -16,13 +16,17 @@ func init() {
 		Uses: []string{"port.via", "port.target", "port.address_target", "fw.rules", "path.hops",
 			"dns.addresses", "manager.host", "manager.port", "agent.proxy", "proxy.result", "proxy.target", "proxy.status"},
 		Rule: heartbeatPortBlocked,
-		Remedy: `Allow outbound TCP {{.Port}} from this host to {{.Manager}} (host firewall, network
+		Remedy: `{{if .Via}}Allow TCP {{.Port}} from the agent's proxy {{.Via}} to {{.Manager}} (the proxy's
+own network firewalls and its allowed CONNECT ports), or point the agent at a proxy that reaches
+the manager.{{else}}Allow outbound TCP {{.Port}} from this host to {{.Manager}} (host firewall, network
 firewalls, cloud security groups, and the policy's own firewall/IPS rules), and make sure
-outbound ephemeral ports are not blocked.{{if .Detail}} {{.Detail}}{{end}}`,
+outbound ephemeral ports are not blocked.{{end}}{{if .Detail}} {{.Detail}}{{end}}`,
 		RemedyOS: map[string]string{
-			"windows": `Allow outbound TCP {{.Port}} from this host to {{.Manager}} (Windows Firewall outbound
+			"windows": `{{if .Via}}Allow TCP {{.Port}} from the agent's proxy {{.Via}} to {{.Manager}} (the proxy's
+own network firewalls and its allowed CONNECT ports), or point the agent at a proxy that reaches
+the manager.{{else}}Allow outbound TCP {{.Port}} from this host to {{.Manager}} (Windows Firewall outbound
 rules, network firewalls, security groups / NSGs, and the policy's own firewall/IPS
-rules).{{if .Detail}} {{.Detail}}{{end}}`,
+rules).{{end}}{{if .Detail}} {{.Detail}}{{end}}`,
 		},
 	})
 }
@@ -95,8 +99,8 @@ func blockedBeyondProxy(in *Input, o *Options) *Finding {
 	target := fmt.Sprintf("%s:%d", managerOf(in, o), portOf(in, o))
 	ev := []string{fmt.Sprintf("the agent's proxy %s answered the CONNECT to %s with %q: the proxy cannot reach the manager",
 		in.Facts.Get("proxy.target"), target, in.Facts.Get("proxy.status"))}
-	return &Finding{Confidence: result.Likely, Evidence: ev,
-		Detail: "The agent goes through the proxy " + in.Facts.Get("proxy.target") + ": the block is between the proxy and the manager."}
+	return &Finding{Confidence: result.Likely, Evidence: ev, Via: in.Facts.Get("proxy.target"),
+		Detail: "The block is between the proxy and the manager, not on this host."}
 }
 
 // lastHop is the last hop that answered a traceroute ("N address" facts).

@@ -83,7 +83,7 @@ func Host(in *Input, o *Options) []result.Cause {
 			Confidence: f.Confidence,
 			Evidence:   textsafe.Line(strings.Join(f.Evidence, "; "), maxEvidence),
 			Remedy: o.remedy(c.ID, in.OS, RemedyVars{
-				Manager: o.managerName(managerOf(in, o)), Port: portOf(in, o), Host: in.Name, Detail: f.Detail,
+				Manager: o.managerName(managerOf(in, o)), Port: portOf(in, o), Host: in.Name, Detail: f.Detail, Via: f.Via,
 			}),
 		})
 	}

@@ -263,3 +263,40 @@ func TestEvidenceHints(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyPathRemedy: a heartbeat blocked beyond the agent's proxy is
+// fixed at the proxy, not on the host; without a proxy the host's own
+// firewall is named.
+func TestProxyPathRemedy(t *testing.T) {
+	set, err := playbook.Load(playbooksFS(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rem, err := NewRemedies(set.Causes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	yes := true
+	o := &Options{Manager: "dsm", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", MaxClockSkew: time.Minute, Remedies: rem,
+		Thresholds: playbook.Thresholds{LoadPerCPU: 4, MemAvailablePct: 5, FSUsedPct: 98}}
+	for _, c := range []struct {
+		proxied bool
+		want    string
+	}{{true, "from the agent's proxy 10.1.0.9:3128 to dsm"}, {false, "from this host to dsm"}} {
+		f := healthyFacts(now)
+		f.Set("port.result", "timeout")
+		if c.proxied {
+			f["agent.proxy"] = []string{"manager dsm_proxy://10.1.0.9:3128/"}
+			f.Set("proxy.result", "upstream")
+			f.Set("proxy.target", "10.1.0.9:3128")
+			f.Set("proxy.status", "HTTP/1.1 502 Bad Gateway")
+		}
+		in := &Input{Name: "h", OS: "linux", Facts: f, ManagerReachable: &yes}
+		in.Window.Start, in.Window.End = now, now
+		causes := Host(in, o)
+		if len(causes) != 1 || causes[0].ID != result.HeartbeatPortBlocked || !strings.Contains(causes[0].Remedy, c.want) {
+			t.Errorf("proxied %v: %+v, want the remedy to say %q", c.proxied, causes, c.want)
+		}
+	}
+}

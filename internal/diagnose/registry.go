@@ -60,6 +60,7 @@ type Finding struct {
 	Confidence result.Confidence
 	Evidence   []string
 	Detail     string // goes into the remedy template as {{.Detail}}
+	Via        string // goes in as {{.Via}}: the proxy the agent goes through
 }
 
 // RemedyVars are the values a remedy template may use.
@@ -69,6 +70,7 @@ type RemedyVars struct {
 	AgentPort int
 	Host      string
 	Detail    string // cause-specific hint (the firewall rule, the figures)
+	Via       string // the agent's proxy, when its path to the manager goes through one
 }
 
 // registry holds every cause. Cause files add to it from init functions;
@@ -189,7 +191,7 @@ func (r *Remedies) add(key, text string) error {
 	}
 	// Render once with sample values so a template that fails at run time
 	// (a field RemedyVars lacks) fails here, at load.
-	if err := t.Execute(&strings.Builder{}, RemedyVars{Manager: "m", Port: 1, AgentPort: 2, Host: "h", Detail: "d"}); err != nil {
+	if err := t.Execute(&strings.Builder{}, RemedyVars{Manager: "m", Port: 1, AgentPort: 2, Host: "h", Detail: "d", Via: "p:3128"}); err != nil {
 		return err
 	}
 	r.templates[key] = t

@@ -421,17 +421,20 @@ func (c *Client) connectOnce(ctx context.Context, h *inventory.Host, t target) (
 	if err != nil {
 		return nil, err
 	}
+	// Like OpenSSH's ConnectTimeout, the connect timeout also bounds the
+	// banner and key exchange: a tarpit costs that, not the host deadline.
+	limit := c.cfg.ConnectTimeout
 	if pc, ok := conn.(*commandConn); ok {
-		// what the command said, if the handshake over it fails
+		// a proxy command makes its own connections (often a whole ssh
+		// login to a bastion) before the host's banner can arrive
+		limit *= 2
 		defer func() {
 			if err != nil {
-				err = pc.failure(err)
+				err = pc.failure(err, limit)
 			}
 		}()
 	}
-	// Like OpenSSH's ConnectTimeout, the connect timeout also bounds the
-	// banner and key exchange: a tarpit costs that, not the host deadline.
-	hctx, cancel := context.WithTimeout(ctx, c.cfg.ConnectTimeout)
+	hctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	var st handshakeState
 	cfg, err := c.clientConfig(h, t, &st)

@@ -149,10 +149,16 @@ func proxyEnv(env []string) []string {
 // into what happened: the command's own words when it ended or complained
 // (kind jump-failed: the target was never reached, so it is not judged),
 // unless the target itself answered (its key, its authentication).
-func (c *commandConn) failure(err error) error {
-	switch transport.KindOf(err) {
+func (c *commandConn) failure(err error, limit time.Duration) error {
+	kind := transport.KindOf(err)
+	switch kind {
 	case result.AuthFailed, result.HostKeyMismatch, result.HostKeyUnknown, result.CertificateInvalid, result.Interrupted:
 		return err
+	}
+	if kind == result.Timeout {
+		// our deadline, not the command's doing: closing its stdin ends it
+		return transport.Errorf(result.JumpFailed, err, "ProxyCommand %q brought no SSH handshake within %s: the command (a bastion login?) or the host behind it is slow or silent (the host behind it was not judged)",
+			textsafe.Line(c.line, 200), limit)
 	}
 	select {
 	case <-c.done:

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,6 +50,9 @@ func (c *sealedConn) post(req func(body io.Reader) (*http.Request, error), envel
 	for attempt := 0; ; attempt++ {
 		if c.sess == nil {
 			if err := c.handshake(req); err != nil {
+				if errors.Is(err, errConnChanged) && attempt == 0 {
+					continue
+				}
 				return nil, 0, err
 			}
 		}
@@ -66,11 +71,16 @@ func (c *sealedConn) post(req func(body io.Reader) (*http.Request, error), envel
 
 var errSealedRefused = &authError{status: http.StatusUnauthorized}
 
+// errConnChanged: the NTLM handshake's legs went out on different
+// connections (one was dropped between them); a transient failure.
+var errConnChanged = errors.New("the connection changed during the NTLM handshake")
+
 // handshake runs NTLM NEGOTIATE → CHALLENGE → AUTHENTICATE with empty
 // bodies, as pywinrm does before its first sealed message.
 func (c *sealedConn) handshake(newReq func(io.Reader) (*http.Request, error)) error {
 	sess := newNTLMSession(c.user, c.pass)
-	resp, err := c.send(newReq, "Negotiate "+base64.StdEncoding.EncodeToString(sess.negotiate()))
+	var first net.Conn
+	resp, err := c.send(newReq, "Negotiate "+base64.StdEncoding.EncodeToString(sess.negotiate()), &first)
 	if err != nil {
 		return err
 	}
@@ -86,11 +96,18 @@ func (c *sealedConn) handshake(newReq func(io.Reader) (*http.Request, error)) er
 	if err != nil {
 		return fmt.Errorf("NTLM: %v", err)
 	}
-	resp, err = c.send(newReq, "Negotiate "+base64.StdEncoding.EncodeToString(auth))
+	var second net.Conn
+	resp, err = c.send(newReq, "Negotiate "+base64.StdEncoding.EncodeToString(auth), &second)
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
+		if first != second {
+			// NTLM authenticates a connection: an AUTHENTICATE that went
+			// out on another one than its CHALLENGE came on says nothing
+			// about the password
+			return errConnChanged
+		}
 		return &authError{status: resp.StatusCode}
 	}
 	c.sess = sess
@@ -99,11 +116,14 @@ func (c *sealedConn) handshake(newReq func(io.Reader) (*http.Request, error)) er
 
 // send posts an empty body with an Authorization header and drains the
 // answer, so the connection (and its authentication) is kept.
-func (c *sealedConn) send(newReq func(io.Reader) (*http.Request, error), authorization string) (*http.Response, error) {
+func (c *sealedConn) send(newReq func(io.Reader) (*http.Request, error), authorization string, conn *net.Conn) (*http.Response, error) {
 	req, err := newReq(http.NoBody)
 	if err != nil {
 		return nil, err
 	}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { *conn = info.Conn },
+	}))
 	req.Header.Set("Authorization", authorization)
 	resp, err := c.client.Do(req)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/Azure/go-ntlmssp"
@@ -226,6 +227,37 @@ func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Reque
 	if err != nil {
 		return nil, transport.Errorf(result.AuthFailed, err, "%s: %v", h.Name, err)
 	}
+	resp, err := c.runOnce(ctx, h, s, req)
+	if err != nil && transient(err) && ctx.Err() == nil {
+		// a connection dropped mid-exchange (the script never ran whole):
+		// the read-only exchange is made again, once
+		resp, err = c.runOnce(ctx, h, s, req)
+	}
+	var te *transport.Error
+	switch {
+	case err == nil:
+		return resp, nil
+	case errors.As(err, &te):
+		return resp, err
+	}
+	return nil, c.classify(ctx, h, s, err)
+}
+
+// transient reports whether err is a dropped connection or a lost piece
+// of the script rather than anything the host decided.
+func transient(err error) bool {
+	var se *stdinError
+	if errors.As(err, &se) || errors.Is(err, errConnChanged) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "connection reset") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "server closed idle connection")
+}
+
+// runOnce is one exchange with the host: a shell, the command, its output.
+// A *transport.Error is final; any other error is classified by Run.
+func (c *Client) runOnce(ctx context.Context, h *inventory.Host, s *settings, req transport.Request) (*transport.Response, error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	t := c.newHTTP(rctx, s)
@@ -279,7 +311,7 @@ func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Reque
 		return resp, transport.Errorf(result.ProtocolError, nil, "%s sent more than %d bytes of output: stopped reading (a broken or hostile host)", h.Name, transport.MaxStdout)
 	}
 	if out.err != nil {
-		return nil, c.classify(ctx, h, s, out.err)
+		return nil, out.err
 	}
 	return resp, nil
 }
@@ -345,6 +377,11 @@ type httpTransport struct {
 	// Receive waits here for stdin instead, as pywinrm orders them.
 	stdinSent chan struct{}
 	stdinOnce sync.Once
+	// sendErr is the first stdin Send that failed: the library goes on
+	// (it ignores its writer's errors), so without this a host would run
+	// part of the script
+	sendMu  sync.Mutex
+	sendErr error
 	// sealed: NTLM over plain HTTP seals every message (nil otherwise)
 	sealed *sealedConn
 
@@ -391,6 +428,19 @@ func (c *Client) newHTTP(ctx context.Context, s *settings) *httpTransport {
 
 func (t *httpTransport) noStdin() { t.stdinOnce.Do(func() { close(t.stdinSent) }) }
 
+func (t *httpTransport) stdinFailed() error {
+	t.sendMu.Lock()
+	defer t.sendMu.Unlock()
+	return t.sendErr
+}
+
+// stdinError: a piece of the script could not be sent, so the script was
+// not run (a transient failure: the whole exchange may be tried again).
+type stdinError struct{ err error }
+
+func (e *stdinError) Error() string { return "sending the script failed: " + e.err.Error() }
+func (e *stdinError) Unwrap() error { return e.err }
+
 func (t *httpTransport) close() { t.conns.CloseIdleConnections() }
 
 // Transport is called by the library with its endpoint; ours is set up.
@@ -412,6 +462,12 @@ func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error
 	isReceive := strings.Contains(envelope, "/windows/shell/Receive</")
 	lastSend := strings.Contains(envelope, "/windows/shell/Send</") && strings.Contains(envelope, `End="true"`)
 	isCommand := strings.Contains(envelope, "/windows/shell/Command</")
+	isSend := strings.Contains(envelope, "/windows/shell/Send</")
+	if isSend {
+		if err := t.stdinFailed(); err != nil {
+			return "", err // never an end-of-input after a lost piece
+		}
+	}
 	if isCommand {
 		if !strings.Contains(envelope, consoleStdin) {
 			return "", fmt.Errorf("internal error: the WinRM library no longer writes %s; stdin would not reach the script", consoleStdin)
@@ -424,11 +480,22 @@ func (t *httpTransport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error
 		case <-t.ctx.Done():
 			return "", t.ctx.Err()
 		}
+		if err := t.stdinFailed(); err != nil {
+			return "", err
+		}
 	}
 	if lastSend {
 		defer t.noStdin()
 	}
 	body, err := t.post(t.ctx, envelope)
+	if err != nil && isSend {
+		t.sendMu.Lock()
+		if t.sendErr == nil {
+			t.sendErr = &stdinError{err}
+		}
+		t.sendMu.Unlock()
+		t.noStdin()
+	}
 	if err == nil {
 		t.remember(body)
 	}

@@ -303,3 +303,38 @@ func TestScriptTravelsInPipeMode(t *testing.T) {
 		t.Fatalf("console-mode commands: %d; stdout %d bytes", srv.Count("console-stdin"), len(resp.Stdout))
 	}
 }
+
+// TestDroppedConnectionIsTriedAgain: a connection cut at the first stdin
+// Send loses a piece of the script. The library goes on regardless; the
+// client must not let the host run part of a script, and tries the whole
+// read-only exchange once more — NTLM over HTTP (sealed) and over HTTPS.
+func TestDroppedConnectionIsTriedAgain(t *testing.T) {
+	pki := newPKI(t, []string{"127.0.0.1"}, []net.IP{net.ParseIP("127.0.0.1")})
+	for _, c := range []struct {
+		name   string
+		server wsmantest.Config
+		host   func(h *inventory.Host)
+	}{
+		{"ntlm sealed over http", wsmantest.Config{Auth: "ntlm", Behaviour: "drop-once", RequireEncryption: true}, nil},
+		{"ntlm over https", wsmantest.Config{Auth: "ntlm", Behaviour: "drop-once", TLS: &tls.Config{Certificates: []tls.Certificate{pki.server}}},
+			func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https", "ca_file", pki.caFile) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := startServer(t, c.server)
+			h := hostFor(srv, c.host)
+			sc := script(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			resp, err := newClient(testPassword).Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
+			if err != nil {
+				t.Fatalf("after one dropped connection: %v", err)
+			}
+			if !strings.Contains(string(resp.Stdout), sc.Nonce) || strings.Contains(string(resp.Stdout), "is not recognized") {
+				t.Errorf("the host ran a broken script: %.200q", resp.Stdout)
+			}
+			if n := srv.Count("Create"); n != 2 {
+				t.Errorf("%d shells created, want 2 (the first exchange, then its retry)", n)
+			}
+		})
+	}
+}

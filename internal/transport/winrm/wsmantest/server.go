@@ -45,7 +45,9 @@ type Config struct {
 	// Receive never answers), "malformed" (the shell's Create answer is
 	// not XML), "endless" (stdout never ends), "lose-shell" (the shell is
 	// gone when output is asked for, as after a WinRM restart), "web" (a
-	// web server on the port: every POST gets 200 and an HTML page).
+	// web server on the port: every POST gets 200 and an HTML page),
+	// "drop-once" (the connection is cut, unanswered, at the first stdin
+	// Send, as a load balancer or a restarting HTTP.sys does).
 	Behaviour string
 	// Denied: the user authenticates but may not open a shell (not an
 	// administrator nor in Remote Management Users): Create is refused
@@ -80,8 +82,9 @@ type Server struct {
 	ln   net.Listener
 	http *http.Server
 
-	mu     sync.Mutex
-	shells map[string]*shell
+	mu      sync.Mutex
+	shells  map[string]*shell
+	dropped bool // drop-once has dropped its connection
 	// Requests counts SOAP actions served, by action name (for tests).
 	Requests map[string]int
 }
@@ -189,6 +192,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.count("sealed")
+		if s.dropHere(w, plain) {
+			return
+		}
 		rec := httptest.NewRecorder()
 		s.handle(rec, r, plain)
 		cs.mu.Lock()
@@ -207,6 +213,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	case !strings.HasPrefix(ct, "application/soap+xml"):
 		http.Error(w, "unsupported content type", http.StatusUnsupportedMediaType)
+		return
+	}
+	if s.dropHere(w, body) {
 		return
 	}
 	s.handle(w, r, body)
@@ -697,6 +706,34 @@ func xmlText(s string) string {
 	var b bytes.Buffer
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
+}
+
+// dropHere cuts the connection, unanswered, at drop-once's first Send.
+func (s *Server) dropHere(w http.ResponseWriter, envelope []byte) bool {
+	if s.cfg.Behaviour != "drop-once" || !bytes.Contains(envelope, []byte("/windows/shell/Send</")) || !s.dropOnce() {
+		return false
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return false
+	}
+	c, _, err := hj.Hijack()
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// dropOnce reports true the first time only.
+func (s *Server) dropOnce() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dropped {
+		return false
+	}
+	s.dropped = true
+	return true
 }
 
 // answer is what the PowerShell script prints on this host.

@@ -42,13 +42,11 @@ credentials), or point the agent at a working proxy
 // agent's path rests on.
 func proxyNeeds(f facts.Reader) []string {
 	var out []string
-	for _, p := range f.List("agent.proxy") {
-		switch kind, _, _ := strings.Cut(p, " "); kind {
-		case "manager":
-			out = append(out, "proxy.result")
-		case "relay":
-			out = append(out, "proxy.relay_result")
-		}
+	if agentProxy(f, "manager") {
+		out = append(out, "proxy.result")
+	}
+	if agentProxy(f, "relay") {
+		out = append(out, "proxy.relay_result")
 	}
 	return out
 }
@@ -112,8 +110,8 @@ func proxyUnreachable(in *Input, o *Options) *Finding {
 }
 
 // viaProxy reports whether the agent reaches the manager through a proxy
-// whose test gave a verdict other than a tunnel that works: then a
-// direct TCP result is not the agent's path. ok: the tunnel works.
+// (then a direct TCP result is not the agent's path), and whether the
+// tunnel through it works.
 func viaProxy(f facts.Reader) (proxied, ok bool) {
 	if !agentProxy(f, "manager") {
 		return false, false

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/whyoffline/whyoffline/internal/facts"
 	"github.com/whyoffline/whyoffline/internal/result"
 )
 
@@ -33,20 +34,12 @@ func DigestOf(h *result.Host) Digest {
 	if h.Observed == nil {
 		return d
 	}
-	f := h.Observed.Facts
-	first := func(k string) string {
-		if v := f[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	d.Port, d.Target, d.DNS, d.Server, d.Manager = first("port.result"), first("port.target"), first("dns.result"), first("dns.servers"), first("manager.host")
-	for _, p := range f["agent.proxy"] {
-		if strings.HasPrefix(p, "manager ") {
-			// the agent goes through a proxy: its direct TCP result says
-			// nothing of its subnet's way to the manager
-			d.Port, d.Target = "", ""
-		}
+	f := facts.Facts(h.Observed.Facts)
+	d.Port, d.Target, d.DNS, d.Server, d.Manager = f.Get("port.result"), f.Get("port.target"), f.Get("dns.result"), f.Get("dns.servers"), f.Get("manager.host")
+	if agentProxy(f, "manager") {
+		// the agent goes through a proxy: its direct TCP result says
+		// nothing of its subnet's way to the manager
+		d.Port, d.Target = "", ""
 	}
 	for _, c := range h.Causes {
 		if c.ID == result.TLSFailure {

@@ -3,7 +3,6 @@ package inventory
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -43,14 +42,11 @@ func (s *source) ansibleHosts(order []string, members map[string]*member, depth 
 		var skip skipHost
 		switch {
 		case errors.As(err, &skip):
-			sk := Skipped{Name: name, Source: source, Reason: string(skip)}
-			for g := range m.groups {
-				if g != "all" && g != "ungrouped" {
-					sk.Groups = append(sk.Groups, g)
-				}
+			var g Host // its groups as a host's: sorted, without all and ungrouped
+			for grp := range m.groups {
+				g.addGroup(grp)
 			}
-			sort.Strings(sk.Groups)
-			skipped = append(skipped, sk)
+			skipped = append(skipped, Skipped{Name: name, Source: source, Reason: string(skip), Groups: g.Groups})
 			continue
 		case err != nil:
 			return nil, nil, err
@@ -70,34 +66,13 @@ type skipHost string
 func (s skipHost) Error() string { return string(s) }
 
 // groupVars merges the all group's and then each group's vars in
-// Ansible's order: depth, then ansible_group_priority, then name.
+// Ansible's order (orderGroups).
 func (s *source) groupVars(groups map[string]bool, depth map[string]int) vars {
-	gs := make([]string, 0, len(groups))
-	for g := range groups {
-		gs = append(gs, g)
-	}
-	priority := func(g string) int {
-		if v, ok := s.groups[g].vars["ansible_group_priority"]; ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(v.val)); err == nil {
-				return n
-			}
-		}
-		return 1
-	}
-	sort.Slice(gs, func(i, j int) bool {
-		if depth[gs[i]] != depth[gs[j]] {
-			return depth[gs[i]] < depth[gs[j]]
-		}
-		if pi, pj := priority(gs[i]), priority(gs[j]); pi != pj {
-			return pi < pj
-		}
-		return gs[i] < gs[j]
-	})
 	out := vars{}
 	for k, v := range s.defaults {
 		out[k] = v
 	}
-	for _, g := range gs {
+	for _, g := range s.orderGroups(groups, depth) {
 		for k, v := range s.groups[g].vars {
 			out[k] = v
 		}
@@ -145,9 +120,7 @@ func (s *source) ansibleHost(name string, vs vars) (*Host, error) {
 		}
 		return nil, err
 	}
-	if h.Transport == WinRM && h.OS == "" {
-		h.OS = "windows"
-	}
+	h.fillDefaults()
 	if _, set := h.Options.Get("winrm_scheme"); h.Transport == WinRM && !set {
 		// Ansible's rule: HTTPS (5986) unless port 5985 says HTTP
 		scheme := "https"
@@ -155,9 +128,6 @@ func (s *source) ansibleHost(name string, vs vars) (*Host, error) {
 			scheme = "http"
 		}
 		h.SetOption("winrm_scheme", scheme, s.file+" (Ansible's default for ansible_connection=winrm)")
-	}
-	if h.BecomeMethod == "" && h.Become {
-		h.BecomeMethod = "sudo"
 	}
 	return h, nil
 }

@@ -338,15 +338,21 @@ func (s *source) resolve() ([]*Host, []Skipped, error) {
 				return nil, nil, err
 			}
 		}
-		if h.Transport == WinRM && h.OS == "" {
-			h.OS = "windows"
-		}
-		if h.BecomeMethod == "" && h.Become {
-			h.BecomeMethod = "sudo"
-		}
+		h.fillDefaults()
 		hosts = append(hosts, h)
 	}
 	return hosts, nil, nil
+}
+
+// fillDefaults sets what a host's settings imply: a WinRM host is a
+// Windows one, become without a method is sudo.
+func (h *Host) fillDefaults() {
+	if h.Transport == WinRM && h.OS == "" {
+		h.OS = "windows"
+	}
+	if h.BecomeMethod == "" && h.Become {
+		h.BecomeMethod = "sudo"
+	}
 }
 
 // groupTemplate is a host with the defaults and the vars of groups
@@ -356,17 +362,7 @@ func (s *source) groupTemplate(groups map[string]bool, depth map[string]int) (*H
 	if err := s.applyVars(t, s.defaults); err != nil {
 		return nil, err
 	}
-	gs := make([]string, 0, len(groups))
-	for g := range groups {
-		gs = append(gs, g)
-	}
-	sort.Slice(gs, func(i, j int) bool {
-		if depth[gs[i]] != depth[gs[j]] {
-			return depth[gs[i]] < depth[gs[j]]
-		}
-		return gs[i] < gs[j]
-	})
-	for _, g := range gs {
+	for _, g := range s.orderGroups(groups, depth) {
 		if err := s.applyVars(t, s.groups[g].vars); err != nil {
 			return nil, err
 		}
@@ -375,12 +371,39 @@ func (s *source) groupTemplate(groups map[string]bool, depth map[string]int) (*H
 	return t, nil
 }
 
+// orderGroups is the order group vars apply in, as Ansible's: parents
+// before children (depth), then ansible_group_priority (default 1), then
+// name.
+func (s *source) orderGroups(groups map[string]bool, depth map[string]int) []string {
+	gs := make([]string, 0, len(groups))
+	priority := make(map[string]int, len(groups))
+	for g := range groups {
+		gs = append(gs, g)
+		priority[g] = 1
+		if v, ok := s.groups[g].vars["ansible_group_priority"]; ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v.val)); err == nil {
+				priority[g] = n
+			}
+		}
+	}
+	sort.Slice(gs, func(i, j int) bool {
+		a, b := gs[i], gs[j]
+		if depth[a] != depth[b] {
+			return depth[a] < depth[b]
+		}
+		if priority[a] != priority[b] {
+			return priority[a] < priority[b]
+		}
+		return a < b
+	})
+	return gs
+}
+
+// applyVars applies whyoffline's own settings (Ansible sources are read
+// whole, by ansibleHost).
 func (s *source) applyVars(h *Host, vs vars) error {
 	if len(vs) == 0 {
 		return nil
-	}
-	if s.ansible {
-		return h.applyAnsible(vs, s.file, s.schema)
 	}
 	for _, k := range sortedKeys(vs) {
 		if err := h.apply(k, vs[k], s.file, s.schema); err != nil {

@@ -333,18 +333,14 @@ func CutShort(raw *frame.Raw, resp *transport.Response) string {
 func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, sc *playbook.Script, raw *frame.Raw, resp *transport.Response) (*playbook.Playbook, error) {
 	if denied := privilegeDenied(h, d, raw, resp); denied != "" {
 		fix := "allow NOPASSWD for the scan user, or scan without become"
-		u := h.User
-		if u == "" {
-			u = "<scan user>"
-		}
+		u := scanUser(h)
 		switch {
 		case strings.Contains(denied, "tty"):
 			fix = "sudo wants a terminal (Defaults requiretty): add \"Defaults:" + u + " !requiretty\" to sudoers, or scan without become"
 		case strings.Contains(denied, "not allowed to execute") || strings.Contains(denied, "not allowed to run"):
 			// NOPASSWD for a list of commands that does not hold ours
 			if prog := becomeProgram(sc.Command); prog != "" {
-				fix = fmt.Sprintf("sudo lets %s run only the commands listed for it: allow the become command, e.g. \"%s ALL=(root) NOPASSWD: %s\" in sudoers (whyoffline runs: %s), or scan without become",
-					u, u, prog, textsafe.Line(sc.Command, 300))
+				fix = fmt.Sprintf("sudo lets %s run only the commands listed for it: %s", u, allowBecome(u, prog, sc.Command))
 			}
 		}
 		return nil, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused: %s; %s", becomeMethod(h), denied, fix)
@@ -458,7 +454,7 @@ func becomeMethod(h *inventory.Host) string {
 // whatHostSaid quotes the first lines the host printed instead of running
 // the script, and names what usually says them.
 func whatHostSaid(resp *transport.Response) string {
-	out, errs := firstLines(resp.Stdout, 2), firstLines(resp.Stderr, 2)
+	out, errs := textsafe.FirstLines(string(resp.Stdout), 2, 200), textsafe.FirstLines(string(resp.Stderr), 2, 200)
 	said := ""
 	if out != "" {
 		said += "; the host printed: " + strconv.Quote(out)
@@ -478,20 +474,6 @@ func whatHostSaid(resp *transport.Response) string {
 	return ""
 }
 
-// firstLines is the first n non-empty lines of b, cleaned and capped.
-func firstLines(b []byte, n int) string {
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-			if len(out) == n {
-				break
-			}
-		}
-	}
-	return textsafe.Line(strings.Join(out, " | "), 200)
-}
-
 // sudoListed asks sudo what the scan user may run without a password
 // (sudo -n -l, read-only) when become wanted one: a user allowed only
 // listed commands gets the exact line that allows the become command.
@@ -506,18 +488,30 @@ func (s *scanner) sudoListed(ctx context.Context, h *inventory.Host, runner tran
 	if err != nil || resp == nil || !strings.Contains(string(resp.Stdout), "NOPASSWD:") {
 		return denied
 	}
-	u := h.User
-	if u == "" {
-		u = "<scan user>"
-	}
+	u := scanUser(h)
 	var allowed []string
 	for _, l := range strings.Split(string(resp.Stdout), "\n") {
 		if l = strings.TrimSpace(l); strings.Contains(l, "NOPASSWD:") {
 			allowed = append(allowed, l)
 		}
 	}
-	return transport.Errorf(result.PrivilegeDenied, nil, "become (sudo) was refused: %s may run only listed commands without a password (sudo -l: %s); allow the become command: add \"%s ALL=(root) NOPASSWD: %s\" to sudoers (whyoffline runs: %s), or scan without become",
-		u, textsafe.Line(strings.Join(allowed, " | "), 200), u, prog, textsafe.Line(sc.Command, 300))
+	return transport.Errorf(result.PrivilegeDenied, nil, "become (sudo) was refused: %s may run only listed commands without a password (sudo -l: %s); %s",
+		u, textsafe.Line(strings.Join(allowed, " | "), 200), allowBecome(u, prog, sc.Command))
+}
+
+// allowBecome is the fix for a sudo that allows the scan user only listed
+// commands: the sudoers line for the become command, shown exactly.
+func allowBecome(u, prog, cmd string) string {
+	return fmt.Sprintf("allow the become command: add \"%s ALL=(root) NOPASSWD: %s\" to sudoers (whyoffline runs: %s), or scan without become",
+		u, prog, textsafe.Line(cmd, 300))
+}
+
+// scanUser names the login user in a message.
+func scanUser(h *inventory.Host) string {
+	if h.User == "" {
+		return "<scan user>"
+	}
+	return h.User
 }
 
 // becomeProgram is the program sudo is asked to run in a become command

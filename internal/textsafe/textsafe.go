@@ -27,6 +27,22 @@ func Block(s string, max int) string {
 	return clean(s, max, true)
 }
 
+// FirstLines is the first n non-empty lines of s, each trimmed, joined
+// with " | " into one clean line of at most max runes: what a program
+// said, quoted in a message.
+func FirstLines(s string, n, max int) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return Line(strings.Join(out, " | "), max)
+}
+
 func clean(s string, max int, keepNewlines bool) string {
 	var b strings.Builder
 	b.Grow(min(len(s), 4096))

@@ -164,7 +164,7 @@ func (c *commandConn) failure(err error, limit time.Duration) error {
 	case <-c.done:
 	case <-time.After(time.Second): // a command that is ending says so soon
 	}
-	said := firstLines(c.stderr.String(), 2)
+	said := textsafe.FirstLines(c.stderr.String(), 2, 300)
 	status := "still running"
 	select {
 	case <-c.done:
@@ -180,20 +180,6 @@ func (c *commandConn) failure(err error, limit time.Duration) error {
 		msg += ": " + said
 	}
 	return transport.Errorf(result.JumpFailed, err, "%s (the host behind it was not reached, so it is not judged)", msg)
-}
-
-// firstLines is the first n non-empty lines of s, joined, cleaned.
-func firstLines(s string, n int) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-			if len(out) == n {
-				break
-			}
-		}
-	}
-	return textsafe.Line(strings.Join(out, " | "), 300)
 }
 
 func (c *commandConn) Read(p []byte) (int, error)  { return c.r.Read(p) }

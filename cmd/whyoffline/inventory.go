@@ -70,7 +70,7 @@ shows only as "set".`,
 					}
 					rows = append(rows, r)
 				}
-				for _, sk := range skippedIn(inv, limit) {
+				for _, sk := range selectSkipped(&scanFlags{limit: limit}, inv) {
 					rows = append(rows, struct {
 						Name    string `json:"name"`
 						Source  string `json:"source"`
@@ -109,7 +109,7 @@ shows only as "set".`,
 				if inv.Manager.Host != "" {
 					fmt.Fprintf(bw, "\nmanager: %s port %d %s\n", cell(inv.Manager.Host), inv.Manager.Port, inv.Manager.Mode)
 				}
-				skipped := skippedIn(inv, limit)
+				skipped := selectSkipped(&scanFlags{limit: limit}, inv)
 				for _, sk := range skipped {
 					fmt.Fprintf(bw, "skipped: %s (%s): %s\n", cell(sk.Name), cell(sk.Source), textsafe.Line(sk.Reason, 300))
 				}
@@ -133,17 +133,6 @@ shows only as "set".`,
 	cmd.Flags().StringVar(&sshConfig, "ssh-config", "", "ssh_config file applied as scan applies it (default ~/.ssh/config; none to ignore)")
 	cmd.Flags().StringVarP(&user, "user", "u", "", "login user for hosts whose inventory and ssh_config name none (default $USER)")
 	return cmd
-}
-
-// skippedIn is the inventory's skipped hosts --limit selects.
-func skippedIn(inv *inventory.Inventory, limit string) []inventory.Skipped {
-	f := &scanFlags{limit: limit}
-	sel := selectSkipped(f, inv)
-	out := make([]inventory.Skipped, 0, len(sel))
-	for _, sk := range sel {
-		out = append(out, inventory.Skipped{Name: sk.Name, Source: sk.Source, Reason: sk.Reason})
-	}
-	return out
 }
 
 // writeColumns prints rows as left-aligned columns two spaces apart, the

@@ -374,11 +374,18 @@ func (c *Client) connect(ctx context.Context, h *inventory.Host, t target) (*xss
 // droppedBeforeLogin: the server closed or reset the connection during
 // the handshake.
 func droppedBeforeLogin(err error) bool {
-	if transport.KindOf(err) != result.ProtocolError {
-		return false
-	}
-	return errors.Is(err, io.EOF) || strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "closed the connection during the SSH handshake")
+	var d *preLoginDrop
+	// only as the host's own error: behind a ProxyCommand or jump host
+	// the drop is theirs (jump-failed), not a busy sshd's
+	return transport.KindOf(err) == result.ProtocolError && errors.As(err, &d)
 }
+
+// preLoginDrop marks a handshake the server ended by closing or resetting
+// the connection (classifyHandshake decides it, once).
+type preLoginDrop struct{ err error }
+
+func (e *preLoginDrop) Error() string { return e.err.Error() }
+func (e *preLoginDrop) Unwrap() error { return e.err }
 
 // slot waits for a free login slot to addr. An address's entry lives only
 // while someone holds or waits for it: a sweep of 100,000 addresses keeps
@@ -523,7 +530,7 @@ func classifyHandshake(ctx context.Context, addr string, err error, st *handshak
 	case strings.Contains(msg, "no common algorithm"):
 		return transport.Errorf(result.ProtocolError, err, "%s and whyoffline share no SSH algorithm (%s): for an old sshd set ssh_legacy: true (whyoffline_ssh_legacy) on that host or group", addr, textsafe.Line(strings.TrimPrefix(msg, "ssh: handshake failed: "), 200))
 	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset"):
-		return transport.Errorf(result.ProtocolError, err, "%s closed the connection during the SSH handshake (sshd MaxStartups, tcp_wrappers, or not an SSH server)", addr)
+		return transport.Errorf(result.ProtocolError, &preLoginDrop{err}, "%s closed the connection during the SSH handshake (sshd MaxStartups, tcp_wrappers, or not an SSH server)", addr)
 	}
 	return transport.Errorf(result.ProtocolError, err, "SSH handshake with %s failed: %s", addr, textsafe.Line(msg, 300))
 }

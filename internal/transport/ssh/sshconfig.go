@@ -42,8 +42,8 @@ func newSSHConfig(file, text string) (*sshConfig, error) {
 	if u, err := user.Current(); err == nil {
 		c.localUser = u.Username
 	}
-	_, c.warnings = rewriteMatch(text, "", c.localUser, file)
-	// parse once now, so a broken file is bad input before any host
+	// parse once now, so a broken file is bad input before any host; what
+	// it cannot apply is the same for every user
 	if _, err := c.forUser(""); err != nil {
 		return nil, err
 	}
@@ -57,7 +57,10 @@ func (c *sshConfig) forUser(u string) (*sshconfig.Config, error) {
 	if e, ok := c.byUser[u]; ok {
 		return e.cfg, e.err
 	}
-	text, _ := rewriteMatch(c.text, u, c.localUser, c.file)
+	text, warnings := rewriteMatch(c.text, u, c.localUser, c.file)
+	if len(c.byUser) == 0 {
+		c.warnings = warnings // the first parse, in newSSHConfig
+	}
 	cfg, err := sshconfig.Decode(strings.NewReader(text))
 	if err != nil {
 		err = fmt.Errorf("ssh config %s: %v", c.file, err)

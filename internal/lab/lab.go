@@ -304,11 +304,7 @@ func (l *Lab) start(ctx context.Context) error {
 		if h.Windows != nil {
 			port = h.Windows.Port()
 		}
-		for {
-			out, _ := Run(ctx, "ip", "netns", "exec", h.ns, "ss", "-Hltn", "sport = :"+port)
-			if strings.Contains(out, ":"+port) {
-				break
-			}
+		for !listening(ctx, h.ns, "", port) {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("host %s: nothing listens on port %s after 20s; daemon log:\n%s", h.Name, port, l.Logs())
 			}
@@ -537,12 +533,8 @@ func (l *Lab) ServeManager(ctx context.Context, ip, mode string) (stop func(), e
 	if err != nil {
 		return nil, err
 	}
-	listening := func() bool {
-		o, _ := Run(ctx, "ip", "netns", "exec", l.manager, "ss", "-Hltn", "src", ip, "sport", "= :4120")
-		return strings.Contains(o, ":4120")
-	}
 	wait := func(want bool) error {
-		for deadline := time.Now().Add(10 * time.Second); listening() != want; time.Sleep(50 * time.Millisecond) {
+		for deadline := time.Now().Add(10 * time.Second); listening(ctx, l.manager, ip, "4120") != want; time.Sleep(50 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("manager listener %s:4120 (%s): listening is not %v after 10s; log:\n%s", ip, mode, want, l.Logs())
 			}
@@ -556,6 +548,17 @@ func (l *Lab) ServeManager(ctx context.Context, ip, mode string) (stop func(), e
 		_ = cmd.Process.Kill()
 		_ = wait(false)
 	}, nil
+}
+
+// listening reports whether something in namespace ns listens on TCP
+// port (on address ip, if given).
+func listening(ctx context.Context, ns, ip, port string) bool {
+	args := []string{"netns", "exec", ns, "ss", "-Hltn"}
+	if ip != "" {
+		args = append(args, "src", ip)
+	}
+	out, _ := Run(ctx, "ip", append(args, "sport", "= :"+port)...)
+	return strings.Contains(out, ":"+port)
 }
 
 func writeClientKey(path string) (string, error) {

@@ -18,11 +18,10 @@ import (
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
 	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
-	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 func newInventoryCmd(e *env) *cobra.Command {
-	var inventories []string
+	var invFlags inventoryFlags
 	var limit, output, sshConfig, user string
 	cmd := &cobra.Command{
 		Use:   "inventory -i INVENTORY...",
@@ -36,9 +35,15 @@ shows only as "set".`,
   whyoffline inventory -i fleet.yaml -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			inv, err := inventory.Load(inventories, e.stdin, transports.Options())
+			if err := invFlags.resolve(e); err != nil {
+				return err
+			}
+			if !invFlags.given() {
+				return usageErr("no inventory: pass -i FILE or DIR, or set ANSIBLE_INVENTORY or ansible.cfg's inventory")
+			}
+			inv, err := invFlags.load(e)
 			if err != nil {
-				return usageWrap(err)
+				return err
 			}
 			hosts, err := inventory.Limit(inv.Hosts, limit)
 			if err != nil {
@@ -127,7 +132,7 @@ shows only as "set".`,
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVarP(&inventories, "inventory", "i", nil, "inventory file; repeatable; - reads a host list from stdin")
+	invFlags.register(cmd.Flags())
 	cmd.Flags().StringVarP(&limit, "limit", "l", "", "only hosts matching PATTERN")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "table or json")
 	cmd.Flags().StringVar(&sshConfig, "ssh-config", "", "ssh_config file applied as scan applies it (default ~/.ssh/config; none to ignore)")

@@ -29,11 +29,10 @@ import (
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
 	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
-	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 type scanFlags struct {
-	inventories    []string
+	inv            inventoryFlags
 	manager        string
 	mode           string
 	agentPort      int
@@ -106,11 +105,14 @@ interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.modeSet = cmd.Flags().Changed("manager-mode")
+			if err := f.inv.resolve(e); err != nil {
+				return err
+			}
 			return runScan(cmd.Context(), e, f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.inventories, "inventory", "i", nil, "inventory file (own YAML, Ansible INI/YAML, host list); repeatable; - reads a host list from stdin")
+	f.inv.register(fl)
 	fl.StringVar(&f.manager, "manager", "", "manager HOST[:PORT] the agents heartbeat to (port default 4120); an agent's own dsmUrl overrides it for that host")
 	fl.StringVar(&f.mode, "manager-mode", "agent-initiated", "communication direction: agent-initiated, manager-initiated or bidirectional")
 	fl.IntVar(&f.agentPort, "agent-port", 4118, "port the agent listens on for manager-initiated communication")
@@ -218,8 +220,8 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 // checkScanFlags validates the flags that need no file or network, and
 // returns the parsed --corporate-networks.
 func checkScanFlags(f *scanFlags) ([]netip.Prefix, error) {
-	if len(f.inventories) == 0 && f.fromManager == "" {
-		return nil, usageErr("no inventory: pass -i FILE (or -i - for a host list on stdin), or --from-manager URL; see whyoffline scan --help")
+	if !f.inv.given() && f.fromManager == "" {
+		return nil, usageErr("no inventory: pass -i FILE or DIR (or -i - for ansible-inventory --list output or a host list on stdin), set ANSIBLE_INVENTORY or ansible.cfg's inventory, or use --from-manager URL; see whyoffline scan --help")
 	}
 	switch f.mode {
 	case "agent-initiated", "manager-initiated", "bidirectional":
@@ -263,13 +265,9 @@ func checkScanFlags(f *scanFlags) ([]netip.Prefix, error) {
 func selectHosts(ctx context.Context, e *env, f *scanFlags) (*inventory.Inventory, []*inventory.Host, error) {
 	inv := &inventory.Inventory{}
 	var err error
-	if len(f.inventories) > 0 {
+	if f.inv.given() {
 		inv, err = untilDone(ctx, "the inventory", func() (*inventory.Inventory, error) {
-			inv, err := inventory.Load(f.inventories, e.stdin, transports.Options())
-			if err != nil {
-				return nil, usageWrap(err)
-			}
-			return inv, nil
+			return f.inv.load(e)
 		})
 		if err != nil {
 			return nil, nil, err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/whyoffline/whyoffline/internal/vault"
 )
 
 // ansibleHosts resolves an Ansible source's hosts as Ansible does: each
@@ -16,12 +18,23 @@ import (
 // group set it). A host Ansible would reach in a way whyoffline cannot is
 // skipped with the reason, not a reason to refuse the file.
 func (s *source) ansibleHosts(order []string, members map[string]*member, depth map[string]int) ([]*Host, []Skipped, error) {
+	notes, err := s.loadVarsLayers(s.bases, order, s.vault)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.notes = append(s.notes, notes...)
 	hosts := make([]*Host, 0, len(order))
 	var skipped []Skipped
 	// hosts listed in the same groups share the merged group vars
 	merged := map[string]vars{}
+	opened := map[string]string{} // vaulted text → plaintext, decrypted once a run
 	for _, name := range order {
 		m := members[name]
+		if len(m.groups) == 1 && m.groups["all"] {
+			// Ansible puts a host of no other group in ungrouped (whose
+			// group_vars then apply)
+			m.groups["ungrouped"] = true
+		}
 		key := strings.Join(m.via, "\x00")
 		gv, ok := merged[key]
 		if !ok {
@@ -37,8 +50,13 @@ func (s *source) ansibleHosts(order []string, members map[string]*member, depth 
 				vs[k] = v
 			}
 		}
-		source := s.file + ":" + strconv.Itoa(m.entries[0].line)
-		h, err := s.ansibleHost(name, vs)
+		for _, layer := range s.hostLayers[name] {
+			for k, v := range layer {
+				vs[k] = v
+			}
+		}
+		source := s.fileOfEntry(m.entries[0]) + ":" + strconv.Itoa(m.entries[0].line)
+		h, err := s.ansibleHost(name, vs, opened)
 		var skip skipHost
 		switch {
 		case errors.As(err, &skip):
@@ -65,16 +83,40 @@ type skipHost string
 
 func (s skipHost) Error() string { return string(s) }
 
-// groupVars merges the all group's and then each group's vars in
-// Ansible's order (orderGroups).
+// groupVars merges group variables in Ansible's precedence: the all
+// group's and then each group's vars from the inventory sources (by
+// depth, ansible_group_priority and name); then group_vars/all of each -i
+// source's directory, then each directory's other group_vars in the same
+// group order.
 func (s *source) groupVars(groups map[string]bool, depth map[string]int) vars {
 	out := vars{}
 	for k, v := range s.defaults {
 		out[k] = v
 	}
-	for _, g := range s.orderGroups(groups, depth) {
+	ordered := s.orderGroups(groups, depth)
+	for _, g := range ordered {
 		for k, v := range s.groups[g].vars {
 			out[k] = v
+		}
+	}
+	// Ansible's VARIABLE_PRECEDENCE: group_vars/all of every source
+	// (all_plugins_inventory), then each source's other groups
+	// (groups_plugins_inventory) — source by source, not group by group
+	apply := func(g string, layer int) {
+		if ls := s.groups[g].layers; layer < len(ls) {
+			for k, v := range ls[layer] {
+				out[k] = v
+			}
+		}
+	}
+	for layer := 0; layer < s.layers; layer++ {
+		apply("all", layer)
+	}
+	for layer := 0; layer < s.layers; layer++ {
+		for _, g := range ordered {
+			if g != "all" {
+				apply(g, layer)
+			}
 		}
 	}
 	return out
@@ -89,8 +131,20 @@ var (
 )
 
 // ansibleHost reads one host's merged Ansible variables, or says why the
-// host is skipped.
-func (s *source) ansibleHost(name string, vs vars) (*Host, error) {
+// host is skipped. opened caches decrypted vault values for the run.
+func (s *source) ansibleHost(name string, vs vars, opened map[string]string) (*Host, error) {
+	if sealed, ok := vs[sealedKey]; ok {
+		return nil, skipHost(fmt.Sprintf("%s is vault-encrypted and cannot be opened (%s)%s; it may hold this host's connection settings, so the host is not scanned with a guess", sealed.val, vault.ErrNoSecret, s.vaultNote))
+	}
+	for k, v := range vs {
+		if v.file == "" {
+			v.file = s.file
+			vs[k] = v
+		}
+	}
+	if err := s.openVault(vs, opened); err != nil {
+		return nil, err
+	}
 	if err := s.renderVars(name, vs); err != nil {
 		return nil, err
 	}
@@ -111,6 +165,15 @@ func (s *source) ansibleHost(name string, vs vars) (*Host, error) {
 		}
 	}
 	h := &Host{Name: name, Address: name, Transport: SSH}
+	// A host named user@address (Ansible keeps the whole as its name):
+	// ssh takes the user from it unless ansible_user sets one.
+	destUser, destAddr, hasUser := strings.Cut(name, "@")
+	if hasUser {
+		if a, _, ok := splitHostPort(destAddr); ok {
+			destAddr = a
+		}
+		h.Address = destAddr
+	}
 	if err := h.applyAnsible(vs, s.file, s.schema); err != nil {
 		var e *Error
 		if errors.As(err, &e) {
@@ -119,6 +182,9 @@ func (s *source) ansibleHost(name string, vs vars) (*Host, error) {
 			return nil, skipHost(e.Error())
 		}
 		return nil, err
+	}
+	if hasUser && h.User == "" {
+		h.User = destUser
 	}
 	h.fillDefaults()
 	if _, set := h.Options.Get("winrm_scheme"); h.Transport == WinRM && !set {
@@ -132,6 +198,47 @@ func (s *source) ansibleHost(name string, vs vars) (*Host, error) {
 	return h, nil
 }
 
+// openVault decrypts the vaulted values whyoffline reads — connection
+// settings and the variables their templates name — and no others.
+// Without a password the host is skipped, saying which value; a wrong
+// password is an error: nothing is scanned with a guess.
+func (s *source) openVault(vs vars, opened map[string]string) error {
+	var templates []string
+	for k, v := range vs {
+		if v.vault == "" && strings.Contains(v.val, "{{") && s.connectionVar(k) {
+			templates = append(templates, v.val)
+		}
+	}
+	for _, k := range sortedKeys(vs) {
+		v := vs[k]
+		if v.vault == "" || v.val != "" {
+			continue
+		}
+		needed := s.connectionVar(k)
+		for _, t := range templates {
+			needed = needed || strings.Contains(t, k)
+		}
+		if !needed {
+			continue
+		}
+		plain, ok := opened[v.vault]
+		if !ok {
+			b, err := s.vault.Decrypt([]byte(v.vault))
+			switch {
+			case err == vault.ErrNoSecret:
+				return skipHost(fmt.Sprintf("%s (%s) is vault-encrypted and %s%s", k, v.where(s.file), vault.ErrNoSecret, s.vaultNote))
+			case err != nil:
+				return errorf(v.file, v.line, "%s is vault-encrypted: %v", k, err)
+			}
+			plain = string(b)
+			opened[v.vault] = plain
+		}
+		v.val = plain
+		vs[k] = v
+	}
+	return nil
+}
+
 // renderVars renders the templates of the variables whyoffline reads.
 func (s *source) renderVars(name string, vs vars) error {
 	for k, v := range vs {
@@ -140,7 +247,7 @@ func (s *source) renderVars(name string, vs vars) error {
 		}
 		r, ok := renderTemplate(v.val, vs, name)
 		if !ok {
-			return skipHost(fmt.Sprintf("%s (%s:%d): the template %q needs more than the inventory's variables (whyoffline renders {{ var }}, {{ inventory_hostname }} and | default(...))", k, s.file, v.line, clip(v.val)))
+			return skipHost(fmt.Sprintf("%s (%s): the template %q needs more than the inventory's variables (whyoffline renders {{ var }}, {{ inventory_hostname }} and | default(...))", k, v.where(s.file), clip(v.val)))
 		}
 		vs[k] = varValue{val: r, line: v.line}
 	}

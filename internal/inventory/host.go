@@ -135,8 +135,13 @@ type Inventory struct {
 	Manager Manager
 	// Skipped are hosts Ansible would reach in a way whyoffline cannot
 	// (ansible_connection=local or network_cli, become_method=su, a
-	// template it cannot render): listed with the reason, never scanned.
+	// template it cannot render, a vaulted setting without the
+	// password): listed with the reason, never scanned.
 	Skipped []Skipped
+	// Notes are what the user should know about the sources: a script
+	// or plugin config not run (with the pipe that reads it), vars files
+	// Ansible ignores. Never fatal.
+	Notes []string
 }
 
 // Skipped is one host left out of the scan, and why.
@@ -174,12 +179,40 @@ type vars map[string]varValue
 type varValue struct {
 	val  string
 	line int
+	// file is where the value was set when that is not the source's
+	// file (a group_vars or host_vars file, another -i source).
+	file string
+	// vault is the vaulted text of a !vault value; val is empty until
+	// it is decrypted.
+	vault string
+}
+
+// where is the file:line a value was set at, in source s.
+func (v varValue) where(file string) string {
+	if v.file != "" {
+		file = v.file
+	}
+	return fmt.Sprintf("%s:%d", file, v.line)
 }
 
 // apply sets one of whyoffline's own setting names on h: a core setting,
 // or an option some transport in schema declares.
 func (h *Host) apply(key string, v varValue, file string, schema Schema) error {
 	val := strings.TrimSpace(v.val)
+	if v.file != "" {
+		file = v.file
+	}
+	if v.vault != "" {
+		// a decrypted value is a secret: an error never quotes it
+		if err := h.applyChecked(key, v, val, file, schema); err != nil {
+			return errorf(file, v.line, "%s: the vault-encrypted value is not one whyoffline accepts for it", key)
+		}
+		return nil
+	}
+	return h.applyChecked(key, v, val, file, schema)
+}
+
+func (h *Host) applyChecked(key string, v varValue, val, file string, schema Schema) error {
 	set, ok := setters[key]
 	if !ok {
 		spec, ok := schema.spec(key)
@@ -361,6 +394,10 @@ func (h *Host) applyAnsible(vs vars, file string, schema Schema) error {
 	for _, k := range ansibleOrder(vs) {
 		v := vs[k]
 		own, ok := ansibleKeys[k]
+		if ok && strings.TrimSpace(v.val) == "" && v.vault == "" && own != "address" && own != "transport" {
+			// ansible_user: "" is unset for Ansible too
+			continue
+		}
 		if !ok {
 			switch k {
 			case "role", "os":

@@ -100,15 +100,21 @@ func parseHostLine(src *source, g *group, line string, ln int) error {
 	}
 	hostPart := fields[0]
 	vs := vars{}
-	// Plain-list conveniences: user@host and host:port.
+	// user@host keeps its whole as the host's name, as in Ansible; ssh
+	// takes the user from it (ansibleHost)
+	// (Ansible reads no port after user@: the name stays whole, and
+	// whyoffline, for plain host lists, dials the port it gives)
 	if u, rest, ok := strings.Cut(hostPart, "@"); ok {
 		if err := checkUser(u); err != nil {
 			return errorf(src.file, ln, "user %v", err)
 		}
-		vs["ansible_user"] = varValue{val: u, line: ln}
-		hostPart = rest
-	}
-	if h, p, ok := splitHostPort(hostPart); ok {
+		if _, p, ok := splitHostPort(rest); ok {
+			if _, valid := parsePort(p); !valid {
+				return errorf(src.file, ln, "port %q of %q is not a number from 1 to 65535", clip(p), clip(hostPart))
+			}
+			vs["ansible_port"] = varValue{val: p, line: ln}
+		}
+	} else if h, p, ok := splitHostPort(hostPart); ok {
 		if _, valid := parsePort(p); !valid {
 			return errorf(src.file, ln, "port %q of %q is not a number from 1 to 65535", clip(p), clip(hostPart))
 		}
@@ -127,7 +133,7 @@ func parseHostLine(src *source, g *group, line string, ln int) error {
 		return errorf(src.file, ln, "%v", err)
 	}
 	for _, n := range names {
-		if err := checkAddress(n); err != nil {
+		if err := checkHostName(n); err != nil {
 			return errorf(src.file, ln, "host name %v", err)
 		}
 		g.hosts = append(g.hosts, &hostEntry{name: n, line: ln, vars: vs})

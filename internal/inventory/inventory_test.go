@@ -197,7 +197,8 @@ func TestPlainListAndStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := byName(inv)
-	if x := h["10.0.0.5"]; x == nil || x.User != "root" || x.Port != 2222 {
+	// Ansible names the host root@10.0.0.5:2222, whole
+	if x := h["root@10.0.0.5:2222"]; x == nil || x.User != "root" || x.Port != 2222 || x.Address != "10.0.0.5" {
 		t.Errorf("user@host:port not parsed: %+v", x)
 	}
 	if h["web7.example.com"] == nil || h["2001:db8::1"] == nil {

@@ -1,14 +1,14 @@
 package inventory
 
 import (
-	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/whyoffline/whyoffline/internal/vault"
 )
 
 // MaxFileSize bounds an inventory file; a larger one is almost certainly
@@ -28,19 +28,34 @@ type source struct {
 	groups   map[string]*group
 	manager  Manager
 	schema   Schema // the transports' options
+
+	// Ansible sources merged into one (LoadRequest): the other files'
+	// order, the vars directories beside the -i sources and what they
+	// hold, the vault passwords, and notes for the user.
+	sourceOrder map[string]int64
+	bases       []string
+	layers      int
+	hostLayers  map[string][]vars
+	vault       *vault.Keyring
+	vaultNote   string
+	notes       []string
 }
 
 type group struct {
 	budget   *int // the source's range budget
 	name     string
+	file     string // "" = the source's file
 	line     int
+	order    int64 // file order across merged sources
 	vars     vars
 	hosts    []*hostEntry
 	children []string
+	layers   []vars // group_vars of each vars directory (source.bases order)
 }
 
 type hostEntry struct {
 	name string
+	file string // "" = the source's file
 	line int
 	vars vars
 }
@@ -53,33 +68,52 @@ func newSource(file string, ansible bool) *source {
 func (s *source) group(name string, line int) *group {
 	g, ok := s.groups[name]
 	if !ok {
-		g = &group{name: name, line: line, vars: vars{}, budget: s.budget}
+		g = &group{name: name, line: line, order: int64(line), vars: vars{}, budget: s.budget}
 		s.groups[name] = g
 	}
 	return g
 }
 
-// Load reads inventories in order; "-" reads a host list from stdin. Hosts
-// defined in several places are merged, later definitions winning. schema
-// is the options the transports take (transports.Options()); any other
-// setting in whyoffline's own format is an error.
+// Load reads inventories in order; "-" reads stdin. See LoadRequest.
 func Load(paths []string, stdin io.Reader, schema Schema) (*Inventory, error) {
-	if len(paths) == 0 {
-		return nil, &Error{File: "(command line)", Msg: "no inventory given: pass -i FILE (YAML, Ansible INI/YAML or a host list), -i - for a host list on stdin, or --from-manager"}
+	return LoadRequest(Request{Paths: paths, Stdin: stdin, Schema: schema})
+}
+
+// LoadRequest reads the sources in order, as Ansible reads them: every
+// Ansible source (a file, each source of a directory, stdin) is one
+// inventory whose groups and hosts merge across sources, with the
+// group_vars/ and host_vars/ beside each -i source applied in Ansible's
+// precedence; whyoffline's own YAML sources are read on their own. A
+// host defined by several sources is merged, later ones winning.
+func LoadRequest(r Request) (*Inventory, error) {
+	if len(r.Paths) == 0 {
+		return nil, &Error{File: "(command line)", Msg: "no inventory given: pass -i FILE or DIR (whyoffline YAML, Ansible INI/YAML/JSON, a host list), -i - for ansible-inventory --list output or a host list on stdin, or --from-manager"}
 	}
 	inv := &Inventory{}
+	var own []*source
+	var ansible *source
+	var bases []string
+	for _, p := range r.Paths {
+		srcs, err := r.gather(p, inv)
+		if err != nil {
+			return nil, err
+		}
+		bases = append(bases, varsBase(p))
+		for _, src := range srcs {
+			src.schema = r.Schema
+			if !src.ansible {
+				own = append(own, src)
+				continue
+			}
+			if ansible == nil {
+				ansible = src
+			} else if err := ansible.absorb(src); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var byName map[string]*Host
-	for _, p := range paths {
-		src, err := readSource(p, stdin)
-		if err != nil {
-			return nil, err
-		}
-		src.schema = schema
-		hosts, skipped, err := src.resolve()
-		if err != nil {
-			return nil, err
-		}
-		inv.Skipped = append(inv.Skipped, skipped...)
+	add := func(hosts []*Host) {
 		if byName == nil {
 			byName = make(map[string]*Host, len(hosts))
 		}
@@ -91,12 +125,31 @@ func Load(paths []string, stdin io.Reader, schema Schema) (*Inventory, error) {
 			byName[h.Name] = h
 			inv.Hosts = append(inv.Hosts, h)
 		}
+	}
+	for _, src := range own {
+		hosts, _, err := src.resolve()
+		if err != nil {
+			return nil, err
+		}
+		add(hosts)
 		if src.manager.Host != "" {
 			inv.Manager = src.manager
 		}
 	}
+	if ansible != nil {
+		ansible.vault = r.Vault
+		ansible.vaultNote = r.VaultNote
+		ansible.bases = bases
+		hosts, skipped, err := ansible.resolve()
+		if err != nil {
+			return nil, err
+		}
+		inv.Notes = append(inv.Notes, ansible.notes...)
+		inv.Skipped = append(inv.Skipped, skipped...)
+		add(hosts)
+	}
 	if len(inv.Skipped) > 0 {
-		// a host a later file defines in a way whyoffline can scan is
+		// a host another source defines in a way whyoffline can scan is
 		// not skipped
 		kept := inv.Skipped[:0]
 		for _, sk := range inv.Skipped {
@@ -109,6 +162,75 @@ func Load(paths []string, stdin io.Reader, schema Schema) (*Inventory, error) {
 	return inv, nil
 }
 
+// absorb merges another Ansible source into s as Ansible's one inventory
+// does: a group's vars are set again (later sources win, key by key), its
+// hosts and children add up; a host's entries keep their order.
+func (s *source) absorb(o *source) error {
+	for _, name := range sortedKeys(o.groups) {
+		og := o.groups[name]
+		og.stamp(o.file)
+		g, ok := s.groups[name]
+		if !ok {
+			og.order += s.orderBase(o)
+			s.groups[name] = og
+			og.budget = s.budget
+			continue
+		}
+		for k, v := range og.vars {
+			g.vars[k] = v
+		}
+		g.hosts = append(g.hosts, og.hosts...)
+		for _, c := range og.children {
+			if !contains(g.children, c) {
+				g.children = append(g.children, c)
+			}
+		}
+	}
+	*s.budget -= MaxHosts - *o.budget
+	if *s.budget < 0 {
+		return errorf(o.file, 0, "the inventory sources define more than %d hosts", MaxHosts)
+	}
+	return nil
+}
+
+// orderBase orders the groups of later sources after the earlier ones'
+// (group order is file order, then source order).
+func (s *source) orderBase(o *source) int64 {
+	if s.sourceOrder == nil {
+		s.sourceOrder = map[string]int64{}
+	}
+	off, ok := s.sourceOrder[o.file]
+	if !ok {
+		off = int64(len(s.sourceOrder)+1) << 32
+		s.sourceOrder[o.file] = off
+	}
+	return off
+}
+
+// stamp records file on a group's values and host entries that came from
+// it, so that messages and sources name the right file once sources are
+// merged.
+func (g *group) stamp(file string) {
+	g.file = file
+	for k, v := range g.vars {
+		if v.file == "" {
+			v.file = file
+			g.vars[k] = v
+		}
+	}
+	for _, h := range g.hosts {
+		if h.file == "" {
+			h.file = file
+			for k, v := range h.vars {
+				if v.file == "" {
+					v.file = file
+					h.vars[k] = v
+				}
+			}
+		}
+	}
+}
+
 func merge(dst, src *Host) {
 	groups := dst.Groups
 	explicit := dst.explicit
@@ -118,43 +240,6 @@ func merge(dst, src *Host) {
 	}
 	for _, k := range explicit {
 		dst.markExplicit(k)
-	}
-}
-
-func readSource(path string, stdin io.Reader) (*source, error) {
-	var data []byte
-	var err error
-	name := path
-	if path == "-" {
-		name = "(stdin)"
-		if stdin == nil {
-			return nil, &Error{File: name, Msg: "standard input is not available"}
-		}
-		data, err = io.ReadAll(io.LimitReader(stdin, MaxFileSize+1))
-	} else {
-		var st os.FileInfo
-		st, err = os.Stat(path)
-		if err == nil && st.IsDir() {
-			return nil, &Error{File: path, Msg: "is a directory; pass the inventory file itself"}
-		}
-		if err == nil {
-			data, err = readCapped(path)
-		}
-	}
-	if err != nil {
-		return nil, &Error{File: name, Msg: fmt.Sprintf("cannot read inventory: %v", unwrapPathErr(err))}
-	}
-	if len(data) > MaxFileSize {
-		return nil, &Error{File: name, Msg: fmt.Sprintf("is larger than %d MiB; is this the right file?", MaxFileSize>>20)}
-	}
-	if bytes.IndexByte(data, 0) >= 0 {
-		return nil, &Error{File: name, Msg: "contains NUL bytes: not a text inventory"}
-	}
-	switch detectFormat(path, data) {
-	case "yaml":
-		return parseYAML(name, data)
-	default:
-		return parseINI(name, data)
 	}
 }
 
@@ -206,7 +291,7 @@ func (s *source) groupTree() (map[string][]string, map[string]int, error) {
 		for _, c := range s.groups[name].children {
 			parents[c] = append(parents[c], name)
 			if _, ok := s.groups[c]; !ok {
-				return nil, nil, errorf(s.file, s.groups[name].line, "group %q lists child group %q, which is not defined", clip(name), clip(c))
+				return nil, nil, errorf(s.fileOf(s.groups[name]), s.groups[name].line, "group %q lists child group %q, which is not defined", clip(name), clip(c))
 			}
 		}
 	}
@@ -217,7 +302,7 @@ func (s *source) groupTree() (map[string][]string, map[string]int, error) {
 		}
 		for _, x := range stack {
 			if x == name {
-				return errorf(s.file, s.groups[name].line, "group %q is its own ancestor (%s)", clip(name), strings.Join(append(stack, name), " > "))
+				return errorf(s.fileOf(s.groups[name]), s.groups[name].line, "group %q is its own ancestor (%s)", clip(name), strings.Join(append(stack, name), " > "))
 			}
 		}
 		d := 0
@@ -251,6 +336,13 @@ type member struct {
 // resolve applies group inheritance and returns the hosts in file order,
 // and (Ansible sources) the hosts skipped.
 func (s *source) resolve() ([]*Host, []Skipped, error) {
+	if s.ansible {
+		// every Ansible inventory has ungrouped, a child of all
+		s.group("ungrouped", 0)
+		if all := s.group("all", 0); !contains(all.children, "ungrouped") {
+			all.children = append(all.children, "ungrouped")
+		}
+	}
 	parents, depth, err := s.groupTree()
 	if err != nil {
 		return nil, nil, err
@@ -278,7 +370,7 @@ func (s *source) resolve() ([]*Host, []Skipped, error) {
 	order := make([]string, 0, entries)
 	groupsInFileOrder := sortedKeys(s.groups)
 	sort.SliceStable(groupsInFileOrder, func(i, j int) bool {
-		return s.groups[groupsInFileOrder[i]].line < s.groups[groupsInFileOrder[j]].line
+		return s.groups[groupsInFileOrder[i]].order < s.groups[groupsInFileOrder[j]].order
 	})
 	for _, gname := range groupsInFileOrder {
 		g := s.groups[gname]
@@ -332,7 +424,7 @@ func (s *source) resolve() ([]*Host, []Skipped, error) {
 		if !t.Explicit("address") {
 			h.Address = name
 		}
-		h.Source = s.file + ":" + strconv.Itoa(first.line)
+		h.Source = s.fileOfEntry(first) + ":" + strconv.Itoa(first.line)
 		for _, e := range m.entries {
 			if err := s.applyVars(h, e.vars); err != nil {
 				return nil, nil, err
@@ -342,6 +434,22 @@ func (s *source) resolve() ([]*Host, []Skipped, error) {
 		hosts = append(hosts, h)
 	}
 	return hosts, nil, nil
+}
+
+// fileOf is the file group g was (first) defined in.
+func (s *source) fileOf(g *group) string {
+	if g.file != "" {
+		return g.file
+	}
+	return s.file
+}
+
+// fileOfEntry is the file a host entry is in.
+func (s *source) fileOfEntry(e *hostEntry) string {
+	if e.file != "" {
+		return e.file
+	}
+	return s.file
 }
 
 // fillDefaults sets what a host's settings imply: a WinRM host is a

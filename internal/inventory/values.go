@@ -53,6 +53,21 @@ func checkUser(s string) error {
 	return checkToken(s)
 }
 
+// checkHostName accepts an Ansible host name: an address, or
+// user@address.
+func checkHostName(s string) error {
+	if u, a, ok := strings.Cut(s, "@"); ok {
+		if err := checkUser(u); err != nil {
+			return err
+		}
+		if h, _, ok := splitHostPort(a); ok {
+			a = h
+		}
+		return checkAddress(a)
+	}
+	return checkAddress(s)
+}
+
 // checkAddress accepts a host name, IPv4 or IPv6 address.
 func checkAddress(s string) error {
 	if net.ParseIP(strings.Trim(s, "[]")) != nil {

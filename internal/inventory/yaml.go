@@ -117,6 +117,19 @@ func deref(n *yaml.Node) *yaml.Node {
 	return n
 }
 
+// vaulted is the vaulted text of a !vault scalar, or of the
+// {"__ansible_vault": TEXT} mapping ansible-inventory --list writes for
+// one.
+func vaulted(n *yaml.Node) (string, bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!vault" {
+		return n.Value, true
+	}
+	if n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "__ansible_vault" && n.Content[1].Kind == yaml.ScalarNode {
+		return n.Content[1].Value, true
+	}
+	return "", false
+}
+
 func isNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || n.Value == "" && n.Style == 0))
 }
@@ -135,6 +148,11 @@ func readVars(file string, n *yaml.Node, strict bool) (vars, error) {
 	err := pairs(n, func(k, v *yaml.Node) error {
 		if v.Kind == yaml.AliasNode && v.Alias != nil {
 			v = v.Alias
+		}
+		if text, ok := vaulted(v); ok {
+			// sealed until a setting whyoffline reads needs it
+			vs[k.Value] = varValue{vault: text, line: v.Line}
+			return nil
 		}
 		if v.Kind != yaml.ScalarNode {
 			if strict {
@@ -345,6 +363,23 @@ func readAnsibleHosts(src *source, g *group, v *yaml.Node) error {
 		// hosts: web01 — one host, as Ansible takes it
 		v = &yaml.Node{Kind: yaml.MappingNode, Line: v.Line, Content: []*yaml.Node{v, {Kind: yaml.ScalarNode, Tag: "!!null", Line: v.Line}}}
 	}
+	if v.Kind == yaml.SequenceNode {
+		// ansible-inventory --list and inventory scripts: a list of host
+		// names, their vars in _meta.hostvars
+		for _, it := range v.Content {
+			if it.Kind != yaml.ScalarNode {
+				return errorf(file, it.Line, "group %q: hosts: a list holds host names, not a %s", clip(g.name), kindName(it))
+			}
+			if err := checkHostName(it.Value); err != nil {
+				return errorf(file, it.Line, "host name %v", err)
+			}
+			if *g.budget--; *g.budget < 0 {
+				return errorf(file, it.Line, "defines more than %d hosts", MaxHosts)
+			}
+			g.hosts = append(g.hosts, &hostEntry{name: it.Value, line: it.Line})
+		}
+		return nil
+	}
 	if v.Kind != yaml.MappingNode {
 		return errorf(file, v.Line, "group %q: hosts: should map host names to their vars", clip(g.name))
 	}
@@ -373,7 +408,7 @@ func readAnsibleHosts(src *source, g *group, v *yaml.Node) error {
 			return errorf(file, hk.Line, "%v", err)
 		}
 		for _, nm := range names {
-			if err := checkAddress(nm); err != nil {
+			if err := checkHostName(nm); err != nil {
 				return errorf(file, hk.Line, "host name %v", err)
 			}
 			g.hosts = append(g.hosts, &hostEntry{name: nm, line: hk.Line, vars: vs})
@@ -415,6 +450,10 @@ func parseAnsibleYAML(file string, root *yaml.Node) (*source, error) {
 		if isNull(n) {
 			return nil
 		}
+		if n.Kind == yaml.SequenceNode {
+			// an inventory script's group: a list of its hosts
+			return readAnsibleHosts(src, g, n)
+		}
 		if n.Kind != yaml.MappingNode {
 			return errorf(file, n.Line, "group %q should be a mapping with hosts:, vars: and children:, not a %s", clip(name), kindName(n))
 		}
@@ -435,6 +474,19 @@ func parseAnsibleYAML(file string, root *yaml.Node) (*source, error) {
 				if isNull(v) {
 					return nil
 				}
+				if v.Kind == yaml.SequenceNode {
+					// ansible-inventory --list: child group names
+					return readNameList(file, v, func(c string, line int) error {
+						if err := checkGroupName(c); err != nil {
+							return errorf(file, line, "child group name %v", err)
+						}
+						if !contains(g.children, c) {
+							g.children = append(g.children, c)
+						}
+						src.group(c, line)
+						return nil
+					})
+				}
 				if v.Kind != yaml.MappingNode {
 					return errorf(file, v.Line, "group %q: children: should map child group names to groups", clip(name))
 				}
@@ -449,7 +501,12 @@ func parseAnsibleYAML(file string, root *yaml.Node) (*source, error) {
 			}
 		})
 	}
+	var meta *yaml.Node
 	err := pairs(root, func(k, v *yaml.Node) error {
+		if k.Value == "_meta" {
+			meta = v
+			return nil
+		}
 		if k.Value != "all" && !contains(all.children, k.Value) {
 			all.children = append(all.children, k.Value)
 		}
@@ -458,5 +515,46 @@ func parseAnsibleYAML(file string, root *yaml.Node) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := readHostvars(src, meta); err != nil {
+		return nil, err
+	}
 	return src, nil
+}
+
+// readHostvars reads _meta.hostvars of ansible-inventory --list (or an
+// inventory script): each listed host's vars, as a host entry after its
+// groups'. A host no group lists is not a host, as in Ansible.
+func readHostvars(src *source, meta *yaml.Node) error {
+	if meta == nil || isNull(meta) {
+		return nil
+	}
+	if meta.Kind != yaml.MappingNode {
+		return errorf(src.file, meta.Line, "_meta: should be a mapping with hostvars:, not a %s", kindName(meta))
+	}
+	listed := map[string]bool{}
+	for _, g := range src.groups {
+		for _, h := range g.hosts {
+			listed[h.name] = true
+		}
+	}
+	all := src.group("all", 0)
+	return pairs(meta, func(k, v *yaml.Node) error {
+		if k.Value != "hostvars" || isNull(v) {
+			return nil
+		}
+		if v.Kind != yaml.MappingNode {
+			return errorf(src.file, v.Line, "_meta.hostvars: should map host names to their vars, not a %s", kindName(v))
+		}
+		return pairs(v, func(hk, hv *yaml.Node) error {
+			if !listed[hk.Value] {
+				return nil
+			}
+			vs, err := readVars(src.file, hv, false)
+			if err != nil {
+				return err
+			}
+			all.hosts = append(all.hosts, &hostEntry{name: hk.Value, line: hk.Line, vars: vs})
+			return nil
+		})
+	})
 }

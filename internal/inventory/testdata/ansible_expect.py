@@ -12,8 +12,31 @@ connection settings Ansible itself would use, by Ansible's rules:
   inventory_hostname; one that needs more (lookups, facts) makes the host
   one whyoffline skips.
 
-Used by corpus_test.go to hold whyoffline's loader to Ansible."""
+- a vaulted value ({"__ansible_vault": ...} in --list output) is opened
+  with Ansible's own VaultLib and the password file given as argv[1]; with
+  none, a host whose connection settings need one is one whyoffline skips;
+- an ssh destination user@address (a host named so, no ansible_host) gives
+  the user unless ansible_user sets one, as ssh(1) reads it.
+
+Used by corpus_test.go to hold whyoffline's loader to Ansible; run with
+the Python that runs ansible-inventory."""
 import json, shlex, sys
+
+VAULT = None
+if len(sys.argv) > 1:
+    from ansible.parsing.vault import VaultLib, VaultSecret
+    with open(sys.argv[1], "rb") as f:
+        VAULT = VaultLib([("default", VaultSecret(f.read().strip()))])
+
+class Sealed(Exception):
+    pass
+
+def unvault(v):
+    if isinstance(v, dict) and set(v) == {"__ansible_vault"}:
+        if VAULT is None:
+            raise Sealed()
+        return VAULT.decrypt(v["__ansible_vault"]).decode()
+    return v
 
 try:
     import jinja2
@@ -100,8 +123,24 @@ def ssh_option(args, name):
         i += 1
     return ""
 
+CONN = ("ansible_host", "ansible_ssh_host", "ansible_port", "ansible_ssh_port",
+        "ansible_user", "ansible_ssh_user", "ansible_password", "ansible_ssh_pass",
+        "ansible_ssh_password", "ansible_become", "ansible_become_user", "ansible_become_method",
+        "ansible_connection", "ansible_private_key_file", "ansible_ssh_private_key_file")
+
 def expect(name, hv, groups):
     e = {"groups": sorted(groups)}
+    opened = {}
+    for k, v in hv.items():
+        try:
+            opened[k] = unvault(v)
+        except Sealed:
+            if k in CONN or k.startswith(("ansible_winrm_", "ansible_psrp_")) or any(
+                    isinstance(t, str) and k in t for t in hv.values()):
+                e["skip"] = "vault: " + k
+                return e
+            opened[k] = None
+    hv = opened
     try:
         hv = {k: render(v, hv, name) for k, v in hv.items()}
     except Unrenderable as x:
@@ -140,6 +179,10 @@ def expect(name, hv, groups):
     e["address"] = str(addr) if addr is not None else name
     e["port"] = int(port) if port not in (None, "") else 0
     e["user"] = str(user or "")
+    if e["transport"] == "ssh" and "@" in e["address"]:
+        # ssh(1): the destination's user unless -o User (ansible_user) is given
+        dest_user, e["address"] = e["address"].split("@", 1)
+        e["user"] = e["user"] or dest_user
     e["password"] = str(pw or "")
     become = str(hv.get("ansible_become", False)).lower() in TRUE
     e["become"] = become

@@ -190,29 +190,58 @@ func printScale(title string, rows []scaleRow) {
 	}
 }
 
-// inventoryLoad times `whyoffline inventory` over an Ansible INI file of n
-// hosts in groups with group vars: load, group resolution, endpoints.
+// inventoryLoad times `whyoffline inventory` over an Ansible inventory of
+// n hosts in groups with group vars — once as one INI file, once laid out
+// as a project keeps it, the vars in group_vars/ (one file per group,
+// about 100, and group_vars/all.yml): load, group resolution, endpoints.
 func inventoryLoad(bin string, n int) error {
+	for _, project := range []bool{false, true} {
+		if err := inventoryLoadOnce(bin, n, project); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func inventoryLoadOnce(bin string, n int, project bool) error {
 	dir, err := os.MkdirTemp("", "whyoffline-bench-inv-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "hosts.ini")
+	if project {
+		path = filepath.Join(dir, "hosts")
+		if err := os.Mkdir(filepath.Join(dir, "group_vars"), 0o700); err != nil {
+			return err
+		}
+	}
 	var b strings.Builder
 	const perGroup = 1000
-	for g := 0; g*perGroup < n; g++ {
+	groups := (n + perGroup - 1) / perGroup
+	for g := 0; g < groups; g++ {
 		fmt.Fprintf(&b, "[zone%03d]\n", g)
 		for i := g * perGroup; i < min(n, (g+1)*perGroup); i++ {
 			fmt.Fprintf(&b, "host%06d.zone%03d.example ansible_host=10.%d.%d.%d\n", i, g, i>>16&255, i>>8&255, i&255)
 		}
-		fmt.Fprintf(&b, "[zone%03d:vars]\nansible_user=scan\nansible_port=%d\n", g, 22+g%2)
+		vars := fmt.Sprintf("ansible_user: scan\nansible_port: %d\n", 22+g%2)
+		if !project {
+			fmt.Fprintf(&b, "[zone%03d:vars]\nansible_user=scan\nansible_port=%d\n", g, 22+g%2)
+		} else if err := os.WriteFile(filepath.Join(dir, "group_vars", fmt.Sprintf("zone%03d.yml", g)), []byte(vars), 0o600); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(&b, "[fleet:children]\n")
-	for g := 0; g*perGroup < n; g++ {
+	for g := 0; g < groups; g++ {
 		fmt.Fprintf(&b, "zone%03d\n", g)
 	}
-	b.WriteString("[all:vars]\nansible_become=true\nansible_ssh_private_key_file=~/.ssh/scan_ed25519\n")
+	if project {
+		if err := os.WriteFile(filepath.Join(dir, "group_vars", "all.yml"), []byte("ansible_become: true\nansible_ssh_private_key_file: ~/.ssh/scan_ed25519\n"), 0o600); err != nil {
+			return err
+		}
+	} else {
+		b.WriteString("[all:vars]\nansible_become=true\nansible_ssh_private_key_file=~/.ssh/scan_ed25519\n")
+	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return err
 	}
@@ -225,8 +254,12 @@ func inventoryLoad(bin string, n int) error {
 	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) > 0 {
 		got = lines[len(lines)-1]
 	}
-	fmt.Printf("\nAnsible INI inventory of %d hosts in %d groups: `whyoffline inventory` loads, resolves and derives every endpoint in %.2f s (target ≤ 2 s), %.0f MiB peak RSS; it printed %q.\n",
-		n, (n+perGroup-1)/perGroup, m.Wall.Seconds(), float64(m.RSSKB)/1024, got)
+	shape := "one INI file"
+	if project {
+		shape = fmt.Sprintf("an INI file with its vars in %d group_vars files", groups+1)
+	}
+	fmt.Printf("\nAnsible inventory of %d hosts in %d groups, %s: `whyoffline inventory` loads, resolves and derives every endpoint in %.2f s (target ≤ 2 s), %.0f MiB peak RSS; it printed %q.\n",
+		n, groups, shape, m.Wall.Seconds(), float64(m.RSSKB)/1024, got)
 	return nil
 }
 

@@ -1,9 +1,16 @@
-// Package dsmapi asks a Deep Security Manager (or Server & Workload
-// Protection) which computers it shows offline: POST /api/computers/search
-// page by page (IDs greater than the last page's, sorted by ID), the
-// computer status expanded, authenticated by an API key in the
-// api-secret-key header, API version v1; 429 and 5xx answers are retried
-// with backoff. It only reads (a search is a POST, and changes nothing).
+// Package dsmapi asks a manager — Server & Workload Protection, Workload
+// Security (Cloud One) or an on-premises Deep Security Manager — which
+// computers it shows offline, through the published REST API:
+// POST /api/computers/search page by page (SearchFilter: maxItems, an
+// idTest greater-than the last ID seen, sortByObjectID), with
+// expand=computerStatus and expand=ec2VirtualMachineSummary (the
+// documented default is "all", far larger), api-version v1. An API key
+// goes in api-secret-key (keys made in the manager's own console:
+// on-premises, Server & Workload Protection, legacy Workload Security)
+// or in "Authorization: ApiKey KEY" (Trend Cloud One API keys); the
+// vendor's SDK declares both ("Legacy API Key", "Trend Micro Cloud One
+// API Key"). 429 and 5xx answers are retried with backoff. It only reads
+// (a search is a POST, and changes nothing).
 package dsmapi
 
 import (
@@ -32,27 +39,33 @@ import (
 // than one manager holds.
 const MaxResponse = 256 << 20
 
-// Computer is what the manager says of one computer.
+// Computer is what the manager says of one computer: the fields of the
+// SDK's Computer model whyoffline uses.
 type Computer struct {
-	ID          int    `json:"ID"`
-	HostName    string `json:"hostName"`
-	DisplayName string `json:"displayName"`
-	Platform    string `json:"platform"`
-	Status      struct {
-		AgentStatus   string   `json:"agentStatus"`
+	ID                     int    `json:"ID"`
+	HostName               string `json:"hostName"`
+	DisplayName            string `json:"displayName"`
+	Platform               string `json:"platform"`
+	LastIPUsed             string `json:"lastIPUsed"`
+	AgentFingerPrint       string `json:"agentFingerPrint"`
+	AgentVersion           string `json:"agentVersion"`
+	LastAgentCommunication int64  `json:"lastAgentCommunication"` // ms since the epoch
+	Status                 struct {
+		AgentStatus   string   `json:"agentStatus"` // inactive, active, warning, error, not-supported
 		AgentMessages []string `json:"agentStatusMessages"`
 	} `json:"computerStatus"`
+	EC2 *struct {
+		InstanceID string `json:"instanceID"`
+	} `json:"ec2VirtualMachineSummary"`
 }
 
-// Offline reports whether the manager shows the agent offline: a status
-// message "Offline" or "Managed (Offline)".
-func (c *Computer) Offline() bool {
-	for _, m := range c.Status.AgentMessages {
-		if strings.Contains(strings.ToLower(m), "offline") {
-			return true
-		}
+// InstanceID is the computer's cloud instance ID, when the manager has
+// one (EC2).
+func (c *Computer) InstanceID() string {
+	if c.EC2 == nil {
+		return ""
 	}
-	return false
+	return c.EC2.InstanceID
 }
 
 // Windows reports whether the manager's platform string names Windows.
@@ -73,7 +86,17 @@ type Config struct {
 	// (default 1 s) doubled each time, or the answer's Retry-After.
 	Retries   int
 	RetryBase time.Duration
+	// Auth is the key's kind: AuthSecret (api-secret-key), AuthAPIKey
+	// (Authorization: ApiKey), or "" to try api-secret-key and, after a
+	// 401, the other once.
+	Auth string
 }
+
+// Key kinds.
+const (
+	AuthSecret = "secret"
+	AuthAPIKey = "apikey"
+)
 
 // StatusText is the manager's own words for a computer's state
 // ("Managed (Offline)"), for the reports.
@@ -98,6 +121,8 @@ func badInput(format string, args ...any) error {
 type Client struct {
 	base      string // https://host:port/path/api
 	key       string
+	auth      string   // the kind that worked ("" until one did)
+	tried     []string // the kinds tried, for the 401 message
 	http      *http.Client
 	pageSize  int
 	retries   int
@@ -116,6 +141,14 @@ func New(cfg Config) (*Client, error) {
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, badInput("--from-manager: give only scheme, host, port and path (no user, query or fragment)")
+	}
+	if err := checkConsoleURL(u); err != nil {
+		return nil, err
+	}
+	switch cfg.Auth {
+	case "", AuthSecret, AuthAPIKey:
+	default:
+		return nil, badInput("--api-auth %q: use secret (api-secret-key) or apikey (Authorization: ApiKey)", textsafe.Line(cfg.Auth, 40))
 	}
 	if cfg.APIKey == "" {
 		return nil, badInput("--from-manager needs an API key: set WHYOFFLINE_API_KEY or pass --api-key-file FILE")
@@ -146,7 +179,7 @@ func New(cfg Config) (*Client, error) {
 	transport := &http.Transport{DialContext: dialer.DialContext, TLSClientConfig: tlsCfg, TLSHandshakeTimeout: 15 * time.Second,
 		ResponseHeaderTimeout: timeout, Proxy: http.ProxyFromEnvironment}
 	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api")
-	c := &Client{base: u.Scheme + "://" + u.Host + path + "/api", key: cfg.APIKey, pageSize: cfg.PageSize, retries: cfg.Retries, retryBase: cfg.RetryBase}
+	c := &Client{base: u.Scheme + "://" + u.Host + path + "/api", key: cfg.APIKey, auth: cfg.Auth, pageSize: cfg.PageSize, retries: cfg.Retries, retryBase: cfg.RetryBase}
 	if c.pageSize <= 0 || c.pageSize > 5000 {
 		c.pageSize = 5000
 	}
@@ -184,7 +217,7 @@ func (c *Client) Computers(ctx context.Context) ([]Computer, error) {
 			"searchCriteria": []map[string]any{{"idValue": last, "idTest": "greater-than"}},
 			"sortByObjectID": true,
 		})
-		list, err := c.fetch(ctx, http.MethodPost, c.base+"/computers/search?expand=computerStatus&overrides=false", body)
+		list, err := c.fetch(ctx, http.MethodPost, c.base+"/computers/search?expand=computerStatus&expand=ec2VirtualMachineSummary&overrides=false", body)
 		if err != nil {
 			return nil, err
 		}
@@ -209,15 +242,32 @@ func (c *Client) Computers(ctx context.Context) ([]Computer, error) {
 // MaxComputers bounds the listing (the largest managers hold about 100,000).
 const MaxComputers = 1 << 20
 
+// Auth is the key kind the manager accepted (AuthSecret or AuthAPIKey;
+// "" before the first answer).
+func (c *Client) Auth() string { return c.auth }
+
 // fetch sends one request, retrying 429 and 5xx answers, and decodes the
-// computer list.
+// computer list. Without a forced kind, a 401 to api-secret-key is tried
+// once more as a Cloud One key (and the reverse), and the kind that works
+// is kept for the next pages.
 func (c *Client) fetch(ctx context.Context, method, url string, body []byte) ([]Computer, error) {
+	kind, switched := c.auth, false
+	if kind == "" {
+		kind = AuthSecret
+	}
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 		if err != nil {
 			return nil, badInput("--from-manager: %v", err)
 		}
-		req.Header.Set("api-secret-key", c.key)
+		if kind == AuthAPIKey {
+			req.Header.Set("Authorization", "ApiKey "+c.key)
+		} else {
+			req.Header.Set("api-secret-key", c.key)
+		}
+		if !contains(c.tried, kind) {
+			c.tried = append(c.tried, kind)
+		}
 		req.Header.Set("api-version", "v1")
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("Content-Type", "application/json")
@@ -228,6 +278,21 @@ func (c *Client) fetch(ctx context.Context, method, url string, body []byte) ([]
 				return nil, badInput("the manager's certificate does not verify (%s): give its issuing CA with --api-ca-file", textsafe.Line(certErr.Err.Error(), 200))
 			}
 			return nil, &Error{Msg: fmt.Sprintf("cannot reach the manager's API at %s: %s", c.base, textsafe.Line(unwrapURL(err).Error(), 200))}
+		}
+		if resp.StatusCode == http.StatusUnauthorized && c.auth == "" && !switched {
+			// the other kind of key, once
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			switched = true
+			if kind == AuthSecret {
+				kind = AuthAPIKey
+			} else {
+				kind = AuthSecret
+			}
+			continue
+		}
+		if resp.StatusCode == http.StatusOK && c.auth == "" {
+			c.auth = kind
 		}
 		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 		if retry && attempt < c.retries {
@@ -252,15 +317,16 @@ func (c *Client) fetch(ctx context.Context, method, url string, body []byte) ([]
 
 func (c *Client) decode(resp *http.Response) ([]Computer, error) {
 	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, badInput("the manager refused the API key (HTTP %d): check it is current and its role may view computers", resp.StatusCode)
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, badInput("the manager refused the API key (HTTP 401) as %s: check the key is current and made for this console (Server & Workload Protection, on-premises and legacy Workload Security keys go in api-secret-key; Trend Cloud One keys in Authorization: ApiKey; --api-auth forces one)", c.triedText())
+	case resp.StatusCode == http.StatusForbidden:
+		return nil, badInput("the manager accepted the API key but its role may not do this (HTTP 403: %s): give the key a role that may view computers (Auditor does)", errorMessage(resp.Body, c))
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return nil, &Error{Msg: fmt.Sprintf("the manager is still rate-limiting API calls (HTTP 429) after %d retries: try again later", c.retries)}
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		return nil, badInput("the manager's API answered with a redirect (HTTP %d to %s): give the URL it points to", resp.StatusCode, textsafe.Line(resp.Header.Get("Location"), 200))
 	case resp.StatusCode != http.StatusOK:
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
-		return nil, &Error{Msg: fmt.Sprintf("the manager's API answered HTTP %d: %s", resp.StatusCode, textsafe.Line(c.mask(string(body)), 300))}
+		return nil, &Error{Msg: fmt.Sprintf("the manager's API answered HTTP %d: %s", resp.StatusCode, errorMessage(resp.Body, c))}
 	}
 	var list struct {
 		Computers []Computer `json:"computers"`
@@ -281,4 +347,40 @@ func unwrapURL(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// triedText says which key kinds were sent.
+func (c *Client) triedText() string {
+	var parts []string
+	for _, k := range c.tried {
+		if k == AuthAPIKey {
+			parts = append(parts, "a Cloud One key (Authorization: ApiKey)")
+		} else {
+			parts = append(parts, "a console key (api-secret-key)")
+		}
+	}
+	return strings.Join(parts, " and as ")
+}
+
+// errorMessage is the "message" of the API's error object, or the start
+// of whatever else came back; masked and cut either way.
+func errorMessage(body io.Reader, c *Client) string {
+	raw, _ := io.ReadAll(io.LimitReader(body, 4096))
+	var e struct {
+		Message string `json:"message"`
+	}
+	text := string(raw)
+	if json.Unmarshal(raw, &e) == nil && e.Message != "" {
+		text = e.Message
+	}
+	return textsafe.Line(c.mask(text), 300)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,8 @@ type scanFlags struct {
 	unlisted       bool
 	apiKeyFile     string
 	apiCAFile      string
+	apiAuth        string
+	managerAPI     *result.ManagerAPI // what --from-manager found, for the run
 }
 
 func newScanCmd(e *env) *cobra.Command {
@@ -142,6 +145,7 @@ interrupted.`,
 	fl.StringVar(&f.fromManager, "from-manager", "", "scan only the computers this manager (https://HOST:4119) shows offline, via its API")
 	fl.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the manager API key for --from-manager (else $WHYOFFLINE_API_KEY)")
 	fl.StringVar(&f.apiCAFile, "api-ca-file", "", "CA certificate (PEM) the manager's HTTPS certificate is issued by, for --from-manager")
+	fl.StringVar(&f.apiAuth, "api-auth", "", "the --from-manager key's kind: secret (api-secret-key: on-premises, Server & Workload Protection, legacy Workload Security keys) or apikey (Authorization: ApiKey: Trend Cloud One keys); default: try secret, then apikey after a 401")
 	return cmd
 }
 
@@ -194,7 +198,10 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 			return nil, usageErr("--save-raw %s: %v", f.saveRaw, err)
 		}
 	}
-	spec, mode := sweep.Manager(f.manager, f.mode, f.modeSet, inv.Manager, f.fromManager)
+	spec, mode, err := sweep.Manager(f.manager, f.mode, f.modeSet, inv.Manager, f.fromManager)
+	if err != nil {
+		return nil, usageWrap(err)
+	}
 	mhost, mport, err := parseManager(spec, 4120)
 	if err != nil {
 		return nil, usageWrap(err)
@@ -527,6 +534,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	if hist != nil {
 		cfg.Previous, cfg.Past = hist.previous, hist.past
 	}
+	cfg.ManagerAPI = f.managerAPI
 	r, err := sweep.Sweep(ctx, cfg, writer)
 	progress.done()
 	if rec != nil {
@@ -565,6 +573,26 @@ func unwrap(err error) error {
 	}
 }
 
+// managerComputer is what the scan keeps of a computer's record.
+func managerComputer(c *dsmapi.Computer) inventory.Computer {
+	rec := &result.ManagerComputer{ID: c.ID, Status: c.StatusText(), AgentStatus: textsafe.Line(c.Status.AgentStatus, 40),
+		AgentVersion: textsafe.Line(c.AgentVersion, 60), Platform: textsafe.Line(c.Platform, 120), LastIP: textsafe.Line(c.LastIPUsed, 60),
+		InstanceID: textsafe.Line(c.InstanceID(), 80)}
+	if t := c.LastContact(); !t.IsZero() {
+		rec.OfflineSince = &t
+	}
+	return inventory.Computer{Name: c.HostName, DisplayName: c.DisplayName, LastIP: c.LastIPUsed, InstanceID: c.InstanceID(),
+		Windows: c.Windows(), Status: c.StatusText(), Record: rec}
+}
+
+// authName says a key kind for people.
+func authName(kind string) string {
+	if kind == dsmapi.AuthAPIKey {
+		return "Cloud One API (Authorization: ApiKey)"
+	}
+	return "console API (api-secret-key)"
+}
+
 // envAPIKey holds the manager API key for --from-manager.
 const envAPIKey = "WHYOFFLINE_API_KEY"
 
@@ -579,7 +607,7 @@ func offlineHosts(ctx context.Context, e *env, f *scanFlags, known []*inventory.
 			return nil, usageWrap(err)
 		}
 	}
-	cfg := dsmapi.Config{URL: f.fromManager, APIKey: key, CAFile: f.apiCAFile, Timeout: 2 * time.Minute}
+	cfg := dsmapi.Config{URL: f.fromManager, APIKey: key, CAFile: f.apiCAFile, Timeout: 2 * time.Minute, Auth: f.apiAuth}
 	// how long the first retry of a busy manager waits (tests; not a flag)
 	if d, err := time.ParseDuration(e.getenv("WHYOFFLINE_API_RETRY_BASE")); err == nil {
 		cfg.RetryBase = d
@@ -596,17 +624,46 @@ func offlineHosts(ctx context.Context, e *env, f *scanFlags, known []*inventory.
 		}
 		return nil, failed(err)
 	}
+	product := dsmapi.ProductOf(f.fromManager)
+	api := &result.ManagerAPI{URL: textsafe.Line(f.fromManager, 200), Product: product.Name, Auth: client.Auth(), Computers: len(all)}
+	f.managerAPI = api
+	now := time.Now()
 	var offline []inventory.Computer
+	unknownTexts := map[string]bool{}
 	for i := range all {
-		if f.allComputers || all[i].Offline() {
-			offline = append(offline, inventory.Computer{Name: all[i].HostName, Windows: all[i].Windows(), Status: all[i].StatusText()})
+		c := &all[i]
+		state, _ := c.State(now, 0)
+		if state == dsmapi.Unknown {
+			api.UnknownStatus++
+			if t := textsafe.Line(strings.Join(c.Status.AgentMessages, "; "), 80); len(unknownTexts) < 10 {
+				unknownTexts[t] = true
+			}
+		}
+		if f.allComputers || state == dsmapi.Offline {
+			offline = append(offline, managerComputer(c))
+		}
+		if state == dsmapi.Offline {
+			api.Offline++
 		}
 	}
-	hosts, unknown, invalid := inventory.ForComputers(known, offline)
+	for t := range unknownTexts {
+		api.UnknownStatusTexts = append(api.UnknownStatusTexts, t)
+	}
+	sort.Strings(api.UnknownStatusTexts)
+	m := inventory.ForComputers(known, offline)
+	hosts, unknown, invalid := m.Scan, m.Unknown, m.Invalid
+	api.Ambiguous = m.Ambiguous
 	if f.allComputers {
-		fmt.Fprintf(e.stderr, "whyoffline: the manager lists %d computers (--all: every one is scanned)\n", len(all))
+		fmt.Fprintf(e.stderr, "whyoffline: the manager (%s, %s key) lists %d computers (--all: every one is scanned)\n", product.Name, authName(client.Auth()), len(all))
 	} else {
-		fmt.Fprintf(e.stderr, "whyoffline: the manager shows %d of %d computers offline\n", len(offline), len(all))
+		fmt.Fprintf(e.stderr, "whyoffline: the manager (%s, %s key) shows %d of %d computers offline\n", product.Name, authName(client.Auth()), api.Offline, len(all))
+	}
+	if api.UnknownStatus > 0 {
+		fmt.Fprintf(e.stderr, "whyoffline: %d computer(s) have a status whyoffline does not know and communicated within %s, so they are not called offline: %s\n",
+			api.UnknownStatus, dsmapi.HeartbeatWindow, textsafe.Line(strings.Join(api.UnknownStatusTexts, " | "), 300))
+	}
+	for _, a := range m.Ambiguous {
+		fmt.Fprintf(e.stderr, "whyoffline: ambiguous: %s\n", textsafe.Line(a, 400))
 	}
 	if len(unknown) > 0 {
 		if f.unlisted || len(known) == 0 {

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/whyoffline/whyoffline/internal/result"
 )
 
 // Transports.
@@ -62,6 +64,9 @@ type Host struct {
 	// ManagerStatus is what the manager's API says of the host's agent
 	// (--from-manager), carried into the reports.
 	ManagerStatus string `json:"manager_status,omitempty"`
+	// Computer is the manager's record of the host's computer
+	// (--from-manager), carried into the reports.
+	Computer *result.ManagerComputer `json:"computer,omitempty"`
 
 	// Source is where the host was defined: "file:line".
 	Source string `json:"source"`

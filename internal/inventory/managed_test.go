@@ -16,6 +16,7 @@ hosts:
   app01.east.example.com: {}
   app01.west.example.com: {}
   win01: {address: win01.corp.example.com, transport: winrm}
+  i-0abc: {address: 10.7.7.7}
 `)
 	inv, err := inventory.Load([]string{p}, nil, transports.Options())
 	if err != nil {
@@ -27,19 +28,29 @@ hosts:
 		scan      string // names, in order
 		unknown   string
 		invalid   string
+		ambiguous int
 	}{
-		{"exact name", []inventory.Computer{{Name: "web01"}}, "web01", "", ""},
-		{"address", []inventory.Computer{{Name: "10.0.0.1"}}, "web01", "", ""},
-		{"fqdn to short inventory name, other case", []inventory.Computer{{Name: "WEB01.corp.example.com."}}, "web01", "", ""},
-		{"short name to fqdn entry", []inventory.Computer{{Name: "db01"}}, "db01.corp.example.com", "", ""},
-		{"address is a name", []inventory.Computer{{Name: "win01.corp.example.com"}}, "win01", "", ""},
-		{"ambiguous short name: a new entry", []inventory.Computer{{Name: "app01"}}, "app01", "app01", ""},
-		{"unknown Windows computer", []inventory.Computer{{Name: "win02.corp.example.com", Windows: true, Status: "Managed (Offline)"}}, "win02.corp.example.com", "win02.corp.example.com", ""},
-		{"listed twice: scanned once", []inventory.Computer{{Name: "web01"}, {Name: "web01.corp.example.com"}}, "web01", "", ""},
-		{"not a host name", []inventory.Computer{{Name: "x;reboot"}, {Name: ""}, {Name: "web01"}}, "web01", "", "x;reboot,"},
+		{"exact name", []inventory.Computer{{Name: "web01"}}, "web01", "", "", 0},
+		{"address", []inventory.Computer{{Name: "10.0.0.1"}}, "web01", "", "", 0},
+		{"fqdn to short inventory name, other case", []inventory.Computer{{Name: "WEB01.corp.example.com."}}, "web01", "", "", 0},
+		{"short name to fqdn entry", []inventory.Computer{{Name: "db01"}}, "db01.corp.example.com", "", "", 0},
+		{"address is a name", []inventory.Computer{{Name: "win01.corp.example.com"}}, "win01", "", "", 0},
+		{"ambiguous short name: reported, not guessed", []inventory.Computer{{Name: "app01"}}, "", "", "", 1},
+		{"unknown Windows computer", []inventory.Computer{{Name: "win02.corp.example.com", Windows: true, Status: "Managed (Offline)"}}, "win02.corp.example.com", "win02.corp.example.com", "", 0},
+		{"listed twice: scanned once, said", []inventory.Computer{{Name: "web01"}, {Name: "web01.corp.example.com"}}, "web01", "", "", 1},
+		{"not a host name", []inventory.Computer{{Name: "x;reboot"}, {Name: ""}, {Name: "web01"}}, "web01", "", "x;reboot,", 0},
+		{"display name", []inventory.Computer{{Name: "ip-10-9-9-9", DisplayName: "DB01.corp.example.com"}}, "db01.corp.example.com", "", "", 0},
+		{"last IP", []inventory.Computer{{Name: "localhost.localdomain", LastIP: "10.0.0.1"}}, "web01", "", "", 0},
+		{"instance ID", []inventory.Computer{{Name: "ip-10-1-2-3", InstanceID: "i-0abc"}}, "i-0abc", "", "", 0},
+		{"an address has no short name", []inventory.Computer{{Name: "10.0.0.99"}}, "10.0.0.99", "10.0.0.99", "", 0},
+		{"name and IP fit two hosts: not guessed", []inventory.Computer{{Name: "db01.corp.example.com", LastIP: "10.0.0.1"}}, "", "", "", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hosts, unknown, invalid := inventory.ForComputers(inv.Hosts, tc.computers)
+			m := inventory.ForComputers(inv.Hosts, tc.computers)
+			hosts, unknown, invalid := m.Scan, m.Unknown, m.Invalid
+			if len(m.Ambiguous) != tc.ambiguous {
+				t.Errorf("ambiguous %q, want %d", m.Ambiguous, tc.ambiguous)
+			}
 			var names []string
 			for _, h := range hosts {
 				names = append(names, h.Name)

@@ -2,7 +2,9 @@ package report
 
 import (
 	"encoding/csv"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/whyoffline/whyoffline/internal/result"
@@ -32,7 +34,7 @@ func (c *csvWriter) start() error {
 		head = append(head, "change")
 	}
 	if c.manager {
-		head = append(head, "manager_status")
+		head = append(head, ManagerCSVHeader...)
 	}
 	return c.cw.Write(head)
 }
@@ -47,7 +49,7 @@ func (c *csvWriter) Host(_ int, h *result.Host) error {
 		row = append(row, ChangeText(h.Change))
 	}
 	if c.manager {
-		row = append(row, h.ManagerStatus)
+		row = append(row, managerCells(h)...)
 	}
 	for j := range row {
 		row[j] = CSVCell(row[j])
@@ -74,7 +76,7 @@ func (c *csvWriter) End(run *result.Run) error {
 			row = append(row, "")
 		}
 		if c.manager {
-			row = append(row, "")
+			row = append(row, make([]string, len(ManagerCSVHeader))...)
 		}
 		for j := range row {
 			row[j] = CSVCell(row[j])
@@ -97,4 +99,20 @@ func CSVCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// ManagerCSVHeader are the columns a run from the manager's API adds: the
+// manager's status text, then its record of the computer.
+var ManagerCSVHeader = []string{"manager_status", "manager_id", "offline_since", "agent_version", "platform", "last_ip"}
+
+func managerCells(h *result.Host) []string {
+	c := h.Computer
+	if c == nil {
+		return []string{h.ManagerStatus, "", "", "", "", ""}
+	}
+	since := ""
+	if c.OfflineSince != nil {
+		since = c.OfflineSince.UTC().Format(time.RFC3339)
+	}
+	return []string{h.ManagerStatus, strconv.Itoa(c.ID), since, c.AgentVersion, c.Platform, c.LastIP}
 }

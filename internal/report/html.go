@@ -85,7 +85,14 @@ const pageScript = `(function () {
   fill(F.cause, [].concat.apply([], H.map(function (h) { return h.c.concat(h.x ? [h.x] : []); })));
   fill(F.os, H.map(function (h) { return h.o; }));
   fill(F.group, [].concat.apply([], H.map(function (h) { return h.g; })));
-  var key = 'n', dir = 1;
+  var key = 'n', dir = 1, cols = 7;
+  if (D.sn) {
+    // hosts from the manager's API: how long each has been silent, the
+    // longest first
+    var th = document.createElement('th'); th.dataset.k = 'sn'; th.textContent = 'Offline since';
+    document.querySelector('th[data-k="ch"]').after(th);
+    key = 'sn'; cols = 8;
+  }
   var hash = new URLSearchParams(location.hash.slice(1));
   ['status', 'cause', 'os', 'group', 'q'].forEach(function (k) { if (hash.get(k)) F[k].value = hash.get(k); });
   if (hash.get('sort')) key = hash.get('sort');
@@ -107,7 +114,7 @@ const pageScript = `(function () {
       var h = H[i];
       out.push('<tr class="host" data-i="' + i + '"><td>' + esc(h.n) + '</td><td><code>' + esc(h.a) + '</code></td><td>' + esc(h.o) +
         '</td><td class="' + esc(h.s) + '">' + esc(h.s) + '</td><td>' + esc(h.c.join(', ') || h.x) + '</td><td class="change">' + esc(h.ch) +
-        '</td><td>' + esc(h.e) + '</td></tr>');
+        (D.sn ? '</td><td>' + esc(h.sn) : '') + '</td><td>' + esc(h.e) + '</td></tr>');
     });
     $('rows').innerHTML = out.join('');
     $('shown').textContent = shown.length;
@@ -119,7 +126,7 @@ const pageScript = `(function () {
     if (h.em) s += '<div><b>' + esc(h.x) + '</b>: ' + esc(h.em) + '</div>';
     if (h.u) s += '<div><b>unverified</b>: ' + esc(h.u) + '</div>';
     h.k.forEach(function (c) { s += '<div><code>' + esc(c.id) + '</code> ' + esc(c.r) + (c.o ? '<pre>' + esc(c.o) + '</pre>' : '') + '</div>'; });
-    return '<tr class="detail"><td colspan="7">' + (s || 'every check passed') + '</td></tr>';
+    return '<tr class="detail"><td colspan="' + cols + '">' + (s || 'every check passed') + '</td></tr>';
   }
   $('rows').addEventListener('click', function (ev) {
     var tr = ev.target.closest('tr.host'); if (!tr) return;
@@ -149,6 +156,7 @@ type pageHost struct {
 	Groups   []string    `json:"g"`
 	Change   string      `json:"ch"`
 	Manager  string      `json:"m,omitempty"`
+	Since    string      `json:"sn,omitempty"` // the manager's last communication with the agent
 	ErrKind  string      `json:"x,omitempty"`
 	ErrMsg   string      `json:"em,omitempty"`
 	Unverif  string      `json:"u,omitempty"`
@@ -172,6 +180,7 @@ func pageData(run *result.Run, groups []causeGroup) ([]byte, error) {
 	doc := struct {
 		Hosts    []pageHost        `json:"hosts"`
 		Remedies map[string]string `json:"remedies"`
+		Since    bool              `json:"sn,omitempty"` // some host has an offline-since time
 	}{Hosts: make([]pageHost, 0, len(run.Hosts)), Remedies: map[string]string{}}
 	for _, g := range groups {
 		doc.Remedies[g.ID] = textsafe.Line(g.Remedy, 2000)
@@ -180,8 +189,12 @@ func pageData(run *result.Run, groups []causeGroup) ([]byte, error) {
 		h := &run.Hosts[i]
 		_, ev, _ := primary(h)
 		p := pageHost{Name: textsafe.Line(h.Name, 200), Address: textsafe.Line(h.Address, 200), OS: textsafe.Line(h.OS, 40), Status: string(h.Status),
-			Causes: causeIDs(h), Evidence: textsafe.Line(ev, 300), Groups: h.Groups, Change: ChangeText(h.Change), Manager: textsafe.Line(h.ManagerStatus, 200),
+			Causes: causeIDs(h), Evidence: textsafe.Line(ev, 300), Groups: h.Groups, Change: ChangeText(h.Change), Manager: textsafe.Line(ManagerText(h), 200),
 			Unverif: textsafe.Line(unverifiedText(h), 500), Details: []pageCause{}, Checks: []pageCheck{}}
+		if c := h.Computer; c != nil && c.OfflineSince != nil {
+			p.Since = c.OfflineSince.UTC().Format("2006-01-02 15:04 UTC")
+			doc.Since = true
+		}
 		if p.Causes == nil {
 			p.Causes = []string{}
 		}

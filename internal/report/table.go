@@ -59,7 +59,7 @@ func (t *tableWriter) End(run *result.Run) error {
 			ch = pad(clean(change, 48), changeW) + "  "
 		}
 		if managerW > 0 {
-			ch += pad(clean(manager, 24), managerW) + "  "
+			ch += pad(clean(manager, 40), managerW) + "  "
 		}
 		fmt.Fprintf(&b, "%s  %s  %s%s  %s\n",
 			pad(name, nameW), t.paint(statusCode, pad(status, statusW)), ch, pad(cause, causeW), clean(ev, evW))
@@ -84,7 +84,7 @@ func (t *tableWriter) End(run *result.Run) error {
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
 		name := clean(h.Name, 40)
-		change, manager = ChangeText(h.Change), h.ManagerStatus
+		change, manager = ChangeText(h.Change), ManagerText(h)
 		switch {
 		case h.Error != nil && len(h.Causes) == 0:
 			row(name, string(h.Status), statusColor(h.Status), clean(string(h.Error.Kind), 30), h.Error.Message)
@@ -159,8 +159,8 @@ func columnWidths(run *result.Run) (nameW, causeW, changeW, managerW int) {
 		if h.Change != nil {
 			changeW = max(changeW, len("CHANGE"), min(utf8.RuneCountInString(ChangeText(h.Change)), 48))
 		}
-		if h.ManagerStatus != "" {
-			managerW = max(managerW, len("MANAGER"), min(utf8.RuneCountInString(h.ManagerStatus), 24))
+		if m := ManagerText(h); m != "" {
+			managerW = max(managerW, len("MANAGER"), min(utf8.RuneCountInString(m), 40))
 		}
 	}
 	return nameW, causeW, changeW, managerW
@@ -175,4 +175,18 @@ func pad(s string, w int) string {
 		return s
 	}
 	return s + strings.Repeat(" ", w-n)
+}
+
+// ManagerText is the manager's word on a host for one cell: its status,
+// and since when the agent has not communicated.
+func ManagerText(h *result.Host) string {
+	t := h.ManagerStatus
+	if c := h.Computer; c != nil && c.OfflineSince != nil {
+		since := c.OfflineSince.UTC().Format("2006-01-02 15:04")
+		if t == "" {
+			return "since " + since
+		}
+		t += ", since " + since
+	}
+	return t
 }

@@ -138,6 +138,9 @@ type Host struct {
 	// ManagerStatus is the manager's own status text for the computer
 	// (scan --from-manager), e.g. "Managed (Offline)".
 	ManagerStatus string `json:"manager_status,omitempty"`
+	// Computer is the manager's record of the host's computer (scan
+	// --from-manager): its ID, when the agent last communicated, ...
+	Computer *ManagerComputer `json:"computer,omitempty"`
 	// Observed is what the checks and the bastion saw, kept so that a
 	// saved run can be judged again with newer rules (report
 	// --rediagnose). Absent for hosts whose checks never ran.
@@ -145,6 +148,23 @@ type Host struct {
 	// Change is how the host differs from the previous run kept in the
 	// state directory (--state-dir); absent without history.
 	Change *Change `json:"change,omitempty"`
+}
+
+// ManagerComputer is what the manager's API says of a host's computer.
+type ManagerComputer struct {
+	ID          int    `json:"id"`
+	Status      string `json:"status,omitempty"`       // its own words, in the API key's language
+	AgentStatus string `json:"agent_status,omitempty"` // inactive, active, warning, error, not-supported
+	// OfflineSince is the agent's last communication with the manager.
+	OfflineSince *time.Time `json:"offline_since,omitempty"`
+	AgentVersion string     `json:"agent_version,omitempty"`
+	Platform     string     `json:"platform,omitempty"`
+	LastIP       string     `json:"last_ip,omitempty"`
+	InstanceID   string     `json:"instance_id,omitempty"`
+	// MatchedBy is how the computer was matched to the inventory host
+	// (host name, display name, last IP, short name, instance ID), or
+	// "manager" for a host only the manager named.
+	MatchedBy string `json:"matched_by,omitempty"`
 }
 
 // Change kinds.
@@ -252,6 +272,26 @@ type Manager struct {
 	Host string `json:"host"`
 	Port int    `json:"port"`
 	Mode string `json:"mode"`
+	// API is how the run asked the manager's API which computers are
+	// offline (scan --from-manager).
+	API *ManagerAPI `json:"api,omitempty"`
+}
+
+// ManagerAPI records a run's use of the manager's API.
+type ManagerAPI struct {
+	URL       string `json:"url"`
+	Product   string `json:"product"`
+	Auth      string `json:"auth"` // secret (api-secret-key) or apikey (Authorization: ApiKey)
+	Computers int    `json:"computers"`
+	Offline   int    `json:"offline"`
+	// UnknownStatus counts computers whose status text whyoffline does
+	// not know, with some of the texts; they are not scanned unless
+	// silent past the heartbeat window.
+	UnknownStatus      int      `json:"unknown_status,omitempty"`
+	UnknownStatusTexts []string `json:"unknown_status_texts,omitempty"`
+	// Ambiguous lists matches not made: a computer that fits several
+	// inventory hosts, or a host several computers fit.
+	Ambiguous []string `json:"ambiguous,omitempty"`
 }
 
 // Summary counts hosts by status.

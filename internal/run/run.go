@@ -11,10 +11,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"net/url"
 	"time"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/dsmapi"
 	"github.com/whyoffline/whyoffline/internal/history"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/probe"
@@ -42,6 +42,9 @@ type Config struct {
 	Past     []diagnose.PastRun
 	// Progress, if set, is told of every host as it finishes.
 	Progress func(*result.Host)
+	// ManagerAPI records the run's use of the manager's API
+	// (--from-manager), kept in the run.
+	ManagerAPI *result.ManagerAPI
 }
 
 // Sweep scans every host, writes each result and then the run's end to w,
@@ -53,6 +56,9 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: manager, Fleet: []result.Finding{}, Settings: settings, Shard: cfg.Shard,
 		Skipped: cfg.Skipped}
 	run.Summary.Skipped = len(cfg.Skipped)
+	if run.Manager != nil {
+		run.Manager.API = cfg.ManagerAPI
+	}
 	resolver := &probe.Resolver{Timeout: cfg.ConnectTimeout}
 	opt.Resolver = resolver
 	var probeView *diagnose.ManagerProbe
@@ -125,7 +131,7 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 // single-node manager the console's host is the heartbeat's too). An
 // agent's own dsmUrl still wins for its host, later. It returns the spec
 // HOST[:PORT] still to be parsed, and the mode.
-func Manager(flagSpec, flagMode string, flagModeSet bool, inv inventory.Manager, fromManager string) (spec, mode string) {
+func Manager(flagSpec, flagMode string, flagModeSet bool, inv inventory.Manager, fromManager string) (spec, mode string, err error) {
 	spec, mode = flagSpec, flagMode
 	if spec == "" && inv.Host != "" {
 		spec = inv.Host
@@ -137,11 +143,15 @@ func Manager(flagSpec, flagMode string, flagModeSet bool, inv inventory.Manager,
 		}
 	}
 	if spec == "" && fromManager != "" {
-		if u, err := url.Parse(fromManager); err == nil {
-			spec = u.Hostname()
+		// where the console's agents heartbeat: a SaaS console's agents
+		// use a separate address on 443, never the console on 4120
+		p := dsmapi.ProductOf(fromManager)
+		if p.Agents == "" {
+			return "", "", fmt.Errorf("--from-manager: %s; give the address agents heartbeat to with --manager HOST:PORT (the agents' own dsmUrl still wins per host)", p.Why)
 		}
+		spec = p.Agents
 	}
-	return spec, mode
+	return spec, mode, nil
 }
 
 // certInfo is what a report keeps of a certificate (nil for none).

@@ -168,7 +168,7 @@ func (s *scanner) timeout(h *inventory.Host) time.Duration {
 func (s *scanner) one(ctx context.Context, h *inventory.Host) (res result.Host) {
 	start := s.opt.Now()
 	res = result.Host{
-		Name: h.Name, Address: h.Address, OS: h.OS, Transport: h.Transport, Role: h.Role, Groups: h.Groups, ManagerStatus: h.ManagerStatus,
+		Name: h.Name, Address: h.Address, OS: h.OS, Transport: h.Transport, Role: h.Role, Groups: h.Groups, ManagerStatus: h.ManagerStatus, Computer: h.Computer,
 		Causes: []result.Cause{}, Checks: []result.Check{},
 	}
 	defer func() {

@@ -4,10 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -19,8 +16,8 @@ import (
 
 // managerCA writes the fake manager's certificate as a CA file.
 func managerCA(t *testing.T, s *dsmtest.Server) string {
-	p := filepath.Join(t.TempDir(), "dsm-ca.pem")
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}), 0o600); err != nil {
+	p, err := s.CAFile(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p

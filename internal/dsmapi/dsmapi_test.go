@@ -2,10 +2,7 @@ package dsmapi_test
 
 import (
 	"context"
-	"encoding/pem"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -53,8 +50,8 @@ func fleet(now time.Time) ([]dsmtest.Computer, []string) {
 }
 
 func caFile(t *testing.T, s *dsmtest.Server) string {
-	p := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}), 0o600); err != nil {
+	p, err := s.CAFile(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p

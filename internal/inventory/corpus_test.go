@@ -97,14 +97,7 @@ func TestAnsibleCorpus(t *testing.T) {
 			t.Errorf("%s: Ansible reads it, whyoffline refuses it: %v", file, err)
 			continue
 		}
-		got := map[string]*inventory.Host{}
-		for _, h := range inv.Hosts {
-			got[h.Name] = h
-		}
-		skipped := map[string]string{}
-		for _, s := range inv.Skipped {
-			skipped[s.Name] = s.Reason
-		}
+		got, skipped := byNameAndSkips(inv)
 		base := filepath.Base(file)
 		nFields, nDiff := 0, 0
 		for _, name := range sortedNames(want) {
@@ -224,4 +217,18 @@ func sortedNames(m map[string]ansibleView) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// byNameAndSkips indexes what the loader read: the hosts by name, the
+// skip reasons by host name.
+func byNameAndSkips(inv *inventory.Inventory) (map[string]*inventory.Host, map[string]string) {
+	got := map[string]*inventory.Host{}
+	for _, h := range inv.Hosts {
+		got[h.Name] = h
+	}
+	skipped := map[string]string{}
+	for _, s := range inv.Skipped {
+		skipped[s.Name] = s.Reason
+	}
+	return got, skipped
 }

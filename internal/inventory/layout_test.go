@@ -178,14 +178,7 @@ func runLayout(t *testing.T, python, src string) string {
 	if err != nil {
 		t.Fatalf("Ansible reads it, whyoffline refuses it: %v", err)
 	}
-	got := map[string]*inventory.Host{}
-	for _, h := range inv.Hosts {
-		got[h.Name] = h
-	}
-	skipped := map[string]string{}
-	for _, s := range inv.Skipped {
-		skipped[s.Name] = s.Reason
-	}
+	got, skipped := byNameAndSkips(inv)
 	nFields, nSkipped := 0, 0
 	for _, name := range sortedNames(want) {
 		w := want[name]

@@ -36,9 +36,12 @@ package dsmtest
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -93,6 +96,12 @@ func New(keys map[string]Key, computers []Computer) *Server {
 	sort.Slice(s.computers, func(i, j int) bool { return s.computers[i].ID < s.computers[j].ID })
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// CAFile writes the server's certificate, PEM, as a CA file in dir.
+func (s *Server) CAFile(dir string) (string, error) {
+	p := filepath.Join(dir, "dsm-ca.pem")
+	return p, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}), 0o600)
 }
 
 // Busy makes the next n requests answer 429.

@@ -65,26 +65,7 @@ func ForComputers(hosts []*Host, computers []Computer) Matches {
 	var order []*Host
 	for i, c := range computers {
 		name := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(c.Name), "."))
-		fits, how := map[*Host]string{}, []*Host{}
-		for _, k := range []struct{ by, v string }{{"host name", name}, {"display name", c.DisplayName}, {"last IP", c.LastIP}, {"instance ID", c.InstanceID}} {
-			v := strings.ToLower(strings.TrimSpace(k.v))
-			if v == "" {
-				continue
-			}
-			for _, h := range exact[v] {
-				if _, seen := fits[h]; !seen {
-					fits[h] = k.by
-					how = append(how, h)
-				}
-			}
-		}
-		if len(how) == 0 && name != "" && net.ParseIP(name) == nil {
-			s, _, _ := strings.Cut(name, ".")
-			for _, h := range short[s] {
-				fits[h] = "short name"
-				how = append(how, h)
-			}
-		}
+		fits, how := candidates(c, name, exact, short)
 		switch {
 		case len(how) > 1:
 			var names []string
@@ -133,6 +114,33 @@ func ForComputers(hosts []*Host, computers []Computer) Matches {
 		out.Scan = append(out.Scan, h)
 	}
 	return out
+}
+
+// candidates are the inventory hosts computer c fits, each with how, in
+// the order found: by host name, display name, last IP and instance ID
+// (exact, case ignored); failing those, by the first DNS label.
+func candidates(c Computer, name string, exact, short map[string][]*Host) (map[*Host]string, []*Host) {
+	fits, how := map[*Host]string{}, []*Host{}
+	for _, k := range []struct{ by, v string }{{"host name", name}, {"display name", c.DisplayName}, {"last IP", c.LastIP}, {"instance ID", c.InstanceID}} {
+		v := strings.ToLower(strings.TrimSpace(k.v))
+		if v == "" {
+			continue
+		}
+		for _, h := range exact[v] {
+			if _, seen := fits[h]; !seen {
+				fits[h] = k.by
+				how = append(how, h)
+			}
+		}
+	}
+	if len(how) == 0 && name != "" && net.ParseIP(name) == nil {
+		s, _, _ := strings.Cut(name, ".")
+		for _, h := range short[s] {
+			fits[h] = "short name"
+			how = append(how, h)
+		}
+	}
+	return fits, how
 }
 
 func computerLabel(c Computer) string {

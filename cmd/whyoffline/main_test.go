@@ -131,7 +131,7 @@ func TestScanOutputsAndAtomicOut(t *testing.T) {
 		t.Fatalf("--out: exit %d stdout %q", r.code, r.stdout)
 	}
 	rows, err := csv.NewReader(mustOpen(t, out)).ReadAll()
-	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "host,address,os,status,primary_cause,causes,evidence,remedy" {
+	if err != nil || len(rows) != 3 || strings.Join(rows[0], ",") != "host,address,os,status,primary_cause,causes,evidence,remedy,confidence" {
 		t.Fatalf("csv: %v %v", err, rows)
 	}
 	// rows stream in the order hosts finish

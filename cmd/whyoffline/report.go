@@ -48,7 +48,8 @@ func renderRun(e *env, run *result.Run, output, out string) error {
 	if err != nil {
 		return err
 	}
-	writer, err := dest.writer(e, format)
+	// the run's own columns: change, the manager's record
+	writer, err := dest.writerWith(e, format, report.OptionsFor(run))
 	if err != nil {
 		return dest.finish(usageWrap(err))
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
-// CSVHeader is the contract's header row.
-var CSVHeader = []string{"host", "address", "os", "status", "primary_cause", "causes", "evidence", "remedy"}
+// CSVHeader is the contract's header row: its eight columns, then the
+// primary cause's confidence (confirmed, likely, possible), so a
+// "likely" never reads as confirmed in a review.
+var CSVHeader = []string{"host", "address", "os", "status", "primary_cause", "causes", "evidence", "remedy", "confidence"}
 
 // csvWriter writes a row per host as it finishes (so a sweep of any size
 // holds no results for it): rows come in the order hosts finish; sort by
@@ -44,7 +46,11 @@ func (c *csvWriter) Host(_ int, h *result.Host) error {
 		return err
 	}
 	id, ev, rem := primary(h)
-	row := []string{h.Name, h.Address, h.OS, string(h.Status), id, strings.Join(causeIDs(h), ";"), ev, rem}
+	conf := ""
+	if len(h.Causes) > 0 {
+		conf = string(h.Causes[0].Confidence)
+	}
+	row := []string{h.Name, h.Address, h.OS, string(h.Status), id, strings.Join(causeIDs(h), ";"), ev, rem, conf}
 	if c.history {
 		row = append(row, ChangeText(h.Change))
 	}
@@ -66,10 +72,10 @@ func (c *csvWriter) End(run *result.Run) error {
 	// a skipped host's row: status "skipped", the reason as evidence
 	rows := make([][]string, 0, len(run.Skipped)+len(run.Fleet))
 	for _, sk := range run.Skipped {
-		rows = append(rows, []string{sk.Name, "", "", "skipped", "", "", sk.Reason + " (" + sk.Source + ")", ""})
+		rows = append(rows, []string{sk.Name, "", "", "skipped", "", "", sk.Reason + " (" + sk.Source + ")", "", ""})
 	}
 	for _, f := range run.Fleet {
-		rows = append(rows, []string{"", "", "", "fleet", f.ID, strings.Join(f.Hosts, ";"), f.Evidence, f.Remedy})
+		rows = append(rows, []string{"", "", "", "fleet", f.ID, strings.Join(f.Hosts, ";"), f.Evidence, f.Remedy, ""})
 	}
 	for _, row := range rows {
 		if c.history {

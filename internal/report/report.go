@@ -8,6 +8,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -274,10 +275,46 @@ func (j *jsonlWriter) End(run *result.Run) error {
 }
 
 // Read parses a saved run (-o json) for re-rendering.
+// MaxRun bounds a saved run, compressed or not (100,000 hosts with their
+// checks are a few hundred MiB).
+const MaxRun = 1 << 30
+
+// OptionsFor are the extra columns a saved run needs: its change since
+// the previous run, the manager's record — so report, merge and diff
+// keep everything scan wrote.
+func OptionsFor(run *result.Run) Options {
+	var o Options
+	for i := range run.Hosts {
+		h := &run.Hosts[i]
+		o.History = o.History || h.Change != nil
+		o.ManagerStatus = o.ManagerStatus || h.ManagerStatus != "" || h.Computer != nil
+	}
+	if run.Manager != nil && run.Manager.API != nil {
+		o.ManagerStatus = true
+	}
+	return o
+}
+
+// Read reads a run saved with -o json, or gzip'd as --state-dir keeps
+// them; the decompressed document is capped too.
 func Read(r io.Reader) (*result.Run, error) {
-	dec := json.NewDecoder(io.LimitReader(r, 1<<30))
+	br := bufio.NewReader(r)
+	var in io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("a gzip'd run that does not open: %v", err)
+		}
+		defer zr.Close()
+		in = zr
+	}
+	lr := &io.LimitedReader{R: in, N: MaxRun + 1}
+	dec := json.NewDecoder(lr)
 	var run result.Run
 	if err := dec.Decode(&run); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("the run is larger than %d MiB (decompressed): not a run whyoffline wrote", MaxRun>>20)
+		}
 		return nil, fmt.Errorf("not a whyoffline JSON run (%v); save one with: whyoffline scan ... -o json --out run.json", err)
 	}
 	if run.Schema != result.Schema {
@@ -307,6 +344,16 @@ func contain(run *result.Run) error {
 	if m := run.Manager; m != nil {
 		line(&m.Host, 253)
 		line(&m.Mode, 32)
+		if a := m.API; a != nil {
+			for _, p := range []*string{&a.URL, &a.Product, &a.Auth} {
+				line(p, 200)
+			}
+			for _, l := range [][]string{a.UnknownStatusTexts, a.Ambiguous} {
+				for j := range l {
+					line(&l[j], 400)
+				}
+			}
+		}
 	}
 	for i := range run.Skipped {
 		sk := &run.Skipped[i]
@@ -323,6 +370,15 @@ func contain(run *result.Run) error {
 		}
 		for _, p := range []*string{&h.Name, &h.Address, &h.OS, &h.Transport, &h.Role} {
 			line(p, 253)
+		}
+		line(&h.ManagerStatus, 200)
+		for j := range h.Groups {
+			line(&h.Groups[j], 253)
+		}
+		if c := h.Computer; c != nil {
+			for _, p := range []*string{&c.Status, &c.AgentStatus, &c.AgentVersion, &c.Platform, &c.LastIP, &c.InstanceID, &c.MatchedBy} {
+				line(p, 200)
+			}
 		}
 		for j := range h.Causes {
 			c := &h.Causes[j]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,10 +54,22 @@ func configPath(e *env, flag string) (string, error) {
 	return "", nil
 }
 
+// scanOnly are the flags whose values mean something else in each
+// command (scan -o csv; diff -o takes table or json): in the config file
+// they are the nightly sweep's, and apply to scan alone.
+var scanOnly = map[string]bool{"output": true, "out": true}
+
 // applyConfig sets, on cmd, every flag the config file gives that the
-// command line did not. Keys no command has are errors with file:line;
-// keys another command has are left for it.
-func applyConfig(e *env, cmd *cobra.Command, path string) error {
+// command line did not, and returns where each came from (flag name →
+// file:line). Keys no command has are errors with file:line; keys another
+// command has, or scan's own (output, out), are left for it.
+func applyConfig(e *env, cmd *cobra.Command, path string) (map[string]string, error) {
+	from := map[string]string{}
+	err := applyConfigTo(cmd, path, from)
+	return from, err
+}
+
+func applyConfigTo(cmd *cobra.Command, path string, from map[string]string) error {
 	if path == "" {
 		return nil
 	}
@@ -91,12 +104,13 @@ func applyConfig(e *env, cmd *cobra.Command, path string) error {
 			return fmt.Errorf("%s:%d: unknown setting %q%s", path, k.Line, key, suggestFlag(key, known))
 		}
 		f := cmd.Flags().Lookup(key)
-		if f == nil || f.Changed {
+		if f == nil || f.Changed || (scanOnly[key] && cmd.Name() != "scan") {
 			continue // another command's setting, or the command line wins
 		}
 		if err := setFlag(f, v); err != nil {
 			return fmt.Errorf("%s:%d: %s: %v", path, v.Line, key, err)
 		}
+		from[key] = fmt.Sprintf("%s:%d", path, k.Line)
 	}
 	return nil
 }
@@ -151,4 +165,64 @@ func suggestFlag(key string, known map[string]bool) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (the keys are the flags' long names, as in --help)"
+}
+
+// newConfigCmd prints the settings a command would run with and where
+// each comes from.
+func newConfigCmd(e *env, root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "config [COMMAND]",
+		Short: "Print the effective settings of a command (default scan) and where each comes from",
+		Long: `config shows, for each flag of COMMAND (scan unless named), the value a run
+would use and its source: the config file and line, or the default. Flags
+given on the command line win over both. Secrets never appear: they come
+from the environment or files only.`,
+		Example: `  whyoffline config
+  whyoffline --config /etc/whyoffline/nightly.yaml config scan
+  whyoffline config diff`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "scan"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			target, _, err := root.Find([]string{name})
+			if err != nil || target == root || target.Name() != name {
+				return usageErr("config %q: no such command (scan, report, merge, diff, inventory, playbooks)", name)
+			}
+			cfgFlag, _ := cmd.Flags().GetString("config")
+			path, err := configPath(e, cfgFlag)
+			if err != nil {
+				return usageWrap(err)
+			}
+			from := map[string]string{}
+			if name != cmd.Name() {
+				if err := applyConfigTo(target, path, from); err != nil {
+					return usageWrap(err)
+				}
+			}
+			if path == "" {
+				fmt.Fprintln(e.stdout, "# no config file (--config, $XDG_CONFIG_HOME/whyoffline/config.yaml, /etc/whyoffline/config.yaml)")
+			} else {
+				fmt.Fprintf(e.stdout, "# config file: %s\n", path)
+			}
+			rows := [][]string{{"SETTING", "VALUE", "FROM"}}
+			target.Flags().VisitAll(func(f *pflag.Flag) {
+				if f.Name == "help" || f.Name == "config" {
+					return
+				}
+				src := "default"
+				if w, ok := from[f.Name]; ok {
+					src = w
+				}
+				rows = append(rows, []string{f.Name, cell(orDash(f.Value.String())), src})
+			})
+			bw := bufio.NewWriter(e.stdout)
+			writeColumns(bw, rows)
+			if err := bw.Flush(); err != nil {
+				return failed(err)
+			}
+			return nil
+		},
+	}
 }

@@ -152,12 +152,12 @@ that is simply off — and what to do about it.`,
 		if err != nil {
 			return usageWrap(err)
 		}
-		if err := applyConfig(e, cmd, path); err != nil {
+		if _, err := applyConfig(e, cmd, path); err != nil {
 			return usageWrap(err)
 		}
 		return nil
 	}
-	root.AddCommand(newScanCmd(e), newReportCmd(e), newMergeCmd(e), newDiffCmd(e), newInventoryCmd(e), newPlaybooksCmd(e), newVersionCmd(e))
+	root.AddCommand(newScanCmd(e), newReportCmd(e), newMergeCmd(e), newDiffCmd(e), newInventoryCmd(e), newPlaybooksCmd(e), newVersionCmd(e), newConfigCmd(e, root))
 	return root
 }
 

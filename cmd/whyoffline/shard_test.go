@@ -178,4 +178,27 @@ func TestConfigFile(t *testing.T) {
 	if r := runCLI(t, "", home, "scan", "--config", filepath.Join(dir, "nope.yaml"), "-i", inv); r.code != exitUsage || !strings.Contains(r.stderr, "nope.yaml") {
 		t.Errorf("missing --config file: exit %d, %s", r.code, r.stderr)
 	}
+	// output: csv is the sweep's: diff and inventory (whose -o takes other
+	// values) do not take it, and their own settings still apply
+	runFile := filepath.Join(dir, "run.json")
+	if r := runCLI(t, "", home, "--config", cfg, "scan", "-o", "json", "--out", runFile); r.code != exitHealthy {
+		t.Fatalf("scan: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "", home, "--config", cfg, "diff", runFile, runFile); r.code != 0 || !strings.Contains(r.stdout, "no change") {
+		t.Errorf("diff under a config with output: csv: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, "", home, "--config", cfg, "inventory"); r.code != 0 || !strings.Contains(r.stdout, "1 hosts") {
+		t.Errorf("inventory under a config with output: csv (and its inventory): exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	// config says what applies, from where
+	r = runCLI(t, "", home, "--config", cfg, "config", "scan")
+	for _, want := range []string{"output", "csv", "config.yaml:6", "forks", "default"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("config scan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCLI(t, "", home, "--config", cfg, "config", "diff")
+	if r.code != 0 || strings.Contains(r.stdout, "csv") {
+		t.Errorf("config diff: exit %d\n%s", r.code, r.stdout)
+	}
 }

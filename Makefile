@@ -2,7 +2,12 @@
 GO      ?= go
 BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(DATE)
+PREFIX  ?= /usr/local
+DIST    := dist
+PLATFORMS := linux/amd64 linux/arm64
 
 # Debian packages the real-sshd lab needs (installed by `make lab-deps`).
 LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 procps util-linux traceroute perl-base libpam-modules krb5-kdc krb5-admin-server krb5-user
@@ -11,7 +16,7 @@ LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 
 PSPARSE := internal/playbook/testdata/psparse
 UNIT_PKGS := shellcheck ksh mksh busybox systemd chromium ansible-core
 
-.PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean
+.PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean install dist
 
 all: build
 
@@ -118,10 +123,28 @@ bench-deps:
 	    || { echo "could not install:$$missing" >&2; exit 1; }; \
 	fi
 
+# Install the binary (PREFIX=/usr/local; DESTDIR for packaging).
+install: build
+	install -D -m 0755 $(BIN)/whyoffline $(DESTDIR)$(PREFIX)/bin/whyoffline
+
+# Versioned static archives for each platform, with SHA-256 sums:
+# dist/whyoffline_VERSION_linux_amd64.tar.gz ... and dist/SHA256SUMS.
+dist:
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	@set -e; for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; name=whyoffline_$(VERSION)_$${os}_$${arch}; \
+	  mkdir -p $(DIST)/$$name; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/$$name/whyoffline ./cmd/whyoffline; \
+	  cp LICENSE README.md $(DIST)/$$name/; \
+	  tar -C $(DIST) --owner=0 --group=0 --numeric-owner --mtime='$(DATE)' -czf $(DIST)/$$name.tar.gz $$name; \
+	  rm -rf $(DIST)/$$name; \
+	done
+	cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS && cat SHA256SUMS
+
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 clean:
-	rm -rf $(BIN) .demo .fleetsim .bench.txt
+	rm -rf $(BIN) $(DIST) .demo .fleetsim .bench.txt

@@ -47,8 +47,15 @@ func usageWrap(err error) error { return &exitError{code: exitUsage, err: err} }
 
 func failed(err error) error { return &exitError{code: exitFailed, err: err} }
 
-// version is set at build time (-ldflags "-X main.version=...").
-var version = "dev"
+// version, commit and buildDate are set at build time (-ldflags "-X
+// main.version=... -X main.commit=... -X main.buildDate=..."); a plain
+// go build or go install falls back on the module version and the VCS
+// stamp Go records.
+var (
+	version   = "dev"
+	commit    = ""
+	buildDate = ""
+)
 
 // env is what a command needs from the process; tests build their own.
 type env struct {
@@ -141,7 +148,9 @@ that is simply off — and what to do about it.`,
   whyoffline scan -i /etc/ansible/hosts --manager dsm.example.com:4120 -f 50 -o csv --out sweep.csv`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v (see: %s --help)", err, c.CommandPath())
 	})
@@ -161,13 +170,34 @@ that is simply off — and what to do about it.`,
 	return root
 }
 
+// versionLine is the version, commit and its date, on one line.
+func versionLine() string {
+	t := buildInfo()
+	line := "whyoffline " + t.Version
+	if t.Commit != "" {
+		c := t.Commit
+		if len(c) > 12 {
+			c = c[:12]
+		}
+		line += " (commit " + c
+		if t.Modified {
+			line += ", modified"
+		}
+		if t.Date != "" {
+			line += ", " + t.Date
+		}
+		line += ")"
+	}
+	return line
+}
+
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(e.stdout, "whyoffline %s\n", buildVersion())
+			fmt.Fprintln(e.stdout, versionLine())
 			return nil
 		},
 	}

@@ -34,6 +34,10 @@ func TestNightlyPathKeepsEverything(t *testing.T) {
 			t.Fatalf("night %d: exit %d: %s", i, r.code, r.stderr)
 		}
 	}
+	// the run says which build wrote it
+	if r := runCLI(t, "", vars, "report", filepath.Join(dir, "night0.json"), "-o", "json"); !strings.Contains(r.stdout, `"tool": {`) || !strings.Contains(r.stdout, `"name": "whyoffline"`) {
+		t.Errorf("the run does not record the build that wrote it: %.300s", r.stdout)
+	}
 	kept, err := filepath.Glob(filepath.Join(state, "runs", "run-*.json.gz"))
 	if err != nil || len(kept) != 2 {
 		t.Fatalf("kept runs %v (%v)", kept, err)

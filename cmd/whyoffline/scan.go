@@ -535,6 +535,8 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		cfg.Previous, cfg.Past = hist.previous, hist.past
 	}
 	cfg.ManagerAPI = f.managerAPI
+	tool := buildInfo()
+	cfg.Tool = &tool
 	r, err := sweep.Sweep(ctx, cfg, writer)
 	progress.done()
 	if rec != nil {

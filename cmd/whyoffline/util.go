@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/report"
@@ -32,13 +33,32 @@ func terminal(f *os.File) (bool, int) {
 }
 
 func buildVersion() string {
-	if version != "dev" {
-		return version
+	return buildInfo().Version
+}
+
+// buildInfo is what wrote a run: the version (-ldflags -X main.version,
+// else the module version go install recorded), and the commit and its
+// time from the build's VCS stamp.
+func buildInfo() result.Tool {
+	t := result.Tool{Name: "whyoffline", Version: version, Commit: commit, Date: buildDate}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || commit != "" {
+		return t
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	if version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		t.Version = bi.Main.Version
 	}
-	return version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			t.Commit = s.Value
+		case "vcs.time":
+			t.Date = s.Value
+		case "vcs.modified":
+			t.Modified = s.Value == "true"
+		}
+	}
+	return t
 }
 
 // parseManager splits HOST[:PORT] ([v6]:port too); the port defaults.

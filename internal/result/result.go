@@ -326,7 +326,9 @@ func (s Summary) AllHealthy() bool { return s.Hosts == s.Healthy }
 
 // Run is a whole scan: the document written by -o json.
 type Run struct {
-	Schema   string    `json:"schema"`
+	Schema string `json:"schema"`
+	// Tool is the whyoffline that wrote the run.
+	Tool     *Tool     `json:"tool,omitempty"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
 	Manager  *Manager  `json:"manager"`
@@ -346,6 +348,15 @@ type Run struct {
 	// render). They are not judged, healthy or otherwise.
 	Skipped []Skipped `json:"skipped,omitempty"`
 	Hosts   []Host    `json:"hosts"`
+}
+
+// Tool is a whyoffline build.
+type Tool struct {
+	Name     string `json:"name"`
+	Version  string `json:"version"`
+	Commit   string `json:"commit,omitempty"`
+	Date     string `json:"date,omitempty"` // the commit's time
+	Modified bool   `json:"modified,omitempty"`
 }
 
 // Skipped is one inventory host left out of a run.

@@ -45,6 +45,8 @@ type Config struct {
 	// ManagerAPI records the run's use of the manager's API
 	// (--from-manager), kept in the run.
 	ManagerAPI *result.ManagerAPI
+	// Tool is the build that runs the sweep, recorded in the run.
+	Tool *result.Tool
 }
 
 // Sweep scans every host, writes each result and then the run's end to w,
@@ -56,6 +58,7 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	run := &result.Run{Schema: result.Schema, Started: time.Now().UTC(), Manager: manager, Fleet: []result.Finding{}, Settings: settings, Shard: cfg.Shard,
 		Skipped: cfg.Skipped}
 	run.Summary.Skipped = len(cfg.Skipped)
+	run.Tool = cfg.Tool
 	if run.Manager != nil {
 		run.Manager.API = cfg.ManagerAPI
 	}

@@ -13,10 +13,10 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/report"
+	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 

@@ -19,6 +19,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/dsmapi"
 	"github.com/whyoffline/whyoffline/internal/history"
 	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/metrics"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/probe"
 	"github.com/whyoffline/whyoffline/internal/report"
@@ -65,6 +66,8 @@ type scanFlags struct {
 	apiKeyFile     string
 	apiCAFile      string
 	apiAuth        string
+	metricsFile    string
+	failOn         string
 	managerAPI     *result.ManagerAPI // what --from-manager found, for the run
 }
 
@@ -116,6 +119,8 @@ interrupted.`,
 	}
 	fl := cmd.Flags()
 	f.inv.register(fl)
+	fl.StringVar(&f.metricsFile, "metrics-file", "", "write the run's metrics to FILE for node_exporter's textfile collector (replaced atomically): hosts by status and cause, fleet findings, skipped hosts, new problems, duration, last (successful) run time")
+	fl.StringVar(&f.failOn, "fail-on", "any", "exit status 1 when: any (a host is not healthy), new (a problem the previous run in --state-dir did not have), none (never; 0 unless the run fails)")
 	fl.StringVar(&f.manager, "manager", "", "manager HOST[:PORT] the agents heartbeat to (port default 4120); an agent's own dsmUrl overrides it for that host")
 	fl.StringVar(&f.mode, "manager-mode", "agent-initiated", "communication direction: agent-initiated, manager-initiated or bidirectional")
 	fl.IntVar(&f.agentPort, "agent-port", 4118, "port the agent listens on for manager-initiated communication")
@@ -227,6 +232,20 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 // checkScanFlags validates the flags that need no file or network, and
 // returns the parsed --corporate-networks.
 func checkScanFlags(f *scanFlags) ([]netip.Prefix, error) {
+	switch f.failOn {
+	case "any", "none":
+	case "new":
+		if f.stateDir == "" {
+			return nil, usageErr("--fail-on new compares with the previous run: give --state-dir DIR")
+		}
+	default:
+		return nil, usageErr("--fail-on %q: use any, new or none", f.failOn)
+	}
+	if f.metricsFile != "" {
+		if st, err := os.Stat(filepath.Dir(f.metricsFile)); err != nil || !st.IsDir() {
+			return nil, usageErr("--metrics-file %s: its directory does not exist (node_exporter's --collector.textfile.directory)", f.metricsFile)
+		}
+	}
 	if !f.inv.given() && f.fromManager == "" {
 		return nil, usageErr("no inventory: pass -i FILE or DIR (or -i - for ansible-inventory --list output or a host list on stdin), set ANSIBLE_INVENTORY or ansible.cfg's inventory, or use --from-manager URL; see whyoffline scan --help")
 	}
@@ -518,6 +537,9 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		}
 		writer = report.Tee(writer, rec)
 	}
+	// counts for --metrics-file and --fail-on, taken as hosts finish
+	tally := metrics.NewTally()
+	writer = report.Tee(writer, tally)
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY, newLogger(e, f.logFormat))
 	progress.start(s.params.Manager, f.forks)
 	cfg := sweep.Config{
@@ -550,6 +572,11 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 			fmt.Fprintf(e.stderr, "whyoffline: --state-dir: pruning old runs: %v\n", perr)
 		}
 	}
+	if f.metricsFile != "" && r != nil {
+		if merr := metrics.Write(f.metricsFile, tally, err == nil && ctx.Err() == nil, time.Now()); merr != nil && err == nil {
+			err = fmt.Errorf("--metrics-file: %v", merr)
+		}
+	}
 	if err != nil {
 		return out.finish(failed(err))
 	}
@@ -559,7 +586,19 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	if ctx.Err() != nil {
 		return failed(errors.New("interrupted: hosts not scanned are reported with error kind interrupted"))
 	}
-	if !r.Summary.AllHealthy() {
+	return failOn(f.failOn, r, tally)
+}
+
+// failOn is the exit status --fail-on asks for.
+func failOn(policy string, r *result.Run, t *metrics.Tally) error {
+	switch {
+	case policy == "none":
+		return nil
+	case policy == "new" && t.NewProblems() == 0:
+		return nil
+	case policy == "new":
+		return &exitError{code: exitFindings}
+	case !r.Summary.AllHealthy():
 		return &exitError{code: exitFindings}
 	}
 	return nil

@@ -56,6 +56,8 @@ func Streams(w Writer) bool {
 		return true
 	case interface{ Inner() Writer }:
 		return Streams(w.Inner())
+	case interface{ Streams() bool }:
+		return w.Streams()
 	}
 	return false
 }

@@ -207,8 +207,21 @@ func (o *output) writer(e *env, format string) (report.Writer, error) {
 // ManagerStatus) set in extra.
 func (o *output) writerWith(e *env, format string, extra report.Options) (report.Writer, error) {
 	extra.Color = format == "table" && o.file == nil && o.through == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
-	extra.Width = e.width
+	extra.Width = tableWidth(e, o.file == nil && o.through == nil && e.stdoutTTY)
 	return report.New(format, o.w, extra)
+}
+
+// tableWidth is how wide the table may be: $COLUMNS when set, else the
+// terminal's width; into a file or a pipe, unlimited (-1), so no
+// evidence or hint is cut for whoever reads it later.
+func tableWidth(e *env, terminal bool) int {
+	if c, err := strconv.Atoi(e.getenv("COLUMNS")); err == nil && c > 0 {
+		return c
+	}
+	if terminal {
+		return e.width
+	}
+	return -1
 }
 
 // finish puts the file in place when err is nil and discards it otherwise;

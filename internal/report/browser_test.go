@@ -129,6 +129,17 @@ func TestHTMLReportInChromium(t *testing.T) {
 	if got := shown(dom); got != want || want == 0 || rows != want {
 		t.Errorf("filtered: %d shown, %d rows; want %d", got, rows, want)
 	}
+	// no Change column without history
+	if strings.Contains(dom, ">Change</th>") {
+		t.Error("a Change column without history")
+	}
+	// with JavaScript off, as in a mail reader: no script runs, so the page
+	// is what the server wrote without its <script> elements — the summary,
+	// the charts and What to do must all be in it
+	static := regexp.MustCompile(`(?s)<script.*?</script>`).ReplaceAllString(b.String(), "")
+	if !strings.Contains(static, "<h2>What to do</h2>") || !strings.Contains(static, `class="chart"`) || spanInt(static, "sum-diagnosed") != run.Summary.Diagnosed {
+		t.Errorf("without JavaScript the page lacks its summary, charts or What to do")
+	}
 	// the summary, as a screenshot: the chart's bars are drawn
 	shot := filepath.Join(dir, "summary.png")
 	if p := os.Getenv("WHYOFFLINE_KEEP_SCREENSHOT"); p != "" {

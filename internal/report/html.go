@@ -27,6 +27,13 @@ func (h *htmlWriter) Host(int, *result.Host) error { return nil }
 // stripped of control text.
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"clean": func(s string) string { return textsafe.Line(s, 2000) },
+	"hostList": func(hosts []string) string {
+		more := ""
+		if len(hosts) > 8 {
+			hosts, more = hosts[:8], fmt.Sprintf(" and %d more", len(hosts)-8)
+		}
+		return textsafe.Line(strings.Join(hosts, ", "), 600) + more
+	},
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '{{.ScriptHash}}'">
@@ -39,7 +46,7 @@ th{cursor:pointer;user-select:none;background:#f6f8fa}th.sorted::after{content:"
 code,pre{font-family:ui-monospace,monospace;font-size:12px}pre{white-space:pre-wrap;background:#f6f8fa;padding:6px;margin:2px 0}
 .fleet{border-left:4px solid #cf222e;padding:4px 12px;background:#fff5f5;margin:4px 0}
 .charts{display:flex;gap:3em;flex-wrap:wrap}.filters{margin:1em 0;display:flex;gap:.6em;flex-wrap:wrap;align-items:center}
-tr.host{cursor:pointer}tr.host:hover{background:#f6f8fa}tr.detail td{background:#fbfbfb}.change{color:#555;font-size:12px}
+#rows td:first-child,.hosts,#todo b{white-space:nowrap}tr.host{cursor:pointer}tr.host:hover{background:#f6f8fa}tr.detail td{background:#fbfbfb}.change{color:#555;font-size:12px}
 </style></head><body>
 <h1>Why offline?</h1>
 <p id="summary">{{.Run.Summary.Hosts}} hosts — <span class="healthy" id="sum-healthy">{{.Run.Summary.Healthy}}</span> healthy,
@@ -51,7 +58,7 @@ Started {{.Run.Started.Format "2006-01-02 15:04:05 MST"}}, finished {{.Run.Finis
 <div class="charts">{{.StatusChart}}{{.CauseChart}}</div>
 {{if .Run.Fleet}}<h2>Fleet findings</h2>{{range .Run.Fleet}}<div class="fleet"><b>{{clean .ID}}</b>: {{clean .Evidence}}<br>→ {{clean .Remedy}}</div>{{end}}{{end}}
 {{if .Run.Skipped}}<h2>Skipped (not scanned, not judged)</h2><ul id="skipped">{{range .Run.Skipped}}<li><b>{{clean .Name}}</b> <small>{{clean .Source}}</small>: {{clean .Reason}}</li>{{end}}</ul>{{end}}
-{{if .Groups}}<h2>What to do</h2><ul>{{range .Groups}}<li><b>{{clean .ID}}</b> ({{len .Hosts}} host{{if ne (len .Hosts) 1}}s{{end}}): {{clean .Remedy}}</li>{{end}}</ul>{{end}}
+{{if .Groups}}<h2>What to do</h2><ul id="todo">{{range .Groups}}<li><b>{{clean .ID}}</b>{{if .Error}} (could not judge){{end}} ({{len .Hosts}} host{{if ne (len .Hosts) 1}}s{{end}}): {{if .Variants}}<ul>{{range .Variants}}<li><span class="hosts">{{hostList .Hosts}}</span>: {{clean .Remedy}}</li>{{end}}</ul>{{else}}{{clean .Remedy}}{{end}}</li>{{end}}</ul>{{end}}
 <h2>Hosts</h2>
 <div class="filters">
 <select id="f-status"><option value="">every status</option></select>
@@ -61,8 +68,8 @@ Started {{.Run.Started.Format "2006-01-02 15:04:05 MST"}}, finished {{.Run.Finis
 <input id="f-q" type="search" placeholder="search host, address, evidence" size="32">
 <span><span id="shown">0</span> of {{.Run.Summary.Hosts}} shown</span>
 </div>
-<noscript><p>The host table needs JavaScript; the JSON report (-o json) has every host.</p></noscript>
-<table><thead><tr><th data-k="n">Host</th><th data-k="a">Address</th><th data-k="o">OS</th><th data-k="s">Status</th><th data-k="c">Causes</th><th data-k="ch">Change</th><th data-k="e">Evidence</th></tr></thead>
+<noscript><p>The summary, charts and "What to do" above read without JavaScript; the host table below needs it (the JSON report, -o json, has every host).</p></noscript>
+<table><thead><tr><th data-k="n">Host</th><th data-k="a">Address</th><th data-k="o">OS</th><th data-k="s">Status</th><th data-k="c">Causes</th><th data-k="e">Evidence</th></tr></thead>
 <tbody id="rows"></tbody></table>
 <script type="application/json" id="data">{{.Data}}</script>
 <script>{{.Script}}</script>
@@ -85,14 +92,16 @@ const pageScript = `(function () {
   fill(F.cause, [].concat.apply([], H.map(function (h) { return h.c.concat(h.x ? [h.x] : []); })));
   fill(F.os, H.map(function (h) { return h.o; }));
   fill(F.group, [].concat.apply([], H.map(function (h) { return h.g; })));
-  var key = 'n', dir = 1, cols = 7;
-  if (D.sn) {
-    // hosts from the manager's API: how long each has been silent, the
-    // longest first
-    var th = document.createElement('th'); th.dataset.k = 'sn'; th.textContent = 'Offline since';
-    document.querySelector('th[data-k="ch"]').after(th);
-    key = 'sn'; cols = 8;
+  var key = 'n', dir = 1, cols = 6;
+  function addColumn(k, title) {
+    var th = document.createElement('th'); th.dataset.k = k; th.textContent = title;
+    document.querySelector('th[data-k="e"]').before(th);
+    cols++;
   }
+  // a Change column only with history, Offline since only from the
+  // manager's API (the longest silent first)
+  if (D.hc) addColumn('ch', 'Change');
+  if (D.sn) { addColumn('sn', 'Offline since'); key = 'sn'; }
   var hash = new URLSearchParams(location.hash.slice(1));
   ['status', 'cause', 'os', 'group', 'q'].forEach(function (k) { if (hash.get(k)) F[k].value = hash.get(k); });
   if (hash.get('sort')) key = hash.get('sort');
@@ -113,17 +122,17 @@ const pageScript = `(function () {
     shown.forEach(function (i) {
       var h = H[i];
       out.push('<tr class="host" data-i="' + i + '"><td>' + esc(h.n) + '</td><td><code>' + esc(h.a) + '</code></td><td>' + esc(h.o) +
-        '</td><td class="' + esc(h.s) + '">' + esc(h.s) + '</td><td>' + esc(h.c.join(', ') || h.x) + '</td><td class="change">' + esc(h.ch) +
-        (D.sn ? '</td><td>' + esc(h.sn) : '') + '</td><td>' + esc(h.e) + '</td></tr>');
+        '</td><td class="' + esc(h.s) + '">' + esc(h.s) + '</td><td>' + esc(h.c.join(', ') || h.x) +
+        (D.hc ? '</td><td class="change">' + esc(h.ch) : '') + (D.sn ? '</td><td>' + esc(h.sn) : '') + '</td><td>' + esc(h.e) + '</td></tr>');
     });
     $('rows').innerHTML = out.join('');
     $('shown').textContent = shown.length;
   }
   function detail(h) {
     var s = '';
-    h.d.forEach(function (c) { s += '<div><b>' + esc(c.id) + '</b> <i>(' + esc(c.cf) + ')</i>: ' + esc(c.ev) + '<br>→ ' + esc(D.remedies[c.id] || '') + '</div>'; });
+    h.d.forEach(function (c) { s += '<div><b>' + esc(c.id) + '</b> <i>(' + esc(c.cf) + ')</i>: ' + esc(c.ev) + '<br>→ ' + esc(D.remedies[c.rm] || '') + '</div>'; });
     if (h.m) s += '<div><b>the manager says</b>: ' + esc(h.m) + '</div>';
-    if (h.em) s += '<div><b>' + esc(h.x) + '</b>: ' + esc(h.em) + '</div>';
+    if (h.em) s += '<div><b>' + esc(h.x) + '</b>: ' + esc(h.em) + (h.xr >= 0 ? '<br>→ ' + esc(D.remedies[h.xr] || '') : '') + '</div>';
     if (h.u) s += '<div><b>unverified</b>: ' + esc(h.u) + '</div>';
     h.k.forEach(function (c) { s += '<div><code>' + esc(c.id) + '</code> ' + esc(c.r) + (c.o ? '<pre>' + esc(c.o) + '</pre>' : '') + '</div>'; });
     return '<tr class="detail"><td colspan="' + cols + '">' + (s || 'every check passed') + '</td></tr>';
@@ -159,6 +168,7 @@ type pageHost struct {
 	Since    string      `json:"sn,omitempty"` // the manager's last communication with the agent
 	ErrKind  string      `json:"x,omitempty"`
 	ErrMsg   string      `json:"em,omitempty"`
+	ErrRem   int         `json:"xr"` // index of the error's remedy in remedies (-1: none)
 	Unverif  string      `json:"u,omitempty"`
 	Details  []pageCause `json:"d"`
 	Checks   []pageCheck `json:"k"`
@@ -168,6 +178,7 @@ type pageCause struct {
 	ID         string `json:"id"`
 	Confidence string `json:"cf"`
 	Evidence   string `json:"ev"`
+	Remedy     int    `json:"rm"` // index in remedies: each text once in the page
 }
 
 type pageCheck struct {
@@ -178,19 +189,29 @@ type pageCheck struct {
 
 func pageData(run *result.Run, groups []causeGroup) ([]byte, error) {
 	doc := struct {
-		Hosts    []pageHost        `json:"hosts"`
-		Remedies map[string]string `json:"remedies"`
-		Since    bool              `json:"sn,omitempty"` // some host has an offline-since time
-	}{Hosts: make([]pageHost, 0, len(run.Hosts)), Remedies: map[string]string{}}
-	for _, g := range groups {
-		doc.Remedies[g.ID] = textsafe.Line(g.Remedy, 2000)
+		Hosts    []pageHost `json:"hosts"`
+		Remedies []string   `json:"remedies"`
+		Since    bool       `json:"sn,omitempty"` // some host has an offline-since time
+		History  bool       `json:"hc,omitempty"` // some host has a change since the previous run
+	}{Hosts: make([]pageHost, 0, len(run.Hosts)), Remedies: []string{}}
+	index := map[string]int{}
+	remedy := func(text string) int {
+		text = textsafe.Line(text, 2000)
+		i, ok := index[text]
+		if !ok {
+			i = len(doc.Remedies)
+			index[text] = i
+			doc.Remedies = append(doc.Remedies, text)
+		}
+		return i
 	}
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
 		_, ev, _ := primary(h)
 		p := pageHost{Name: textsafe.Line(h.Name, 200), Address: textsafe.Line(h.Address, 200), OS: textsafe.Line(h.OS, 40), Status: string(h.Status),
 			Causes: causeIDs(h), Evidence: textsafe.Line(ev, 300), Groups: h.Groups, Change: ChangeText(h.Change), Manager: textsafe.Line(ManagerText(h), 200),
-			Unverif: textsafe.Line(unverifiedText(h), 500), Details: []pageCause{}, Checks: []pageCheck{}}
+			Unverif: textsafe.Line(unverifiedText(h), 500), Details: []pageCause{}, Checks: []pageCheck{}, ErrRem: -1}
+		doc.History = doc.History || h.Change != nil
 		if c := h.Computer; c != nil && c.OfflineSince != nil {
 			p.Since = c.OfflineSince.UTC().Format("2006-01-02 15:04 UTC")
 			doc.Since = true
@@ -203,9 +224,12 @@ func pageData(run *result.Run, groups []causeGroup) ([]byte, error) {
 		}
 		if h.Error != nil {
 			p.ErrKind, p.ErrMsg = string(h.Error.Kind), textsafe.Line(h.Error.Message, 500)
+			if len(h.Causes) == 0 {
+				p.ErrRem = remedy(ErrorRemedy(h.Error.Kind))
+			}
 		}
 		for _, c := range h.Causes {
-			p.Details = append(p.Details, pageCause{ID: textsafe.Line(c.ID, 60), Confidence: string(c.Confidence), Evidence: textsafe.Line(c.Evidence, 500)})
+			p.Details = append(p.Details, pageCause{ID: textsafe.Line(c.ID, 60), Confidence: string(c.Confidence), Evidence: textsafe.Line(c.Evidence, 500), Remedy: remedy(c.Remedy)})
 		}
 		for _, c := range h.Checks {
 			if c.Result == "pass" || c.Result == "info" {

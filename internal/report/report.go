@@ -108,7 +108,7 @@ func ChangeText(c *result.Change) string {
 // Options for writers.
 type Options struct {
 	Color bool // ANSI colour in the table
-	Width int  // terminal width for the table (0: 120)
+	Width int  // terminal width for the table (0: 120; -1: unlimited, nothing cut)
 	// History: the run is compared with a previous one (--state-dir), so
 	// CSV gets a change column (the other formats show it when present).
 	History bool
@@ -411,44 +411,134 @@ func contain(run *result.Run) error {
 	return nil
 }
 
-// causeGroups groups hosts by cause ID in contract order, for "what to do".
+// causeGroup is one cause — or one error kind, for hosts that could not
+// be judged — with its hosts and what to do, for "What to do".
 type causeGroup struct {
-	ID     string
-	Hosts  []string
-	Remedy string
+	ID    string
+	Error bool // an error kind, not a cause
+	Hosts []string
+	// Remedy is shared by every host of the group; when hosts' remedies
+	// differ (per-host numbers, another OS's wording, another manager),
+	// Remedy is empty and Variants holds each text with its hosts, so no
+	// host's text is ever shown as another host's.
+	Remedy   string
+	Variants []remedyVariant
 }
 
-// A group is one cause with one remedy text: hosts whose remedies differ
-// (another OS's wording, another manager) get groups of their own, so no
-// host's text is ever shown as another host's remedy.
+type remedyVariant struct {
+	Remedy string
+	Hosts  []string
+}
+
+// groupCauses groups hosts by cause ID in contract order, then the hosts
+// in error by kind.
 func groupCauses(run *result.Run) []causeGroup {
 	byID := map[string]*causeGroup{}
+	texts := map[string]map[string][]string{} // group → remedy → hosts
+	add := func(id string, isErr bool, remedy, host string) {
+		g := byID[id]
+		if g == nil {
+			g = &causeGroup{ID: id, Error: isErr}
+			byID[id] = g
+			texts[id] = map[string][]string{}
+		}
+		g.Hosts = append(g.Hosts, host)
+		texts[id][remedy] = append(texts[id][remedy], host)
+	}
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
 		for _, c := range h.Causes {
-			key := c.ID + "\x00" + c.Remedy
-			g := byID[key]
-			if g == nil {
-				g = &causeGroup{ID: c.ID, Remedy: c.Remedy}
-				byID[key] = g
-			}
-			g.Hosts = append(g.Hosts, h.Name)
+			add(c.ID, false, c.Remedy, h.Name)
+		}
+		if h.Error != nil && len(h.Causes) == 0 {
+			add("error:"+string(h.Error.Kind), true, ErrorRemedy(h.Error.Kind), h.Name)
 		}
 	}
-	var out []causeGroup
-	for _, g := range byID {
+	out := make([]causeGroup, 0, len(byID))
+	for key, g := range byID {
+		g.ID = strings.TrimPrefix(key, "error:")
+		if len(texts[key]) == 1 {
+			for r := range texts[key] {
+				g.Remedy = r
+			}
+		} else {
+			for _, r := range sortedKeys(texts[key]) {
+				g.Variants = append(g.Variants, remedyVariant{Remedy: r, Hosts: texts[key][r]})
+			}
+		}
 		out = append(out, *g)
 	}
 	sort.Slice(out, func(i, j int) bool {
+		if out[i].Error != out[j].Error {
+			return !out[i].Error
+		}
 		ri, rj := diagnose.Rank(out[i].ID), diagnose.Rank(out[j].ID)
 		if ri != rj {
 			return ri < rj
 		}
-		if out[i].ID != out[j].ID {
-			return out[i].ID < out[j].ID
-		}
-		return out[i].Remedy < out[j].Remedy
+		return out[i].ID < out[j].ID
 	})
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// errorRemedies say what to do for each kind of error: a host that could
+// not be judged is work too. The host's own line (its error message)
+// carries its specifics: the key and the exact command, the refused sudo
+// rule, the unverified checks.
+var errorRemedies = map[result.ErrorKind]string{
+	result.HostKeyUnknown: "whyoffline did not log in: the host's SSH key is not in known_hosts. Verify the key out of band (the host's console, your CMDB), then add it " +
+		"with the command in the host's line (ssh-keyscan -p PORT HOST >> KNOWN_HOSTS); on a first sweep of a network you trust, run once with " +
+		"--host-key-policy accept-new and the keys are pinned from then on.",
+	result.HostKeyMismatch: "The host's SSH key changed — reinstalled, or someone is intercepting. Verify the new key out of band, then replace the host's line " +
+		"in known_hosts (ssh-keygen -R HOST, then add the verified key).",
+	result.CertificateInvalid: "Renew or re-sign the host certificate the host's line names, or fix the @cert-authority line in known_hosts.",
+	result.AuthFailed: "The login was refused: check the user, key and password source for the host (whyoffline inventory -l HOST shows what scan uses) " +
+		"and that the key is authorised on the host.",
+	result.PrivilegeDenied: "The checks need root: let the login user run them without a password (a sudo NOPASSWD rule, or pfexec on Solaris), or log in " +
+		"as root; the host's line names the refused command.",
+	result.Timeout: "The host did not finish within --timeout: it is slow or overloaded — itself a reason agents go offline. Check its load, then raise " +
+		"its timeout (whyoffline_timeout in the inventory, or --timeout).",
+	result.ConnectionRefused: "Nothing listens on the login port: start sshd (or WinRM: winrm quickconfig), or fix the port in the inventory.",
+	result.ProtocolError:     "The host answered in a way whyoffline could not read (quoted in its line): check its login shell and shell startup files, or its WinRM endpoint.",
+	result.UnsupportedOS:     "whyoffline checks Linux, Solaris, AIX and Windows hosts: set os: in the inventory if the detection was wrong.",
+	result.Interrupted:       "The run was interrupted before the host finished: scan it again.",
+	result.Incomplete: "Checks a verdict depends on did not finish or could not run (named in the host's line), so no verdict is claimed: raise --timeout, " +
+		"or install the tool the line names.",
+	result.JumpFailed: "The jump host or ProxyCommand failed (the host's line says which and why): fix it first; the host behind it was not judged.",
+}
+
+// ErrorRemedy is what to do about a host in error of kind k.
+func ErrorRemedy(k result.ErrorKind) string {
+	if r, ok := errorRemedies[k]; ok {
+		return r
+	}
+	return "The host could not be judged: its line says why."
+}
+
+// remedyText is a group's remedy for one line: the shared text, or each
+// variant with its hosts.
+func (g causeGroup) remedyText(clip func(string, int) string) []string {
+	if len(g.Variants) == 0 {
+		return []string{clip(g.Remedy, 800)}
+	}
+	var out []string
+	for _, v := range g.Variants {
+		hosts := v.Hosts
+		more := ""
+		if len(hosts) > 5 {
+			hosts, more = hosts[:5], fmt.Sprintf(" +%d", len(hosts)-5)
+		}
+		out = append(out, "["+clip(strings.Join(hosts, ", "), 200)+more+"] "+clip(v.Remedy, 800))
+	}
 	return out
 }
 

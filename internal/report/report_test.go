@@ -284,3 +284,53 @@ func TestManagerStatusInEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatToDoGroupsByCauseAndCoversErrors: one group per cause even when
+// hosts' remedy texts differ (each text shown with its hosts, never one
+// host's under another's name), and hosts in error get a group and a
+// remedy too; the table, cut for nobody when not on a terminal, keeps
+// every word of the evidence.
+func TestWhatToDoGroupsByCauseAndCoversErrors(t *testing.T) {
+	long := strings.Repeat("word ", 60) + "THE-HINT-AT-THE-END"
+	run := &result.Run{Schema: result.Schema, Fleet: []result.Finding{}, Hosts: []result.Host{
+		{Name: "a", Status: result.Diagnosed, Causes: []result.Cause{{ID: "clock-skew", Confidence: result.Confirmed, Evidence: long, Remedy: "set the clock: 312 s off"}}},
+		{Name: "b", Status: result.Diagnosed, Causes: []result.Cause{{ID: "clock-skew", Confidence: result.Confirmed, Evidence: "x", Remedy: "set the clock: 95 s off"}}},
+		{Name: "c", Status: result.Error, Error: &result.HostError{Kind: result.HostKeyUnknown, Message: "host key for c:2222 is not in known_hosts"}},
+		{Name: "d", Status: result.Error, Error: &result.HostError{Kind: result.PrivilegeDenied, Message: "sudo -n refused"}},
+	}}
+	groups := groupCauses(run)
+	if len(groups) != 3 || groups[0].ID != "clock-skew" || len(groups[0].Variants) != 2 || groups[0].Remedy != "" ||
+		!groups[1].Error || !groups[2].Error {
+		t.Fatalf("groups %+v", groups)
+	}
+	for _, g := range groups[1:] {
+		if g.Remedy == "" || g.Remedy == ErrorRemedy("no-such-kind") {
+			t.Errorf("%s has no remedy of its own", g.ID)
+		}
+	}
+	var b strings.Builder
+	w, _ := New("table", &b, Options{Width: -1})
+	for i := range run.Hosts {
+		_ = w.Host(i, &run.Hosts[i])
+	}
+	if err := w.End(run); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"THE-HINT-AT-THE-END", "[a] set the clock: 312 s off", "[b] set the clock: 95 s off", "host-key-unknown (could not judge)", "privilege-denied (could not judge)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	w, _ = New("html", &b, Options{})
+	for i := range run.Hosts {
+		_ = w.Host(i, &run.Hosts[i])
+	}
+	if err := w.End(run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "host-key-unknown</b> (could not judge)") || !strings.Contains(b.String(), "set the clock: 95 s off") {
+		t.Errorf("html What to do lacks the error group or a variant")
+	}
+}

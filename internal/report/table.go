@@ -45,12 +45,15 @@ func statusColor(s result.Status) string {
 
 func (t *tableWriter) End(run *result.Run) error {
 	width := t.o.Width
-	if width <= 0 {
+	if width == 0 {
 		width = 120
 	}
 	nameW, causeW, changeW, managerW := columnWidths(run)
 	const statusW = len("unreachable")
 	evW := max(width-nameW-statusW-causeW-changeW-managerW-6, 30)
+	if width < 0 {
+		evW = 4000 // not a terminal: whole evidence, hints included
+	}
 	var b strings.Builder
 	change, manager := "", ""
 	row := func(name, status, statusCode, cause, ev string) {
@@ -120,7 +123,14 @@ func (t *tableWriter) End(run *result.Run) error {
 			for i := range hosts {
 				hosts[i] = clean(hosts[i], 40)
 			}
-			fmt.Fprintf(&b, "  %s (%d: %s%s)\n    → %s\n", t.paint(ansiYellow, clean(g.ID, 40)), len(g.Hosts), strings.Join(hosts, ", "), more, clean(g.Remedy, 800))
+			label := clean(g.ID, 40)
+			if g.Error {
+				label += " (could not judge)"
+			}
+			fmt.Fprintf(&b, "  %s (%d: %s%s)\n", t.paint(ansiYellow, label), len(g.Hosts), strings.Join(hosts, ", "), more)
+			for _, r := range g.remedyText(clean) {
+				fmt.Fprintf(&b, "    → %s\n", r)
+			}
 		}
 	}
 	if len(run.Skipped) > 0 {

@@ -212,8 +212,8 @@ func (hk *hostKeys) callback(failure *result.ErrorKind) xssh.HostKeyCallback {
 			}
 			*failure = result.HostKeyUnknown
 			return transport.Errorf(result.HostKeyUnknown, err,
-				"host key for %s is not in known_hosts (%s %s): verify it and add it (ssh-keyscan | ssh-keygen -lf -), or scan once with --host-key-policy accept-new",
-				hostname, key.Type(), xssh.FingerprintSHA256(key))
+				"host key for %s is not in known_hosts (%s %s): compare that fingerprint with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console), then add it: %s; or scan once with --host-key-policy accept-new",
+				hostname, key.Type(), xssh.FingerprintSHA256(key), keyscanLine(hostname, hk.primaryFile()))
 		}
 		*failure = result.HostKeyMismatch
 		return transport.Errorf(result.HostKeyMismatch, err, "host key for %s rejected: %v", hostname, err)
@@ -305,4 +305,19 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// keyscanLine is the command that adds a host's key to file.
+func keyscanLine(hostname, file string) string {
+	host, port, err := net.SplitHostPort(hostname)
+	if err != nil {
+		host, port = hostname, "22"
+	}
+	if strings.ContainsAny(file, " \t'\"$`\\;&|<>(){}*?") {
+		file = "'" + strings.ReplaceAll(file, "'", `'\''`) + "'"
+	}
+	if port == "22" {
+		return fmt.Sprintf("ssh-keyscan %s >> %s", host, file)
+	}
+	return fmt.Sprintf("ssh-keyscan -p %s %s >> %s", port, host, file)
 }

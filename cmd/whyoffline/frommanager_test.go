@@ -60,6 +60,7 @@ func TestFromManagerEveryKeyAndLanguage(t *testing.T) {
 			if r.code != exitFindings {
 				t.Fatalf("exit %d; stderr: %s", r.code, r.stderr)
 			}
+			checkSchema(t, "scan --from-manager -o json", r.stdout)
 			var run result.Run
 			if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
 				t.Fatal(err)
@@ -99,6 +100,7 @@ func TestFromManagerEveryKeyAndLanguage(t *testing.T) {
 			sinceText := since.UTC().Format(time.RFC3339)
 			// JSONL: the record on the host's line
 			r = runCLI(t, "", vars, append(base, "-o", "jsonl")...)
+			checkSchema(t, "scan --from-manager -o jsonl", r.stdout)
 			sc := bufio.NewScanner(strings.NewReader(r.stdout))
 			found := false
 			for sc.Scan() {

@@ -72,6 +72,7 @@ func TestScanEveryProfile(t *testing.T) {
 	if r.code != exitFindings {
 		t.Fatalf("exit %d, want 1; stderr: %s", r.code, r.stderr)
 	}
+	checkSchema(t, "scan of every profile -o json", r.stdout)
 	var run result.Run
 	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, r.stdout)

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,6 +71,14 @@ func TestNightlyPathKeepsEverything(t *testing.T) {
 			}
 		}
 	}
+	for i, what := range []string{"night0.json", "night1.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, what))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSchema(t, fmt.Sprintf("scan --state-dir night %d", i), string(b))
+	}
+	checkSchema(t, "report --rediagnose of the kept run", runCLI(t, "", vars, "report", "--rediagnose", kept[1], "-o", "json").stdout)
 	r := runCLI(t, "", vars, "report", kept[1], "-o", "csv")
 	if r.code != 0 {
 		t.Fatalf("report of the kept run: exit %d: %s", r.code, r.stderr)
@@ -89,6 +98,11 @@ func TestNightlyPathKeepsEverything(t *testing.T) {
 		}
 		shards = append(shards, p)
 	}
+	for _, p := range shards {
+		b, _ := os.ReadFile(p)
+		checkSchema(t, "scan --shard", string(b))
+	}
+	checkSchema(t, "merge -o json", runCLI(t, "", vars, append([]string{"merge", "-o", "json"}, shards...)...).stdout)
 	r = runCLI(t, "", vars, append([]string{"merge", "-o", "csv"}, shards...)...)
 	if r.code != exitFindings {
 		t.Fatalf("merge: exit %d: %s", r.code, r.stderr)

@@ -30,6 +30,7 @@ func TestSkippedHostsAreReported(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d, want 0 (the one scanned host is healthy); stderr: %s", r.code, r.stderr)
 	}
+	checkSchema(t, "scan with skipped hosts -o json", r.stdout)
 	var run result.Run
 	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil {
 		t.Fatal(err)

@@ -198,6 +198,9 @@ func (j *jsonWriter) End(run *result.Run) error {
 	}
 	env := *run
 	env.Hosts = nil
+	if env.Fleet == nil {
+		env.Fleet = []result.Finding{} // the contract: "fleet" is always a list
+	}
 	head, err := json.MarshalIndent(&env, "", "  ")
 	if err != nil {
 		return err
@@ -268,15 +271,23 @@ func (j *jsonlWriter) Host(_ int, h *result.Host) error { return j.enc.Encode(h)
 func (j *jsonlWriter) End(run *result.Run) error {
 	return j.enc.Encode(struct {
 		Summary  result.Summary   `json:"summary"`
+		Tool     *result.Tool     `json:"tool,omitempty"`
 		Skipped  []result.Skipped `json:"skipped,omitempty"`
 		Fleet    []result.Finding `json:"fleet"`
 		Manager  *result.Manager  `json:"manager"`
 		Started  any              `json:"started"`
 		Finished any              `json:"finished"`
-	}{run.Summary, run.Skipped, run.Fleet, run.Manager, run.Started, run.Finished})
+	}{run.Summary, run.Tool, run.Skipped, fleetList(run.Fleet), run.Manager, run.Started, run.Finished})
 }
 
-// Read parses a saved run (-o json) for re-rendering.
+// fleetList is never null: the contract's "fleet" is always a list.
+func fleetList(f []result.Finding) []result.Finding {
+	if f == nil {
+		return []result.Finding{}
+	}
+	return f
+}
+
 // MaxRun bounds a saved run, compressed or not (100,000 hosts with their
 // checks are a few hundred MiB).
 const MaxRun = 1 << 30
@@ -297,8 +308,9 @@ func OptionsFor(run *result.Run) Options {
 	return o
 }
 
-// Read reads a run saved with -o json, or gzip'd as --state-dir keeps
-// them; the decompressed document is capped too.
+// Read parses a saved run for re-rendering: one written with -o json, or
+// gzip'd as --state-dir keeps them; the decompressed document is capped
+// too.
 func Read(r io.Reader) (*result.Run, error) {
 	br := bufio.NewReader(r)
 	var in io.Reader = br

@@ -114,6 +114,9 @@ interrupted.`,
 			if err := f.inv.resolve(e); err != nil {
 				return err
 			}
+			if err := jobShard(e, &f.shard); err != nil {
+				return err
+			}
 			return runScan(cmd.Context(), e, f)
 		},
 	}
@@ -130,7 +133,7 @@ interrupted.`,
 	fl.StringVar(&f.keepFor, "keep-for", "90d", "with --state-dir: drop runs older than this (e.g. 90d, 2160h; 0 keeps them)")
 	fl.BoolVar(&f.allComputers, "all", false, "with --from-manager: scan every computer the manager lists, not only those it shows offline")
 	fl.BoolVar(&f.unlisted, "from-manager-unlisted", false, "with --from-manager and -i: also scan, by host name, computers the inventory does not have (Windows ones over HTTPS only)")
-	fl.StringVar(&f.shard, "shard", "", "scan only part K of N of the selected hosts (K/N, by host name: stable across runs and bastions); merge puts the parts together")
+	fl.StringVar(&f.shard, "shard", "", "scan only part K of N of the selected hosts (K/N, by host name: stable across runs and bastions; job/N: a Kubernetes Indexed Job's pod, $JOB_COMPLETION_INDEX + 1); merge puts the parts together")
 	fl.IntVarP(&f.forks, "forks", "f", 25, "hosts scanned at once")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "deadline for the whole scan of one host")
 	fl.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "deadline for the TCP connect to a host")
@@ -734,4 +737,20 @@ func offlineHosts(ctx context.Context, e *env, f *scanFlags, known []*inventory.
 			len(invalid), textsafe.Line(strings.Join(invalid, ", "), 300))
 	}
 	return hosts, nil
+}
+
+// jobShard turns --shard job/N into K/N for the pod of a Kubernetes
+// Indexed Job: its $JOB_COMPLETION_INDEX is 0-based, K is 1-based. The
+// manifests need no shell to do the arithmetic.
+func jobShard(e *env, spec *string) error {
+	n, ok := strings.CutPrefix(*spec, "job/")
+	if !ok {
+		return nil
+	}
+	idx, err := strconv.Atoi(e.getenv("JOB_COMPLETION_INDEX"))
+	if err != nil || idx < 0 {
+		return usageErr("--shard job/%s: $JOB_COMPLETION_INDEX is not set to a pod index (it is set in a Kubernetes Indexed Job's pods); elsewhere give --shard K/N", n)
+	}
+	*spec = strconv.Itoa(idx+1) + "/" + n
+	return nil
 }

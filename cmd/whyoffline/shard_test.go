@@ -202,3 +202,48 @@ func TestConfigFile(t *testing.T) {
 		t.Errorf("config diff: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// TestShardsForKubernetes: --shard job/N takes an Indexed Job pod's
+// $JOB_COMPLETION_INDEX (0-based) as shard index+1; -o json spills beside
+// --out, so an unwritable $TMPDIR (a read-only root) does not fail the
+// run; merge refuses a shard left from another night.
+func TestShardsForKubernetes(t *testing.T) {
+	_, inv, kh := startFleet(t, []string{"healthy", "agent-stopped", "agent-missing", "healthy"})
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", filepath.Join(dir, "no-such-tmp"))
+	var shards []string
+	for idx := 0; idx < 2; idx++ {
+		out := filepath.Join(dir, fmt.Sprintf("shard-%d.json", idx))
+		vars := map[string]string{"HOME": dir, "JOB_COMPLETION_INDEX": fmt.Sprint(idx)}
+		r := runCLI(t, "", vars, "scan", "-i", inv, "--known-hosts", kh, "--ssh-config", "none", "--shard", "job/2", "-o", "json", "--out", out)
+		if r.code > exitFindings {
+			t.Fatalf("pod %d: exit %d: %s", idx, r.code, r.stderr)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil || !strings.Contains(string(b), fmt.Sprintf(`"index": %d`, idx+1)) {
+			t.Fatalf("pod %d wrote %v: %.300s", idx, err, b)
+		}
+		shards = append(shards, out)
+	}
+	if r := runCLI(t, "", map[string]string{"HOME": dir}, append([]string{"merge", "-o", "json", "--out", filepath.Join(dir, "sweep.json")}, shards...)...); r.code != exitFindings {
+		t.Fatalf("merge: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, "", map[string]string{"HOME": dir}, "scan", "-i", inv, "--shard", "job/2"); r.code != exitUsage || !strings.Contains(r.stderr, "JOB_COMPLETION_INDEX") {
+		t.Errorf("job/N outside a Job: exit %d: %s", r.code, r.stderr)
+	}
+	// last night's shard 2 beside tonight's shard 1
+	b, _ := os.ReadFile(shards[1])
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["started"] = "2026-01-01T01:00:00Z"
+	b, _ = json.Marshal(doc)
+	stale := filepath.Join(dir, "stale.json")
+	if err := os.WriteFile(stale, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", map[string]string{"HOME": dir}, "merge", shards[0], stale); r.code != exitUsage || !strings.Contains(r.stderr, "stale shard") {
+		t.Errorf("stale shard: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -208,6 +208,9 @@ func (o *output) writer(e *env, format string) (report.Writer, error) {
 func (o *output) writerWith(e *env, format string, extra report.Options) (report.Writer, error) {
 	extra.Color = format == "table" && o.file == nil && o.through == nil && e.stdoutTTY && e.getenv("NO_COLOR") == ""
 	extra.Width = tableWidth(e, o.file == nil && o.through == nil && e.stdoutTTY)
+	if o.file != nil {
+		extra.SpillDir = filepath.Dir(o.file.Name())
+	}
 	return report.New(format, o.w, extra)
 }
 

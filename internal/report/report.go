@@ -109,6 +109,10 @@ func ChangeText(c *result.Change) string {
 type Options struct {
 	Color bool // ANSI colour in the table
 	Width int  // terminal width for the table (0: 120; -1: unlimited, nothing cut)
+	// SpillDir is where -o json keeps hosts until the end: the --out
+	// file's directory, which must be writable anyway (a read-only root
+	// may have no writable $TMPDIR); "" is $TMPDIR.
+	SpillDir string
 	// History: the run is compared with a previous one (--state-dir), so
 	// CSV gets a change column (the other formats show it when present).
 	History bool
@@ -123,7 +127,7 @@ func New(format string, w io.Writer, o Options) (Writer, error) {
 	case "table":
 		return &tableWriter{w: w, o: o}, nil
 	case "json":
-		return &jsonWriter{w: w}, nil
+		return &jsonWriter{w: w, dir: o.SpillDir}, nil
 	case "jsonl":
 		return &jsonlWriter{w: w, enc: json.NewEncoder(w)}, nil
 	case "csv":
@@ -154,6 +158,7 @@ func FormatForFile(name string) string {
 // offset is kept; End writes the document around them.
 type jsonWriter struct {
 	w     io.Writer
+	dir   string // where to spill: beside --out (else $TMPDIR)
 	spill *os.File
 	at    []span // by inventory index; n == 0: no host there
 	size  int64
@@ -170,9 +175,12 @@ func (j *jsonWriter) Host(i int, h *result.Host) error {
 		return fmt.Errorf("host %q has no place in the run", h.Name)
 	}
 	if j.spill == nil {
-		f, err := os.CreateTemp("", "whyoffline-run-*.json")
+		f, err := os.CreateTemp(j.dir, ".whyoffline-run-*.json")
+		if err != nil && j.dir != "" {
+			f, err = os.CreateTemp("", "whyoffline-run-*.json")
+		}
 		if err != nil {
-			return fmt.Errorf("cannot spill hosts for -o json (set TMPDIR to a writable directory): %v", err)
+			return fmt.Errorf("cannot spill hosts for -o json (write with --out FILE in a writable directory, or set TMPDIR to one): %v", err)
 		}
 		_ = os.Remove(f.Name())
 		j.spill = f

@@ -4,9 +4,22 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/whyoffline/whyoffline/internal/result"
 )
+
+// MaxShardSpread is how far apart the shards of one sweep may start: a
+// shard file left from an earlier night (its pod failed tonight) must not
+// pass for tonight's.
+const MaxShardSpread = 12 * time.Hour
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
 
 // Merge puts the runs of a sharded sweep (scan --shard K/N, one per
 // bastion or pod) back into one run: every host once, sorted by name, the
@@ -39,6 +52,9 @@ func Merge(runs []*result.Run, partial bool) (*result.Run, error) {
 			return nil, fmt.Errorf("run %d checked against manager %s, run 1 against %s", n, managerName(r.Manager), managerName(first.Manager))
 		case seen[r.Shard.Index]:
 			return nil, fmt.Errorf("shard %d/%d given twice (run %d)", r.Shard.Index, r.Shard.Count, n)
+		case absDuration(r.Started.Sub(first.Started)) > MaxShardSpread:
+			return nil, fmt.Errorf("run %d started %s apart from run 1 (%s, %s): a stale shard from another sweep? run it again, or merge --partial without it",
+				n, absDuration(r.Started.Sub(first.Started)).Round(time.Minute), r.Started.UTC().Format(time.RFC3339), first.Started.UTC().Format(time.RFC3339))
 		}
 		seen[r.Shard.Index] = true
 		if r.Started.Before(out.Started) {

@@ -16,7 +16,7 @@ LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 
 PSPARSE := internal/playbook/testdata/psparse
 UNIT_PKGS := shellcheck ksh mksh busybox systemd chromium ansible-core
 
-.PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean install dist
+.PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean install dist image
 
 all: build
 
@@ -140,6 +140,14 @@ dist:
 	  rm -rf $(DIST)/$$name; \
 	done
 	cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS && cat SHA256SUMS
+
+# The OCI image, built without a container engine: a static binary, CA
+# certificates, user 65532 (dist/image, an OCI layout; push it with
+# skopeo copy oci:dist/image docker://REGISTRY/whyoffline:VERSION).
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/whyoffline-linux-amd64 ./cmd/whyoffline
+	rm -rf $(DIST)/image
+	$(GO) run ./cmd/whyoffline-image -binary $(BIN)/whyoffline-linux-amd64 -arch amd64 -version $(VERSION) -created '$(DATE)' -out $(DIST)/image
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

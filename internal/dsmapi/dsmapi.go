@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
@@ -200,10 +201,9 @@ func New(cfg Config) (*Client, error) {
 // mask hides the API key wherever a server's answer repeats it (a proxy or
 // a debug page that echoes the request headers).
 func (c *Client) mask(s string) string {
-	if len(c.key) < 4 {
-		return s
-	}
-	return strings.ReplaceAll(s, c.key, "[api key hidden]")
+	// plain, case-folded, URL-encoded and base64 echoes of the key, and
+	// any credential header's value
+	return secret.New(c.key).Scrub(s)
 }
 
 // Computers lists every computer the manager knows, sorted by host name:

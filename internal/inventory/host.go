@@ -226,7 +226,7 @@ func (h *Host) applyChecked(key string, v varValue, val, file string, schema Sch
 		}
 		norm, err := spec.Check(val)
 		if err != nil {
-			return errorf(file, v.line, "%s: %q %v", key, clip(val), err)
+			return errorf(file, v.line, "%s: %q %v", key, clipValue(key, val), err)
 		}
 		h.SetOption(key, norm, fmt.Sprintf("%s:%d", file, v.line))
 		h.markExplicit(key)
@@ -235,7 +235,7 @@ func (h *Host) applyChecked(key string, v varValue, val, file string, schema Sch
 	if err := set(h, val); err != nil {
 		var n notA
 		if errors.As(err, &n) {
-			return errorf(file, v.line, "%s: %q is not %s", key, clip(val), string(n))
+			return errorf(file, v.line, "%s: %q is not %s", key, clipValue(key, val), string(n))
 		}
 		return errorf(file, v.line, "%s: %v", key, err)
 	}

@@ -33,7 +33,7 @@ func parseINI(file string, data []byte) (*source, error) {
 		case "vars":
 			k, v, ok := strings.Cut(line, "=")
 			if !ok {
-				return nil, errorf(file, ln, "in [%s:vars], %q should be key=value", clip(section), clip(line))
+				return nil, errorf(file, ln, "in [%s:vars], %q should be key=value", clip(section), clipLine(line))
 			}
 			g.vars[strings.TrimSpace(k)] = varValue{val: varsValue(strings.TrimSpace(v)), line: ln}
 		case "children":
@@ -124,7 +124,7 @@ func parseHostLine(src *source, g *group, line string, ln int) error {
 	for _, f := range fields[1:] {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
-			return errorf(src.file, ln, "%q after the host name should be key=value (host vars), e.g. ansible_host=10.0.0.5", clip(f))
+			return errorf(src.file, ln, "%q after the host name should be key=value (host vars), e.g. ansible_host=10.0.0.5", clipLine(f))
 		}
 		vs[k] = varValue{val: unquote(v), line: ln}
 	}
@@ -195,7 +195,7 @@ func splitFields(line string) ([]string, error) {
 		}
 	}
 	if quote != 0 {
-		return nil, fmt.Errorf("unterminated %c quote in %q", quote, clip(line))
+		return nil, fmt.Errorf("unterminated %c quote in %q", quote, clipLine(line))
 	}
 done:
 	if inField {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -18,6 +19,30 @@ const MaxHosts = 1_000_000
 
 // clip makes an untrusted value safe to quote in an error message.
 func clip(s string) string { return textsafe.Line(s, 80) }
+
+// secretWord marks a variable that holds a secret (ansible_password,
+// ansible_become_pass, vault_..., api_token, private keys).
+var secretWord = regexp.MustCompile(`(?i)pass|secret|token|vault|private_key|credential`)
+
+// secretAssignment is key=value (or key: value) for a secret-named key,
+// anywhere in a line.
+var secretAssignment = regexp.MustCompile(`(?i)([A-Za-z0-9_.-]*(?:pass|secret|token|vault|private_key|credential)[A-Za-z0-9_.-]*(?:\s*[=:]\s*|\s+))("[^"]*"?|'[^']*'?|\S+)`)
+
+// clipLine quotes a line of an inventory in an error: clipped, and every
+// secret-named variable's value hidden — an error message lands in
+// terminals and logs.
+func clipLine(s string) string {
+	return clip(secretAssignment.ReplaceAllString(s, "${1}(hidden)"))
+}
+
+// clipValue quotes a setting's value in an error, unless the setting holds
+// a secret.
+func clipValue(key, v string) string {
+	if secretWord.MatchString(key) {
+		return "(hidden)"
+	}
+	return clip(v)
+}
 
 // checkToken accepts names, users and addresses: printable, no spaces, no
 // shell or option syntax at the front. These values are quoted wherever they

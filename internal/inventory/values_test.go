@@ -23,3 +23,24 @@ func TestExpandRange(t *testing.T) {
 		t.Error("huge range accepted")
 	}
 }
+
+// TestErrorsNeverQuoteSecrets: an INI mistake on a line that holds a
+// password quotes the line with the password hidden.
+func TestErrorsNeverQuoteSecrets(t *testing.T) {
+	for _, body := range []string{
+		"[web]\nweb01 ansible_password='s3cret-Pw ansible_user=x\n",
+		"[web:vars]\nansible_become_pass s3cret-Pw\n",
+		"[web]\nweb01 s3cret-Pw ansible_ssh_pass=s3cret-Pw\n",
+	} {
+		_, err := parseINI("hosts.ini", []byte(body))
+		if err == nil {
+			t.Fatalf("%q parsed", body)
+		}
+		if strings.Contains(err.Error(), "s3cret-Pw") && !strings.Contains(body, "web01 s3cret-Pw") {
+			t.Errorf("the error quotes the password: %v", err)
+		}
+	}
+	if got := clipLine(`web01 ansible_password="a b c" ansible_user=x vault_pw=abc`); strings.Contains(got, "a b c") || strings.Contains(got, "abc") || !strings.Contains(got, "ansible_user=x") {
+		t.Errorf("clipLine: %q", got)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
@@ -71,8 +72,8 @@ type commandConn struct {
 }
 
 // dialCommand starts t's ProxyCommand the way OpenSSH does (sh -c "exec
-// COMMAND") with the bastion's environment minus whyoffline's own
-// variables (its secrets stay out of the command).
+// COMMAND") with an allow-listed environment (proxyEnv): no secret of the
+// run reaches the command.
 func dialCommand(ctx context.Context, t target) (net.Conn, error) {
 	line := expandProxyCommand(t.command, t)
 	outR, outW, err := os.Pipe()
@@ -134,11 +135,20 @@ func (l *lockedBuffer) String() string {
 	return string(l.b.Bytes())
 }
 
-// proxyEnv is env without WHYOFFLINE_* variables.
+// proxyEnv is the environment a ProxyCommand gets: an allow-list of what
+// an ssh -W, nc or connect-proxy relay needs (the path, the user's
+// identity and locale, the agent and Kerberos caches, proxies), and
+// nothing else — not whyoffline's variables, nor whatever variable an
+// inventory's password_env names: a relay's stderr is quoted in reports.
 func proxyEnv(env []string) []string {
-	out := make([]string, 0, len(env))
+	allowed := map[string]bool{"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "SHELL": true, "LANG": true, "LANGUAGE": true,
+		"TERM": true, "TZ": true, "TMPDIR": true, "SSH_AUTH_SOCK": true, "SSH_AGENT_PID": true, "KRB5CCNAME": true, "KRB5_CONFIG": true,
+		"XDG_RUNTIME_DIR": true, "http_proxy": true, "https_proxy": true, "no_proxy": true, "HTTP_PROXY": true, "HTTPS_PROXY": true,
+		"NO_PROXY": true, "ALL_PROXY": true, "all_proxy": true}
+	out := make([]string, 0, len(allowed))
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "WHYOFFLINE_") {
+		name, _, _ := strings.Cut(kv, "=")
+		if allowed[name] || strings.HasPrefix(name, "LC_") {
 			out = append(out, kv)
 		}
 	}
@@ -164,7 +174,7 @@ func (c *commandConn) failure(err error, limit time.Duration) error {
 	case <-c.done:
 	case <-time.After(time.Second): // a command that is ending says so soon
 	}
-	said := textsafe.FirstLines(c.stderr.String(), 2, 300)
+	said := secret.New().Scrub(textsafe.FirstLines(c.stderr.String(), 2, 300))
 	status := "still running"
 	select {
 	case <-c.done:

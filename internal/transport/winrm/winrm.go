@@ -31,6 +31,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
@@ -238,9 +239,34 @@ func (c *Client) Run(ctx context.Context, h *inventory.Host, req transport.Reque
 	case err == nil:
 		return resp, nil
 	case errors.As(err, &te):
-		return resp, err
+		return resp, scrubbed(s, err)
 	}
-	return nil, c.classify(ctx, h, s, err)
+	return nil, scrubbed(s, c.classify(ctx, h, s, err))
+}
+
+// scrubbed hides the host's credentials, and any credential header an
+// endpoint or a proxy echoed back, in what an error quotes: a WinRM
+// server's error body is the remote's text, and reaches every report.
+func scrubbed(s *settings, err error) error {
+	if err == nil {
+		return nil
+	}
+	sc := secret.New()
+	sc.AddCredential(s.user, s.password)
+	var te *transport.Error
+	if errors.As(err, &te) {
+		te.Msg = sc.Scrub(te.Msg)
+		te.Err = errors.New(sc.Scrub(errString(te.Err)))
+		return te
+	}
+	return errors.New(sc.Scrub(err.Error()))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // transient reports whether err is a dropped connection or a lost piece

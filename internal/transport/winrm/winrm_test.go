@@ -3,7 +3,15 @@ package winrm
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"html"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -336,5 +344,54 @@ func TestDroppedConnectionIsTriedAgain(t *testing.T) {
 				t.Errorf("%d shells created, want 2 (the first exchange, then its retry)", n)
 			}
 		})
+	}
+}
+
+// TestEchoedCredentialsAreHidden: an HTTPS endpoint (or a proxy in front
+// of it) that answers 500 with a SOAP body echoing the request's headers
+// — Basic's base64 user:password, the password itself, URL-encoded —
+// must not put any of them into the error every report quotes.
+func TestEchoedCredentialsAreHidden(t *testing.T) {
+	const password = "Echo-Me/Pa55&word"
+	for _, fault := range []bool{false, true} {
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var echo strings.Builder
+			for k, v := range r.Header {
+				fmt.Fprintf(&echo, "%s: %s\n", k, strings.Join(v, ","))
+			}
+			echo.WriteString("debug: password=" + password + " encoded=" + url.QueryEscape(password))
+			body := "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body><p>" + html.EscapeString(echo.String()) + "</p></s:Body></s:Envelope>"
+			if fault {
+				body = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value></s:Code>" +
+					"<s:Reason><s:Text xml:lang=\"en-US\">" + html.EscapeString(echo.String()) + "</s:Text></s:Reason></s:Fault></s:Body></s:Envelope>"
+			}
+			w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, body)
+		}))
+		defer srv.Close()
+		caFile := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		host, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "https://"))
+		p, _ := strconv.Atoi(port)
+		h := &inventory.Host{Name: "win-echo", Address: host, Port: p, Transport: inventory.WinRM, OS: "windows", User: testUser,
+			PasswordEnv: "TEST_WINRM_PASSWORD", Options: opts("winrm_scheme", "https", "winrm_transport", "basic", "ca_file", caFile), Source: "test:1"}
+		sc := script(t)
+		_, err := newClient(password).Run(context.Background(), h, transport.Request{Command: sc.Command, Stdin: sc.Body})
+		if err == nil {
+			t.Fatal("a 500 answer is not an error")
+		}
+		msg := err.Error()
+		basic := base64.StdEncoding.EncodeToString([]byte(testUser + ":" + password))
+		for _, leak := range []string{password, url.QueryEscape(password), basic, html.EscapeString(password)} {
+			if strings.Contains(msg, leak) {
+				t.Errorf("fault=%v: the error quotes a credential (%q): %s", fault, leak, msg)
+			}
+		}
+		if !strings.Contains(msg, "[secret hidden]") {
+			t.Errorf("fault=%v: nothing was hidden: %s", fault, msg)
+		}
 	}
 }

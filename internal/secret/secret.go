@@ -1,0 +1,109 @@
+// Package secret scrubs secrets from text before it leaves the process:
+// error messages quoting what a remote endpoint answered, evidence, log
+// lines, reports. A Scrubber knows the secrets of a host or a run —
+// passwords, keys, vault-decrypted values — and hides each in every form
+// an echo might carry it: as written, case-folded, URL-encoded, base64
+// (alone, and as the user:password of HTTP Basic), and the values of
+// credential headers (Authorization, Proxy-Authorization, Cookie,
+// api-secret-key) whatever they hold.
+package secret
+
+import (
+	"encoding/base64"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Hidden replaces a secret.
+const Hidden = "[secret hidden]"
+
+// headers are credential headers an echo (a proxy's error page, a debug
+// endpoint) may repeat, with their values: in HTTP form (Name: value) or
+// as JSON/XML-ish name/value pairs ("api-secret-key":"…").
+var headers = regexp.MustCompile(`(?i)((?:proxy-)?authorization|cookie|set-cookie|api-secret-key|x-api-key)("?\s*[:=]\s*"?)([^"\r\n<]+)`)
+
+// minLen is the shortest secret hidden: a one- or two-character
+// "password" would turn ordinary text into noise.
+const minLen = 4
+
+// Scrubber hides a set of secrets. The zero value hides only header
+// values.
+type Scrubber struct {
+	needles []string
+	re      *regexp.Regexp
+}
+
+// New is a scrubber for secrets (empty ones are ignored).
+func New(secrets ...string) *Scrubber {
+	s := &Scrubber{}
+	for _, v := range secrets {
+		s.Add(v)
+	}
+	return s
+}
+
+// Add hides v and its encodings.
+func (s *Scrubber) Add(v string) {
+	if len(v) < minLen {
+		return
+	}
+	s.needles = append(s.needles, v, url.QueryEscape(v), url.PathEscape(v),
+		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
+		base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v)))
+	s.re = nil
+}
+
+// AddCredential hides a password and the Basic-auth encodings of the
+// user with it (user:password, and DOMAIN\user:password's user part as
+// given).
+func (s *Scrubber) AddCredential(user, password string) {
+	s.Add(password)
+	if password == "" || len(password) < minLen {
+		return
+	}
+	for _, u := range []string{user, strings.ToLower(user)} {
+		pair := u + ":" + password
+		s.needles = append(s.needles, base64.StdEncoding.EncodeToString([]byte(pair)), base64.RawStdEncoding.EncodeToString([]byte(pair)))
+	}
+	s.re = nil
+}
+
+// Merge adds another scrubber's secrets.
+func (s *Scrubber) Merge(o *Scrubber) {
+	if o == nil {
+		return
+	}
+	s.needles = append(s.needles, o.needles...)
+	s.re = nil
+}
+
+// Scrub returns text with every known secret and every credential
+// header's value hidden.
+func (s *Scrubber) Scrub(text string) string {
+	if text == "" {
+		return text
+	}
+	text = headers.ReplaceAllString(text, "${1}${2}"+Hidden)
+	if s == nil || len(s.needles) == 0 {
+		return text
+	}
+	if s.re == nil {
+		// longest first, so a secret's encoding is hidden whole, not
+		// around a shorter match inside it
+		ns := append([]string(nil), s.needles...)
+		sort.Slice(ns, func(i, j int) bool { return len(ns[i]) > len(ns[j]) })
+		quoted := make([]string, 0, len(ns))
+		seen := map[string]bool{}
+		for _, n := range ns {
+			if len(n) < minLen || seen[n] {
+				continue
+			}
+			seen[n] = true
+			quoted = append(quoted, regexp.QuoteMeta(n))
+		}
+		s.re = regexp.MustCompile("(?i)" + strings.Join(quoted, "|"))
+	}
+	return s.re.ReplaceAllString(text, Hidden)
+}

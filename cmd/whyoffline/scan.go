@@ -235,19 +235,8 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 // checkScanFlags validates the flags that need no file or network, and
 // returns the parsed --corporate-networks.
 func checkScanFlags(f *scanFlags) ([]netip.Prefix, error) {
-	switch f.failOn {
-	case "any", "none":
-	case "new":
-		if f.stateDir == "" {
-			return nil, usageErr("--fail-on new compares with the previous run: give --state-dir DIR")
-		}
-	default:
-		return nil, usageErr("--fail-on %q: use any, new or none", f.failOn)
-	}
-	if f.metricsFile != "" {
-		if st, err := os.Stat(filepath.Dir(f.metricsFile)); err != nil || !st.IsDir() {
-			return nil, usageErr("--metrics-file %s: its directory does not exist (node_exporter's --collector.textfile.directory)", f.metricsFile)
-		}
+	if err := checkAlertFlags(f); err != nil {
+		return nil, err
 	}
 	if !f.inv.given() && f.fromManager == "" {
 		return nil, usageErr("no inventory: pass -i FILE or DIR (or -i - for ansible-inventory --list output or a host list on stdin), set ANSIBLE_INVENTORY or ansible.cfg's inventory, or use --from-manager URL; see whyoffline scan --help")
@@ -590,6 +579,25 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		return failed(errors.New("interrupted: hosts not scanned are reported with error kind interrupted"))
 	}
 	return failOn(f.failOn, r, tally)
+}
+
+// checkAlertFlags validates --fail-on and --metrics-file.
+func checkAlertFlags(f *scanFlags) error {
+	switch f.failOn {
+	case "any", "none":
+	case "new":
+		if f.stateDir == "" {
+			return usageErr("--fail-on new compares with the previous run: give --state-dir DIR")
+		}
+	default:
+		return usageErr("--fail-on %q: use any, new or none", f.failOn)
+	}
+	if f.metricsFile != "" {
+		if st, err := os.Stat(filepath.Dir(f.metricsFile)); err != nil || !st.IsDir() {
+			return usageErr("--metrics-file %s: its directory does not exist (node_exporter's --collector.textfile.directory)", f.metricsFile)
+		}
+	}
+	return nil
 }
 
 // failOn is the exit status --fail-on asks for.

@@ -111,28 +111,7 @@ func (t *tableWriter) End(run *result.Run) error {
 			}
 		}
 	}
-	if groups := groupCauses(run); len(groups) > 0 {
-		b.WriteString("\n" + t.paint(ansiBold, "What to do") + "\n")
-		for _, g := range groups {
-			hosts := g.Hosts
-			more := ""
-			if len(hosts) > 8 {
-				more = fmt.Sprintf(" and %d more", len(hosts)-8)
-				hosts = hosts[:8]
-			}
-			for i := range hosts {
-				hosts[i] = clean(hosts[i], 40)
-			}
-			label := clean(g.ID, 40)
-			if g.Error {
-				label += " (could not judge)"
-			}
-			fmt.Fprintf(&b, "  %s (%d: %s%s)\n", t.paint(ansiYellow, label), len(g.Hosts), strings.Join(hosts, ", "), more)
-			for _, r := range g.remedyText(clean) {
-				fmt.Fprintf(&b, "    → %s\n", r)
-			}
-		}
-	}
+	t.whatToDo(&b, groupCauses(run))
 	if len(run.Skipped) > 0 {
 		b.WriteString("\n" + t.paint(ansiBold, "Skipped (not scanned, not judged)") + "\n")
 		for _, sk := range run.Skipped {
@@ -199,4 +178,32 @@ func ManagerText(h *result.Host) string {
 		t += ", since " + since
 	}
 	return t
+}
+
+// whatToDo writes the "What to do" section: each cause, and each kind of
+// error, with its hosts and remedy.
+func (t *tableWriter) whatToDo(b *strings.Builder, groups []causeGroup) {
+	if len(groups) == 0 {
+		return
+	}
+	b.WriteString("\n" + t.paint(ansiBold, "What to do") + "\n")
+	for _, g := range groups {
+		hosts := g.Hosts
+		more := ""
+		if len(hosts) > 8 {
+			more = fmt.Sprintf(" and %d more", len(hosts)-8)
+			hosts = hosts[:8]
+		}
+		for i := range hosts {
+			hosts[i] = clean(hosts[i], 40)
+		}
+		label := clean(g.ID, 40)
+		if g.Error {
+			label += " (could not judge)"
+		}
+		fmt.Fprintf(b, "  %s (%d: %s%s)\n", t.paint(ansiYellow, label), len(g.Hosts), strings.Join(hosts, ", "), more)
+		for _, r := range g.remedyText(clean) {
+			fmt.Fprintf(b, "    → %s\n", r)
+		}
+	}
 }

@@ -106,6 +106,8 @@ BENCH_FORKS ?= 20
 bench: build
 	$(GO) build -trimpath -o $(BIN)/whyoffline-bench ./cmd/whyoffline-bench
 	$(BIN)/whyoffline-bench sim -whyoffline $(BIN)/whyoffline -cpuprofile $(BIN)/sweep.cpu.prof | tee .bench.txt
+	@echo "Parsing a host's output: the worst shapes a hostile host can send in 1 MiB against a normal host's (MB/s: per byte, the same)"
+	$(GO) test ./internal/playbook/ -run '^$$' -bench BenchmarkParseWorstShapes -benchtime 20x | tee -a .bench.txt
 	@if [ "$$(id -u)" = 0 ]; then \
 	  $(MAKE) --no-print-directory lab-deps bench-deps && \
 	  $(BIN)/whyoffline-bench lab -whyoffline $(BIN)/whyoffline -hosts $(BENCH_HOSTS) -forks $(BENCH_FORKS) | tee -a .bench.txt; \

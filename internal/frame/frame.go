@@ -56,6 +56,15 @@ func Split(stdout []byte, nonce string) *Raw {
 	raw := &Raw{Sections: map[string]*Section{}}
 	marker := prefix + nonce + ":"
 	var cur *Section
+	// each section's text grows in a builder: appending to a string per
+	// line is quadratic, and a hostile host sends a megabyte of empty
+	// lines
+	out := map[*Section]*strings.Builder{}
+	defer func() {
+		for s, b := range out {
+			s.Output = b.String()
+		}
+	}()
 	text := string(stdout)
 	for len(text) > 0 {
 		line := text
@@ -67,7 +76,12 @@ func Split(stdout []byte, nonce string) *Raw {
 		tag, ok := markerTag(line, marker)
 		if !ok {
 			if cur != nil {
-				appendCapped(cur, line)
+				b := out[cur]
+				if b == nil {
+					b = &strings.Builder{}
+					out[cur] = b
+				}
+				appendCapped(b, line)
 			}
 			continue
 		}
@@ -117,12 +131,12 @@ func markerTag(line, marker string) (string, bool) {
 	return rest[:len(rest)-2], true
 }
 
-func appendCapped(s *Section, text string) {
-	room := MaxSectionBytes - len(s.Output)
+func appendCapped(b *strings.Builder, text string) {
+	room := MaxSectionBytes - b.Len()
 	if room <= 0 {
 		return
 	}
-	s.Output += textsafe.Truncate(text, room)
+	b.WriteString(textsafe.Truncate(text, room))
 }
 
 // Document is what a PowerShell run prints between its json and done
@@ -171,9 +185,7 @@ func SplitJSON(stdout []byte, nonce string) *Raw {
 		if len(raw.Sections) >= maxSections {
 			break
 		}
-		sec := &Section{Exit: s.X, Complete: true}
-		appendCapped(sec, s.O)
-		raw.Sections[id] = sec
+		raw.Sections[id] = &Section{Exit: s.X, Complete: true, Output: textsafe.Truncate(s.O, MaxSectionBytes)}
 	}
 	return raw
 }

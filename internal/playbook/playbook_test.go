@@ -12,7 +12,7 @@ import (
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 
-func loadEmbedded(t *testing.T) *Set {
+func loadEmbedded(t testing.TB) *Set {
 	t.Helper()
 	s, err := Load(playbooks.FS, "")
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -360,9 +359,4 @@ func unpack(t *testing.T, img v1.Image, dir string) {
 	}
 }
 
-func fileUID(st os.FileInfo) int {
-	if s, ok := st.Sys().(*syscall.Stat_t); ok {
-		return int(s.Uid)
-	}
-	return -1
-}
+func fileUID(st os.FileInfo) int { return fileOwner(st) }

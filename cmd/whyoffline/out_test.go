@@ -159,3 +159,52 @@ func TestBlockedReadsGiveWayToSIGINT(t *testing.T) {
 		t.Errorf("an interrupted scan wrote its report: %v", err)
 	}
 }
+
+// TestOutRefusesAPlantedLink: in a sticky world-writable directory, --out
+// does not follow a symbolic link another user planted (the victim file
+// stays as it was); a link the directory's owner or the runner made is
+// still followed, as before.
+func TestOutRefusesAPlantedLink(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("planting a link owned by another user needs root")
+	}
+	dir := t.TempDir()
+	sticky := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(sticky, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(dir, "shadow")
+	write(t, victim, "root:$6$secret:19000::::::\n")
+	_, inv, kh := startFleet(t, []string{"healthy"})
+	link := filepath.Join(sticky, "report.csv")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(link, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"scan", "-i", inv, "--known-hosts", kh, "--ssh-config", "none", "-o", "csv", "--out", link}
+	r := runCLI(t, "", map[string]string{"HOME": dir}, args...)
+	if b, _ := os.ReadFile(victim); r.code != exitUsage || !strings.Contains(r.stderr, "protected_symlinks") || !strings.HasPrefix(string(b), "root:$6$") {
+		t.Fatalf("a planted link: exit %d, %s; the victim now: %.60q", r.code, r.stderr, b)
+	}
+	// the runner's own link is followed
+	if err := os.Lchown(link, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(dir, "mine.csv")
+	write(t, mine, "old\n")
+	_ = os.Remove(link)
+	if err := os.Symlink(mine, link); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, "", map[string]string{"HOME": dir}, args...); r.code != 0 {
+		t.Fatalf("the runner's own link: exit %d: %s", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(mine); !strings.HasPrefix(string(b), "host,") {
+		t.Errorf("the link's target was not replaced: %q", b)
+	}
+}

@@ -176,6 +176,9 @@ func openOutput(e *env, path string) (*output, error) {
 // outputTarget says how to write path: the regular file to replace and its
 // mode, or through (the path is not a regular file).
 func outputTarget(path string) (target string, mode os.FileMode, through bool, err error) {
+	if err := protectedSymlink(path); err != nil {
+		return "", 0, false, err
+	}
 	st, err := os.Stat(path)
 	switch {
 	case os.IsNotExist(err):
@@ -195,6 +198,27 @@ func outputTarget(path string) (target string, mode os.FileMode, through bool, e
 		return "", 0, true, nil // a descriptor (/dev/stdout redirected to a file): write through
 	}
 	return real, st.Mode().Perm(), false, nil
+}
+
+// protectedSymlink applies the kernel's protected_symlinks rule to --out
+// (which root may otherwise be tricked past): a symbolic link in a sticky,
+// world-writable directory (/tmp) is followed only when its owner is the
+// directory's owner or the one running whyoffline — else anyone could
+// plant /tmp/report.csv -> /etc/shadow and have root replace the target.
+func protectedSymlink(path string) error {
+	lst, err := os.Lstat(path)
+	if err != nil || lst.Mode()&os.ModeSymlink == 0 {
+		return nil
+	}
+	dst, err := os.Stat(filepath.Dir(path))
+	if err != nil || dst.Mode()&os.ModeSticky == 0 || dst.Mode().Perm()&0o002 == 0 {
+		return nil
+	}
+	link, dir := fileOwner(lst), fileOwner(dst)
+	if link == dir || link == os.Geteuid() {
+		return nil
+	}
+	return fmt.Errorf("is a symbolic link owned by uid %d in the sticky, world-writable directory %s: not followed (the kernel's protected_symlinks rule); write to a path you own", link, filepath.Dir(path))
 }
 
 // writer returns the report writer for format: colour only for a table on

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,9 +27,11 @@ import (
 // each keeps its own cause and evidence, and (where the report holds
 // every host) the cause names the finding.
 func TestSharedNetworkBlockLeadsTheReport(t *testing.T) {
-	_, inv, kh := startFleet(t, nil,
+	f, inv, kh := startFleet(t, nil,
 		fleetsim.Spec{Profile: "port-dropped", Count: 4, Zone: "10.2.3.0/24"},
 		fleetsim.Spec{Profile: "healthy", Count: 3, Zone: "10.9.0.0/16"})
+	// the zone's subnet is where the bastion reaches its hosts
+	zone := netip.MustParsePrefix(f.Host(0).Addr + "/24").Masked().String()
 	home := map[string]string{"HOME": t.TempDir()}
 	base := []string{"scan", "-i", inv, "--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s", "--timeout", "30s"}
 	r := runCLI(t, "", home, append(base, "-o", "json")...)
@@ -43,7 +46,7 @@ func TestSharedNetworkBlockLeadsTheReport(t *testing.T) {
 		}
 	}
 	if len(shared) != 1 || strings.Join(shared[0].Hosts, ",") != "port-dropped-001,port-dropped-002,port-dropped-003,port-dropped-004" ||
-		!strings.Contains(shared[0].Evidence, "4 hosts in 10.2.3.0/24 cannot reach") || !strings.Contains(shared[0].Evidence, "3 hosts in other subnets can") {
+		!strings.Contains(shared[0].Evidence, "4 hosts in "+zone+" cannot reach") || !strings.Contains(shared[0].Evidence, "3 hosts in other subnets can") {
 		t.Fatalf("fleet: %+v", run.Fleet)
 	}
 	for _, h := range run.Hosts {
@@ -53,7 +56,7 @@ func TestSharedNetworkBlockLeadsTheReport(t *testing.T) {
 	}
 	// the table leads with the finding, and each host's cause points at it
 	r = runCLI(t, "", home, append(base, "-o", "table")...)
-	if !strings.HasPrefix(r.stdout, "Fleet findings") || !strings.Contains(r.stdout, "fleet: shared-network-block:10.2.3.0/24:dropped") {
+	if !strings.HasPrefix(r.stdout, "Fleet findings") || !strings.Contains(r.stdout, "fleet: shared-network-block:"+zone+":dropped") {
 		t.Errorf("table:\n%s", r.stdout)
 	}
 	// CSV: an extra row with the host empty

@@ -53,13 +53,35 @@ func DigestOf(h *result.Host) Digest {
 			d.HopIsManager = containsAddr(f["dns.addresses"], d.LastHop) || d.LastHop == d.Manager
 		}
 	}
-	for _, a := range f["net.addresses"] {
-		p, err := netip.ParsePrefix(strings.TrimSpace(a))
-		if err != nil || !p.Addr().Is4() || p.Addr().IsLoopback() || p.Addr().IsLinkLocalUnicast() || p.Bits() == 32 {
-			continue
-		}
-		d.Subnet = p.Masked()
-		break
-	}
+	d.Subnet = subnetOf(h, f["net.addresses"])
 	return d
+}
+
+// subnetOf places a host by what the bastion knows, never by the host's
+// claim alone (a compromised host could claim an address in another
+// subnet and hide that subnet's finding): the address the bastion reached
+// it at, else its inventory address. The host's own prefix length is used
+// only when it claims that very address; otherwise the subnet is the
+// address's /24.
+func subnetOf(h *result.Host, claimed []string) netip.Prefix {
+	addr, err := netip.ParseAddr(h.Observed.ConnectedAddr)
+	if err != nil {
+		if addr, err = netip.ParseAddr(strings.Trim(h.Address, "[]")); err != nil {
+			return netip.Prefix{}
+		}
+	}
+	addr = addr.Unmap()
+	if !addr.Is4() || addr.IsLinkLocalUnicast() {
+		return netip.Prefix{}
+	}
+	bits := 24
+	for _, a := range claimed {
+		p, err := netip.ParsePrefix(strings.TrimSpace(a))
+		if err == nil && p.Addr().Unmap() == addr && p.Bits() >= 8 && p.Bits() < 32 {
+			bits = p.Bits()
+			break
+		}
+	}
+	p, _ := addr.Prefix(bits)
+	return p
 }

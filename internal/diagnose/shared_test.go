@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -87,16 +88,49 @@ func TestLinkFleetKeepsHostCauses(t *testing.T) {
 	}
 }
 
-// TestDigestReadsTheHostsOwnSubnet: the subnet is the host's address and
-// prefix as it reported them, not a guessed /24.
-func TestDigestReadsTheHostsOwnSubnet(t *testing.T) {
-	h := &result.Host{Name: "w", Observed: &result.Observed{Facts: map[string][]string{
+// TestDigestPlacesHostsByWhatTheBastionKnows: a host's subnet is the
+// address the bastion reached it at, with the prefix the host reports
+// only when it reports that very address; a claim elsewhere is ignored.
+func TestDigestPlacesHostsByWhatTheBastionKnows(t *testing.T) {
+	facts := map[string][]string{
 		"net.addresses": {"127.0.0.1/8", "10.2.3.17/23"}, "port.result": {"timeout"}, "port.target": {"dsm:4120"},
 		"path.hops": {"1 10.2.2.1", "2 10.0.0.1"}, "dns.result": {"ok"}, "dns.servers": {"10.0.0.53", "10.1.0.53"},
-	}}}
-	d := DigestOf(h)
-	if d.Subnet.String() != "10.2.2.0/23" || d.Port != "timeout" || d.LastHop != "10.0.0.1" || d.Server != "10.0.0.53" || d.DNS != "ok" {
-		t.Errorf("digest %+v", d)
+	}
+	for _, c := range []struct{ connected, address, want string }{
+		{"10.2.3.17", "web01", "10.2.2.0/23"}, // reached where it says it is: its prefix
+		{"10.9.0.5", "web01", "10.9.0.0/24"},  // it claims another subnet: not believed
+		{"", "10.2.3.17", "10.2.2.0/23"},      // no connection address: the inventory's
+		{"", "web01", "invalid Prefix"},       // nothing the bastion knows: in no subnet
+	} {
+		h := &result.Host{Name: "w", Address: c.address, Observed: &result.Observed{Facts: facts, ConnectedAddr: c.connected}}
+		d := DigestOf(h)
+		if d.Subnet.String() != c.want || d.Port != "timeout" || d.LastHop != "10.0.0.1" || d.Server != "10.0.0.53" || d.DNS != "ok" {
+			t.Errorf("%+v: digest %+v, want subnet %s", c, d, c.want)
+		}
+	}
+}
+
+// TestOneHostCannotHideASubnetsBlock: a compromised host that claims an
+// address in a blocked subnet, its own port open, does not make that
+// subnet's finding disappear.
+func TestOneHostCannotHideASubnetsBlock(t *testing.T) {
+	var hosts []*result.Host
+	mk := func(name, connected, claim, port string) {
+		hosts = append(hosts, &result.Host{Name: name, Address: name, Observed: &result.Observed{ConnectedAddr: connected, Facts: map[string][]string{
+			"net.addresses": {claim}, "port.result": {port}, "port.target": {"dsm:4120"}}}})
+	}
+	for i := 1; i <= 3; i++ {
+		mk(fmt.Sprintf("blocked%d", i), fmt.Sprintf("10.2.3.%d", i), fmt.Sprintf("10.2.3.%d/24", i), "timeout")
+	}
+	mk("liar", "10.9.0.5", "10.2.3.50/24", "open")
+	mk("elsewhere", "10.9.0.6", "10.9.0.6/24", "open")
+	var ds []Digest
+	for _, h := range hosts {
+		ds = append(ds, DigestOf(h))
+	}
+	got := sharedNetworkBlock(&FleetInput{Digests: ds}, &Options{Manager: "dsm", Port: 4120})
+	if len(got) != 1 || !strings.Contains(got[0].Ref, "10.2.3.0/24") || strings.Join(got[0].Hosts, ",") != "blocked1,blocked2,blocked3" {
+		t.Fatalf("findings %+v: the liar hid or joined the blocked subnet", got)
 	}
 }
 

@@ -75,6 +75,7 @@ type Fleet struct {
 	n          int
 	seed       [32]byte
 	basePos    int
+	span       int // address positions the groups take (zones start a /24)
 	ln         net.Listener // every SSH-speaking (and tarpit) host
 	port       int
 	// refusedFD is a socket bound to a port and never listening: every
@@ -94,6 +95,7 @@ type Fleet struct {
 // hostGroup is the hosts one Spec asked for: indexes start..start+count-1.
 type hostGroup struct {
 	start, count int
+	pos          int // the first host's address position, from basePos
 	spec         Spec
 	profile      *Profile
 }
@@ -110,10 +112,10 @@ type Spec struct {
 	// UnknownKey: leave the host out of known_hosts; ChangedKey: write a
 	// different key for it.
 	UnknownKey, ChangedKey bool
-	// Zone, if set, is the subnet the hosts report as their own network
-	// (an IPv4 prefix like 10.2.3.0/24; each host takes the next address):
-	// what fleet findings group hosts by. Only what the host prints: no
-	// traffic goes there.
+	// Zone, if set, puts the hosts in a loopback /24 of their own (the
+	// next one free) and has each report its address with the Zone's
+	// prefix length (10.2.3.0/24: /24) — a subnet fleet findings can
+	// place them in by the address the bastion reaches them at.
 	Zone string
 }
 
@@ -136,10 +138,17 @@ func Start(specs []Spec, opt Options) (*Fleet, error) {
 		if p == nil {
 			return nil, fmt.Errorf("fleetsim: unknown profile %q", sp.Profile)
 		}
-		f.groups = append(f.groups, hostGroup{start: f.n, count: sp.Count, spec: sp, profile: p})
+		if sp.Zone != "" {
+			// a zone is a /24 of its own on loopback: the hosts are
+			// reached there, so what they report matches where the
+			// bastion connects
+			f.span += (254 - (f.basePos+f.span)%254) % 254
+		}
+		f.groups = append(f.groups, hostGroup{start: f.n, count: sp.Count, pos: f.span, spec: sp, profile: p})
 		f.n += sp.Count
+		f.span += sp.Count
 	}
-	if f.basePos+f.n > maxPos {
+	if f.basePos+f.span > maxPos {
 		return nil, fmt.Errorf("fleetsim: %d hosts do not fit in 127.0.0.0/8 from %v", f.n, opt.Base)
 	}
 	if _, err := rand.Read(f.seed[:]); err != nil {
@@ -218,17 +227,14 @@ func (f *Fleet) Host(i int) *Host {
 			break
 		}
 	}
-	h := &Host{Index: i, Name: fmt.Sprintf("%s-%03d", g.spec.Profile, i-g.start+1), Addr: posAddr(f.basePos + i).String(),
+	h := &Host{Index: i, Name: fmt.Sprintf("%s-%03d", g.spec.Profile, i-g.start+1), Addr: posAddr(f.basePos + g.pos + i - g.start).String(),
 		Port: f.port, Profile: g.profile, managerAddr: "127.0.0.1"}
 	if g.spec.Name != "" {
 		h.Name = g.spec.Name
 	}
 	if p, err := netip.ParsePrefix(g.spec.Zone); err == nil && p.Addr().Is4() {
-		a := p.Masked().Addr().As4()
-		n := i - g.start + 1
-		a[2] += byte(n >> 8)
-		a[3] += byte(n)
-		h.zoneAddr = netip.AddrFrom4(a).String() + "/" + strconv.Itoa(p.Bits())
+		// the host reports its own address with the zone's prefix length
+		h.zoneAddr = h.Addr + "/" + strconv.Itoa(p.Bits())
 	}
 	switch g.profile.Listen {
 	case listenNone:
@@ -292,8 +298,23 @@ func (f *Fleet) indexOf(a net.Addr) (int, bool) {
 	if ip == nil || ip[0] != 127 || ip[3] == 0 || ip[3] == 255 {
 		return 0, false
 	}
-	i := addrPos([4]byte(ip)) - f.basePos
-	return i, i >= 0 && i < f.n
+	p := addrPos([4]byte(ip)) - f.basePos
+	for _, g := range f.groups {
+		if p >= g.pos && p < g.pos+g.count {
+			return g.start + p - g.pos, true
+		}
+	}
+	return 0, false
+}
+
+// posOf is host i's address position.
+func (f *Fleet) posOf(i int) int {
+	for _, g := range f.groups {
+		if i >= g.start && i < g.start+g.count {
+			return f.basePos + g.pos + i - g.start
+		}
+	}
+	return f.basePos + i
 }
 
 func (f *Fleet) acceptManager() {
@@ -330,7 +351,7 @@ func boundSocket(ip [4]byte, port int) (int, int, error) {
 // listening with a backlog of zero that never accepts, its queue filled by
 // one connection of ours, so the kernel drops every further SYN.
 func (f *Fleet) blackhole(i int) error {
-	ip := [4]byte(posAddr(f.basePos + i).To4())
+	ip := [4]byte(posAddr(f.posOf(i)).To4())
 	fd, port, err := boundSocket(ip, 0)
 	if err != nil {
 		return err

@@ -194,6 +194,9 @@ type Observed struct {
 	// Started and Finished bracket the script on the bastion's clock.
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
+	// ConnectedAddr is the address the bastion reached the host at (not
+	// the host's own claim): what fleet findings place the host by.
+	ConnectedAddr string `json:"connected_addr,omitempty"`
 	// The bastion's resolution of the manager name the host used.
 	BastionAddrs      []string `json:"bastion_addrs,omitempty"`
 	BastionResolveErr string   `json:"bastion_resolve_error,omitempty"`

@@ -373,7 +373,7 @@ func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, sc *playbook
 // sees from its side: its own resolution of the manager name the host
 // used, and (manager-initiated modes) the agent port from the manager.
 func (s *scanner) observe(ctx context.Context, h *inventory.Host, f facts.Facts, resp *transport.Response) *result.Observed {
-	obs := &result.Observed{Facts: f, Started: resp.Started, Finished: resp.Finished, ManagerReachable: s.opt.ManagerReachable}
+	obs := &result.Observed{Facts: f, Started: resp.Started, Finished: resp.Finished, ManagerReachable: s.opt.ManagerReachable, ConnectedAddr: resp.RemoteAddr}
 	expired := ctx.Err() != nil // a host that ran out of time gets no new probes
 	if m := f.Get("manager.host"); textsafe.HostName(m) && s.opt.Resolver != nil {
 		var addrs []string

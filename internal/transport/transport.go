@@ -38,6 +38,10 @@ type Response struct {
 	// anything the host printed about its own clock happened in between.
 	Started  time.Time
 	Finished time.Time
+	// RemoteAddr is the address the bastion connected to (its own
+	// resolution, or a jump host's): what fleet rules may trust of where
+	// a host is, unlike the addresses the host claims. "" when unknown.
+	RemoteAddr string
 }
 
 // Runner runs a script on a host.

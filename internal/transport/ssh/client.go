@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -550,7 +551,7 @@ func runSession(ctx context.Context, client *xssh.Client, addr string, req trans
 	sess.Stdout = stdout
 	sess.Stderr = stderr
 	sess.Stdin = bytes.NewReader(req.Stdin)
-	resp := &transport.Response{Started: time.Now()}
+	resp := &transport.Response{Started: time.Now(), RemoteAddr: hostOf(client.RemoteAddr())}
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(req.Command) }()
 	select {
@@ -585,4 +586,20 @@ func ctxError(ctx context.Context, addr, doing string) error {
 		return transport.Errorf(result.Interrupted, ctx.Err(), "scan interrupted while %s on %s", doing, addr)
 	}
 	return transport.Errorf(result.Timeout, ctx.Err(), "%s: the host's deadline passed while %s", addr, doing)
+}
+
+// hostOf is the IP address of a connection's remote end ("" when it is
+// not an IP: a ProxyCommand's pipe).
+func hostOf(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	h, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return ""
+	}
+	if ip, err := netip.ParseAddr(h); err == nil {
+		return ip.Unmap().String()
+	}
+	return ""
 }

@@ -75,7 +75,7 @@ type Fleet struct {
 	n          int
 	seed       [32]byte
 	basePos    int
-	span       int // address positions the groups take (zones start a /24)
+	span       int          // address positions the groups take (zones start a /24)
 	ln         net.Listener // every SSH-speaking (and tarpit) host
 	port       int
 	// refusedFD is a socket bound to a port and never listening: every

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/whyoffline/whyoffline/internal/didyoumean"
+	"github.com/whyoffline/whyoffline/internal/safefile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -73,7 +74,9 @@ func applyConfigTo(cmd *cobra.Command, path string, from map[string]string) erro
 	if path == "" {
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	// a regular file of at most 1 MiB: a FIFO would hang the run before
+	// it starts, /dev/zero fill its memory
+	data, err := safefile.Read(path, 1<<20)
 	if err != nil {
 		return fmt.Errorf("config %s: %v", path, unwrap(err))
 	}

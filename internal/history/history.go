@@ -19,6 +19,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/report"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/safefile"
 )
 
 // Schema is the state directory's layout version. A directory written by
@@ -45,7 +46,7 @@ func Open(dir, version string) (*Store, error) {
 		return nil, fmt.Errorf("--state-dir %s: %v", dir, err)
 	}
 	path := filepath.Join(dir, "state.json")
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, 1<<20)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		b, _ = json.Marshal(stateFile{Schema: Schema, Writer: "whyoffline " + version})
@@ -85,16 +86,14 @@ func (s *Store) Runs() ([]string, error) {
 
 // Load reads a saved run.
 func Load(path string) (*result.Run, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path, maxRunSize)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	run, err := report.Read(io.LimitReader(zr, maxRunSize))
+	// report.Read inflates it, bounded by what the compressed bytes can
+	// hold (a gzip bomb planted in the state directory is refused)
+	run, err := report.Read(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
@@ -192,7 +191,7 @@ func (s *Store) Recent(n int) ([]Statuses, error) {
 	var out []Statuses
 	for _, p := range runs {
 		at, ok := runTime(p)
-		b, err := os.ReadFile(strings.TrimSuffix(p, ".json.gz") + ".status")
+		b, err := safefile.Read(strings.TrimSuffix(p, ".json.gz")+".status", 64<<20)
 		if !ok || err != nil {
 			continue
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/safefile"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
@@ -320,7 +321,8 @@ func OptionsFor(run *result.Run) Options {
 // gzip'd as --state-dir keeps them; the decompressed document is capped
 // too.
 func Read(r io.Reader) (*result.Run, error) {
-	br := bufio.NewReader(r)
+	counted := &safefile.Counter{R: r}
+	br := bufio.NewReader(counted)
 	var in io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -328,7 +330,8 @@ func Read(r io.Reader) (*result.Run, error) {
 			return nil, fmt.Errorf("a gzip'd run that does not open: %v", err)
 		}
 		defer zr.Close()
-		in = zr
+		// a bomb is refused while it inflates, not after
+		in = &safefile.Bounded{R: zr, Compressed: counted, Max: MaxRun}
 	}
 	lr := &io.LimitedReader{R: in, N: MaxRun + 1}
 	dec := json.NewDecoder(lr)

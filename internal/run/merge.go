@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/shard"
 )
 
 // MaxShardSpread is how far apart the shards of one sweep may start: a
@@ -44,6 +45,10 @@ func Merge(runs []*result.Run, partial bool) (*result.Run, error) {
 		switch {
 		case r.Shard == nil:
 			return nil, fmt.Errorf("run %d is not a shard (scan --shard K/N -o json writes one)", n)
+		case r.Shard.Count < 1 || r.Shard.Count > shard.MaxCount || r.Shard.Index < 1 || r.Shard.Index > r.Shard.Count:
+			// a saved file is untrusted: a count of 50,000,000 would
+			// have merge list that many missing shards
+			return nil, fmt.Errorf("run %d says it is shard %d of %d: not a shard whyoffline writes (1 ≤ K ≤ N ≤ %d)", n, r.Shard.Index, r.Shard.Count, shard.MaxCount)
 		case r.Shard.Count != first.Shard.Count:
 			return nil, fmt.Errorf("run %d is shard %d of %d, run 1 one of %d: shards of different splits do not merge", n, r.Shard.Index, r.Shard.Count, first.Shard.Count)
 		case r.Shard.Digest != first.Shard.Digest || r.Shard.Fleet != first.Shard.Fleet:

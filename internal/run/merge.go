@@ -10,6 +10,30 @@ import (
 	"github.com/whyoffline/whyoffline/internal/shard"
 )
 
+// checkShard says why run n cannot merge with run 1, if it cannot.
+func checkShard(n int, r, first *result.Run, seen map[int]bool) error {
+	switch {
+	case r.Shard == nil:
+		return fmt.Errorf("run %d is not a shard (scan --shard K/N -o json writes one)", n)
+	case r.Shard.Count < 1 || r.Shard.Count > shard.MaxCount || r.Shard.Index < 1 || r.Shard.Index > r.Shard.Count:
+		// a saved file is untrusted: a count of 50,000,000 would
+		// have merge list that many missing shards
+		return fmt.Errorf("run %d says it is shard %d of %d: not a shard whyoffline writes (1 ≤ K ≤ N ≤ %d)", n, r.Shard.Index, r.Shard.Count, shard.MaxCount)
+	case r.Shard.Count != first.Shard.Count:
+		return fmt.Errorf("run %d is shard %d of %d, run 1 one of %d: shards of different splits do not merge", n, r.Shard.Index, r.Shard.Count, first.Shard.Count)
+	case r.Shard.Digest != first.Shard.Digest || r.Shard.Fleet != first.Shard.Fleet:
+		return fmt.Errorf("run %d scanned another fleet (%d hosts, %s) than run 1 (%d hosts, %s): same inventory, --limit and --from-manager on every shard", n, r.Shard.Fleet, r.Shard.Digest, first.Shard.Fleet, first.Shard.Digest)
+	case !sameManager(r.Manager, first.Manager):
+		return fmt.Errorf("run %d checked against manager %s, run 1 against %s", n, managerName(r.Manager), managerName(first.Manager))
+	case seen[r.Shard.Index]:
+		return fmt.Errorf("shard %d/%d given twice (run %d)", r.Shard.Index, r.Shard.Count, n)
+	case absDuration(r.Started.Sub(first.Started)) > MaxShardSpread:
+		return fmt.Errorf("run %d started %s apart from run 1 (%s, %s): a stale shard from another sweep? run it again, or merge --partial without it",
+			n, absDuration(r.Started.Sub(first.Started)).Round(time.Minute), r.Started.UTC().Format(time.RFC3339), first.Started.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // MaxShardSpread is how far apart the shards of one sweep may start: a
 // shard file left from an earlier night (its pod failed tonight) must not
 // pass for tonight's.
@@ -42,24 +66,8 @@ func Merge(runs []*result.Run, partial bool) (*result.Run, error) {
 	skippedSeen := map[string]bool{}
 	for i, r := range runs {
 		n := i + 1
-		switch {
-		case r.Shard == nil:
-			return nil, fmt.Errorf("run %d is not a shard (scan --shard K/N -o json writes one)", n)
-		case r.Shard.Count < 1 || r.Shard.Count > shard.MaxCount || r.Shard.Index < 1 || r.Shard.Index > r.Shard.Count:
-			// a saved file is untrusted: a count of 50,000,000 would
-			// have merge list that many missing shards
-			return nil, fmt.Errorf("run %d says it is shard %d of %d: not a shard whyoffline writes (1 ≤ K ≤ N ≤ %d)", n, r.Shard.Index, r.Shard.Count, shard.MaxCount)
-		case r.Shard.Count != first.Shard.Count:
-			return nil, fmt.Errorf("run %d is shard %d of %d, run 1 one of %d: shards of different splits do not merge", n, r.Shard.Index, r.Shard.Count, first.Shard.Count)
-		case r.Shard.Digest != first.Shard.Digest || r.Shard.Fleet != first.Shard.Fleet:
-			return nil, fmt.Errorf("run %d scanned another fleet (%d hosts, %s) than run 1 (%d hosts, %s): same inventory, --limit and --from-manager on every shard", n, r.Shard.Fleet, r.Shard.Digest, first.Shard.Fleet, first.Shard.Digest)
-		case !sameManager(r.Manager, first.Manager):
-			return nil, fmt.Errorf("run %d checked against manager %s, run 1 against %s", n, managerName(r.Manager), managerName(first.Manager))
-		case seen[r.Shard.Index]:
-			return nil, fmt.Errorf("shard %d/%d given twice (run %d)", r.Shard.Index, r.Shard.Count, n)
-		case absDuration(r.Started.Sub(first.Started)) > MaxShardSpread:
-			return nil, fmt.Errorf("run %d started %s apart from run 1 (%s, %s): a stale shard from another sweep? run it again, or merge --partial without it",
-				n, absDuration(r.Started.Sub(first.Started)).Round(time.Minute), r.Started.UTC().Format(time.RFC3339), first.Started.UTC().Format(time.RFC3339))
+		if err := checkShard(n, r, first, seen); err != nil {
+			return nil, err
 		}
 		seen[r.Shard.Index] = true
 		if r.Started.Before(out.Started) {

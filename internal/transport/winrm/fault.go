@@ -3,6 +3,7 @@ package winrm
 import (
 	"encoding/xml"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/whyoffline/whyoffline/internal/result"
@@ -81,8 +82,34 @@ func parseFault(body []byte) *wsmanFault {
 		Message: strings.TrimSpace(f.Detail.WSManFault.Message),
 		Detail:  strings.TrimSpace(f.Detail.FaultDetail),
 	}
-	fmt.Sscan(strings.TrimSpace(f.Detail.WSManFault.Code), &out.Code)
+	out.Code = faultCode(f.Detail.WSManFault.Code)
 	return out
+}
+
+// faultCode reads a WSManFault code in every form Windows writes one:
+// decimal (5, 2150858793), hexadecimal (0x80338029), and a Win32 error
+// wrapped as an HRESULT (HRESULT_FROM_WIN32: 0x80070005, 2147942405),
+// which is unwrapped to the Win32 code (5, access denied) so one rule
+// reads them all. 0 when it is none of these.
+func faultCode(s string) uint64 {
+	s = strings.TrimSpace(s)
+	var v uint64
+	var err error
+	if h, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
+		v, err = strconv.ParseUint(h, 16, 64)
+	} else if n, perr := strconv.ParseInt(s, 10, 64); perr == nil && n < 0 {
+		v = uint64(uint32(int32(n))) // a signed HRESULT, as some tools print it
+	} else {
+		v, err = strconv.ParseUint(s, 10, 64)
+	}
+	if err != nil {
+		return 0
+	}
+	// HRESULT_FROM_WIN32: severity 1, facility 7 (FACILITY_WIN32)
+	if v>>16 == 0x8007 {
+		return v & 0xffff
+	}
+	return v
 }
 
 // subcode is the fault's subcode without its namespace prefix.

@@ -16,7 +16,7 @@ LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 
 PSPARSE := internal/playbook/testdata/psparse
 UNIT_PKGS := shellcheck ksh mksh busybox systemd chromium ansible-core
 
-.PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean install dist image
+.PHONY: all build demo test unit unit-deps lab lab-deps golden bench bench-deps lint clean install dist image fuzz
 
 all: build
 
@@ -37,6 +37,9 @@ demo: build
 # it fails loudly instead of skipping.
 test: unit lab
 
+# How long make test fuzzes each parser (make fuzz: 10 minutes).
+FUZZTIME ?= 3s
+
 # No function outside tests and the lab above cyclomatic complexity 25.
 GOCYCLO := github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
 
@@ -44,6 +47,8 @@ unit: unit-deps
 	$(GO) vet ./...
 	$(GO) run $(GOCYCLO) -over 25 $$(git ls-files '*.go' 2>/dev/null | grep -v '_test\.go$$' | grep -v '^internal/lab/' || find . -name '*.go' ! -name '*_test.go' ! -path './internal/lab/*')
 	$(GO) test -count=1 -race $$($(GO) list ./... | grep -v /internal/lab$$)
+	@# every parser of untrusted text, fuzzed a few seconds (make fuzz: 10 minutes each)
+	FUZZTIME=$(FUZZTIME) bash .ci/fuzz
 
 # The shells (dash, bash, ksh93, mksh, busybox sh) and shellcheck that the
 # rendered scripts are tested with. As root they are installed; otherwise
@@ -150,6 +155,11 @@ image:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/whyoffline-linux-amd64 ./cmd/whyoffline
 	rm -rf $(DIST)/image
 	$(GO) run ./cmd/whyoffline-image -binary $(BIN)/whyoffline-linux-amd64 -arch amd64 -version $(VERSION) -created '$(DATE)' -out $(DIST)/image
+
+# Every fuzz target for 10 minutes (FUZZTIME=… to change), with the
+# executions each made; a crash keeps its input under testdata/fuzz.
+fuzz:
+	FUZZTIME=$${FUZZTIME:-10m} bash .ci/fuzz
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -32,7 +32,7 @@ const minLen = 4
 // values.
 type Scrubber struct {
 	needles []string
-	re      *regexp.Regexp
+	lowered []string // needles, ASCII-folded, longest first (built on use)
 }
 
 // New is a scrubber for secrets (empty ones are ignored).
@@ -52,22 +52,21 @@ func (s *Scrubber) Add(v string) {
 	s.needles = append(s.needles, v, url.QueryEscape(v), url.PathEscape(v),
 		base64.StdEncoding.EncodeToString([]byte(v)), base64.RawStdEncoding.EncodeToString([]byte(v)),
 		base64.URLEncoding.EncodeToString([]byte(v)), base64.RawURLEncoding.EncodeToString([]byte(v)))
-	s.re = nil
+	s.lowered = nil
 }
 
 // AddCredential hides a password and the Basic-auth encodings of the
-// user with it (user:password, and DOMAIN\user:password's user part as
-// given).
+// user with it (user:password).
 func (s *Scrubber) AddCredential(user, password string) {
 	s.Add(password)
-	if password == "" || len(password) < minLen {
+	if len(password) < minLen {
 		return
 	}
 	for _, u := range []string{user, strings.ToLower(user)} {
 		pair := u + ":" + password
 		s.needles = append(s.needles, base64.StdEncoding.EncodeToString([]byte(pair)), base64.RawStdEncoding.EncodeToString([]byte(pair)))
 	}
-	s.re = nil
+	s.lowered = nil
 }
 
 // Merge adds another scrubber's secrets.
@@ -76,11 +75,12 @@ func (s *Scrubber) Merge(o *Scrubber) {
 		return
 	}
 	s.needles = append(s.needles, o.needles...)
-	s.re = nil
+	s.lowered = nil
 }
 
-// Scrub returns text with every known secret and every credential
-// header's value hidden.
+// Scrub returns text with every known secret (case folded for ASCII
+// letters) and every credential header's value hidden. It works on bytes:
+// a secret or a text that is not valid UTF-8 is matched all the same.
 func (s *Scrubber) Scrub(text string) string {
 	if text == "" {
 		return text
@@ -89,21 +89,58 @@ func (s *Scrubber) Scrub(text string) string {
 	if s == nil || len(s.needles) == 0 {
 		return text
 	}
-	if s.re == nil {
-		// longest first, so a secret's encoding is hidden whole, not
-		// around a shorter match inside it
-		ns := append([]string(nil), s.needles...)
-		sort.Slice(ns, func(i, j int) bool { return len(ns[i]) > len(ns[j]) })
-		quoted := make([]string, 0, len(ns))
+	if s.lowered == nil {
 		seen := map[string]bool{}
-		for _, n := range ns {
-			if len(n) < minLen || seen[n] {
-				continue
+		for _, n := range s.needles {
+			if l := asciiLower(n); len(l) >= minLen && !seen[l] {
+				seen[l] = true
+				s.lowered = append(s.lowered, l)
 			}
-			seen[n] = true
-			quoted = append(quoted, regexp.QuoteMeta(n))
 		}
-		s.re = regexp.MustCompile("(?i)" + strings.Join(quoted, "|"))
+		// longest first, so a secret's encoding is hidden whole
+		sort.Slice(s.lowered, func(i, j int) bool { return len(s.lowered[i]) > len(s.lowered[j]) })
 	}
-	return s.re.ReplaceAllString(text, Hidden)
+	low := asciiLower(text)
+	hide := make([]bool, len(text))
+	any := false
+	for _, n := range s.lowered {
+		for from := 0; ; {
+			i := strings.Index(low[from:], n)
+			if i < 0 {
+				break
+			}
+			for k := from + i; k < from+i+len(n); k++ {
+				hide[k] = true
+			}
+			any = true
+			from += i + 1
+		}
+	}
+	if !any {
+		return text
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		if !hide[i] {
+			b.WriteByte(text[i])
+			i++
+			continue
+		}
+		b.WriteString(Hidden)
+		for i < len(text) && hide[i] {
+			i++
+		}
+	}
+	return b.String()
+}
+
+// asciiLower folds ASCII letters only, so byte offsets stay those of s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

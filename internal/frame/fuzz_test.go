@@ -1,0 +1,37 @@
+package frame
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// FuzzSplit: any bytes a host sends split without panicking, within the
+// caps (sections, bytes per section), and what is kept of the host's OS
+// name carries no control character.
+func FuzzSplit(f *testing.F) {
+	outs, _ := filepath.Glob("../golden/testdata/*/*.out")
+	for _, p := range outs {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("<<WO:931dcd899a4f310f:begin:x>>\n\n\n<<WO:931dcd899a4f310f:end:x:0>>\n"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		raw := Split(out, "931dcd899a4f310f")
+		if len(raw.Sections) > maxSections {
+			t.Fatalf("%d sections", len(raw.Sections))
+		}
+		for id, s := range raw.Sections {
+			if len(s.Output) > MaxSectionBytes {
+				t.Fatalf("section %q keeps %d bytes", id, len(s.Output))
+			}
+		}
+		if strings.IndexFunc(raw.OS, unicode.IsControl) >= 0 {
+			t.Fatalf("OS %q", raw.OS)
+		}
+		_ = SplitJSON(out, "931dcd899a4f310f")
+	})
+}

@@ -156,10 +156,11 @@ image:
 	rm -rf $(DIST)/image
 	$(GO) run ./cmd/whyoffline-image -binary $(BIN)/whyoffline-linux-amd64 -arch amd64 -version $(VERSION) -created '$(DATE)' -out $(DIST)/image
 
-# Every fuzz target for 10 minutes (FUZZTIME=… to change), with the
+# Every fuzz target for 10 minutes (FUZZ_LONG=… to change), with the
 # executions each made; a crash keeps its input under testdata/fuzz.
+FUZZ_LONG ?= 10m
 fuzz:
-	FUZZTIME=$${FUZZTIME:-10m} bash .ci/fuzz
+	FUZZTIME=$(FUZZ_LONG) bash .ci/fuzz
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

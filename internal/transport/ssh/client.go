@@ -4,7 +4,6 @@
 package ssh
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -550,10 +549,25 @@ func runSession(ctx context.Context, client *xssh.Client, addr string, req trans
 	stderr := &textsafe.CappedBuffer{Limit: transport.MaxStderr}
 	sess.Stdout = stdout
 	sess.Stderr = stderr
-	sess.Stdin = bytes.NewReader(req.Stdin)
+	// stdin is written here, not copied by the session: a remote that
+	// exits without reading it (ForceCommand /bin/true) makes that copy
+	// fail, and the session would report the copy's error instead of the
+	// exit status — a race a busy bastion loses. What the host did with
+	// the script shows in what it printed.
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		return nil, transport.Errorf(result.ProtocolError, err, "%s: cannot open the session's input: %s", addr, textsafe.Line(err.Error(), 200))
+	}
 	resp := &transport.Response{Started: time.Now(), RemoteAddr: hostOf(client.RemoteAddr())}
 	done := make(chan error, 1)
-	go func() { done <- sess.Run(req.Command) }()
+	if err := sess.Start(req.Command); err != nil {
+		return nil, transport.Errorf(result.ProtocolError, err, "%s: cannot start the check command: %s", addr, textsafe.Line(err.Error(), 200))
+	}
+	go func() {
+		_, _ = stdin.Write(req.Stdin)
+		_ = stdin.Close()
+	}()
+	go func() { done <- sess.Wait() }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():

@@ -100,7 +100,9 @@ func (c *csvWriter) End(run *result.Run) error {
 // strip first), which gets a leading apostrophe.
 func CSVCell(s string) string {
 	s = textsafe.Line(s, 4000)
-	trimmed := strings.TrimLeftFunc(s, unicode.IsSpace)
+	// what a spreadsheet skips before it looks for a formula: white space,
+	// and invisible format characters (zero-width space, BOM, bidi marks)
+	trimmed := strings.TrimLeftFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) })
 	if trimmed != "" && strings.ContainsRune("=+-@\t\r＝＋－＠", []rune(trimmed)[0]) {
 		return "'" + s
 	}

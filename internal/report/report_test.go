@@ -334,3 +334,32 @@ func TestWhatToDoGroupsByCauseAndCoversErrors(t *testing.T) {
 		t.Errorf("html What to do lacks the error group or a variant")
 	}
 }
+
+// TestCSVCellsBehindInvisibleCharacters: a zero-width space, a BOM or a
+// bidi mark before a formula does not hide it from the guard.
+func TestCSVCellsBehindInvisibleCharacters(t *testing.T) {
+	for _, in := range []string{"\u200b=HYPERLINK(\"x\")", "\ufeff+1", "\u200e-2+3", " \u2060@SUM(A1)"} {
+		if got := CSVCell(in); !strings.HasPrefix(got, "'") {
+			t.Errorf("CSVCell(%q) = %q: a formula", in, got)
+		}
+	}
+}
+
+// TestForgedFactsAreContained: a saved run's facts (what --rediagnose
+// judges again and quotes) lose their control characters on the way in.
+func TestForgedFactsAreContained(t *testing.T) {
+	doc := `{"schema":"whyoffline/v1","fleet":[],"hosts":[{"name":"a","status":"diagnosed","causes":[],"checks":[],"error":null,` +
+		`"observed":{"facts":{"agent.service\u001b[31m":["stopped\u001b]0;owned\u0007"]},"started":"2026-12-01T00:00:00Z","finished":"2026-12-01T00:00:01Z","connected_addr":"10.0.0.1\u001b[2J"}}]}`
+	run, err := Read(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := run.Hosts[0].Observed
+	for k, vs := range o.Facts {
+		for _, s := range append([]string{k, o.ConnectedAddr}, vs...) {
+			if strings.ContainsAny(s, "\x1b\x07") {
+				t.Errorf("a control character survived: %q", s)
+			}
+		}
+	}
+}

@@ -2,9 +2,12 @@ package scan
 
 import (
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/inventory"
@@ -34,7 +37,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 // saveRaw writes a host's raw output and its record into dir, readable by
 // the owner only: raw output is the host's, unfiltered.
 func saveRaw(dir string, o *diagnose.Options, h *inventory.Host, d playbook.Dialect, sc *playbook.Script, resp *transport.Response, res *result.Host) error {
-	name := unsafeName.ReplaceAllString(h.Name, "_")
+	name := rawName(h.Name)
 	rec := RawRecord{Host: h.Name, Inventory: h.OS, Dialect: d.Name(), Nonce: sc.Nonce, Exit: resp.ExitCode, Status: res.Status, Error: res.Error}
 	rec.Manager, rec.Settings = o.RunContext()
 	if res.Observed != nil {
@@ -50,4 +53,18 @@ func saveRaw(dir string, o *diagnose.Options, h *inventory.Host, d playbook.Dial
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o600)
+}
+
+// rawName is a host's file name in --save-raw: its name made safe, and —
+// when that changed it (web:01 and web_01 would collide) or it differs
+// only in case from another's on a case-blind file system — a hash of the
+// exact name after it, so every host gets files of its own.
+func rawName(host string) string {
+	name := unsafeName.ReplaceAllString(host, "_")
+	if name == host && strings.ToLower(host) == host {
+		return name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(host))
+	return fmt.Sprintf("%s-%08x", name, h.Sum32())
 }

@@ -11,6 +11,9 @@ import (
 	"github.com/whyoffline/whyoffline/internal/vault"
 )
 
+// MaxGroupDepth bounds how deep groups nest (children of children ...).
+const MaxGroupDepth = 1000
+
 // MaxFileSize bounds an inventory file; a larger one is almost certainly
 // the wrong file.
 const MaxFileSize = 64 << 20
@@ -295,16 +298,28 @@ func (s *source) groupTree() (map[string][]string, map[string]int, error) {
 			}
 		}
 	}
+	// a cycle is found by a set of the groups being visited, not a scan
+	// of the path (quadratic in a deep chain), and nesting is bounded: no
+	// real inventory nests groups 1,000 deep, and every level costs each
+	// host below it a walk
+	onPath := map[string]bool{}
 	var visit func(name string, stack []string) error
 	visit = func(name string, stack []string) error {
 		if _, ok := depth[name]; ok {
 			return nil
 		}
-		for _, x := range stack {
-			if x == name {
-				return errorf(s.fileOf(s.groups[name]), s.groups[name].line, "group %q is its own ancestor (%s)", clip(name), strings.Join(append(stack, name), " > "))
+		if onPath[name] {
+			path := stack
+			if len(path) > 8 {
+				path = append([]string{"…"}, path[len(path)-8:]...)
 			}
+			return errorf(s.fileOf(s.groups[name]), s.groups[name].line, "group %q is its own ancestor (%s)", clip(name), clip(strings.Join(append(path, name), " > ")))
 		}
+		if len(stack) >= MaxGroupDepth {
+			return errorf(s.fileOf(s.groups[name]), s.groups[name].line, "groups nest more than %d deep above %q: is a children: list looping through many groups?", MaxGroupDepth, clip(name))
+		}
+		onPath[name] = true
+		defer delete(onPath, name)
 		d := 0
 		if name != "all" {
 			d = 1

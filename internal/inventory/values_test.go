@@ -1,8 +1,10 @@
 package inventory
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExpandRange(t *testing.T) {
@@ -42,5 +44,23 @@ func TestErrorsNeverQuoteSecrets(t *testing.T) {
 	}
 	if got := clipLine(`web01 ansible_password="a b c" ansible_user=x vault_pw=abc`); strings.Contains(got, "a b c") || strings.Contains(got, "abc") || !strings.Contains(got, "ansible_user=x") {
 		t.Errorf("clipLine: %q", got)
+	}
+}
+
+// TestDeepChildrenChainIsBounded: a 20,000-group children chain is refused
+// at once (not walked quadratically), naming the file and line.
+func TestDeepChildrenChainIsBounded(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&b, "[g%d:children]\ng%d\n", i, i+1)
+	}
+	b.WriteString("[g20000]\nweb01\n")
+	start := time.Now()
+	src, err := parseINI("deep.ini", []byte(b.String()))
+	if err == nil {
+		_, _, err = src.resolve()
+	}
+	if err == nil || !strings.Contains(err.Error(), "nest more than 1000 deep") || time.Since(start) > 10*time.Second {
+		t.Errorf("a 20,000-deep chain: %v after %s", err, time.Since(start))
 	}
 }

@@ -4,6 +4,7 @@
 package ssh
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/safefile"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
@@ -138,17 +140,20 @@ func NewResolver(sshConfigFile, defaultUser string) (*Resolver, error) {
 	if sshConfigFile == "" {
 		return r, nil
 	}
-	f, err := os.Open(sshConfigFile)
+	// a regular file of at most 4 MiB (a FIFO would hang the run), no
+	// line longer than 16 KiB (the parser is slow on those, and no
+	// OpenSSH setting is that long)
+	text, err := safefile.Read(sshConfigFile, 4<<20)
 	if errors.Is(err, os.ErrNotExist) {
 		return r, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("ssh config %s: %v", sshConfigFile, unwrapPath(err))
 	}
-	defer f.Close()
-	text, err := io.ReadAll(io.LimitReader(f, 4<<20))
-	if err != nil {
-		return nil, fmt.Errorf("ssh config %s: %v", sshConfigFile, err)
+	for n, line := range bytes.Split(text, []byte("\n")) {
+		if len(line) > 16<<10 {
+			return nil, fmt.Errorf("ssh config %s:%d: a line of %d KiB: no OpenSSH setting is that long; is it the right file?", sshConfigFile, n+1, len(line)>>10)
+		}
 	}
 	if r.sshcfg, err = newSSHConfig(sshConfigFile, string(text)); err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/safefile"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
@@ -87,9 +88,9 @@ func newHostKeys(files []string, policy string) (*hostKeys, error) {
 func plainIndex(files []string) map[string][]xssh.PublicKey {
 	idx := map[string][]xssh.PublicKey{}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := safefile.Read(f, 1<<30)
 		if err != nil {
-			return nil
+			return nil // the general matcher reports it
 		}
 		for len(data) > 0 {
 			marker, hosts, key, _, rest, err := xssh.ParseKnownHosts(data)

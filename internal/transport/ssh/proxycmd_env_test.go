@@ -1,7 +1,10 @@
 package ssh
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -19,5 +22,26 @@ func TestProxyCommandEnvironment(t *testing.T) {
 		if !strings.Contains(joined, want) {
 			t.Errorf("%s is missing: %v", want, env)
 		}
+	}
+}
+
+// TestSSHConfigIsAFileNotAStream: a FIFO as ssh_config is refused at once
+// (it would hang the run), and so is a line no OpenSSH setting is as long
+// as (the parser's slow path).
+func TestSSHConfigIsAFileNotAStream(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "config")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	if _, err := NewResolver(fifo, "u"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a FIFO: %v", err)
+	}
+	long := filepath.Join(dir, "long")
+	if err := os.WriteFile(long, []byte("Host x\n  User "+strings.Repeat("a", 1<<20)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewResolver(long, "u"); err == nil || !strings.Contains(err.Error(), "long:2:") {
+		t.Errorf("a 1 MiB line: %v", err)
 	}
 }

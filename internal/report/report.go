@@ -400,36 +400,7 @@ func contain(run *result.Run) error {
 		for j := range h.Groups {
 			line(&h.Groups[j], 253)
 		}
-		if o := h.Observed; o != nil {
-			// facts feed --rediagnose, whose evidence quotes them: a forged
-			// run's facts are capped and stripped like a host's output
-			clean := make(map[string][]string, len(o.Facts))
-			for k, vs := range o.Facts {
-				if len(clean) >= 2000 {
-					break
-				}
-				k = textsafe.Line(k, 64)
-				if len(vs) > 1000 {
-					vs = vs[:1000]
-				}
-				for j := range vs {
-					line(&vs[j], 1200)
-				}
-				clean[k] = vs
-			}
-			o.Facts = clean
-			for _, p := range []*string{&o.ConnectedAddr, &o.BastionResolveErr, &o.AgentPortFromManager, &o.AgentPortProbedFrom} {
-				line(p, 200)
-			}
-			for j := range o.BastionAddrs {
-				line(&o.BastionAddrs[j], 64)
-			}
-		}
-		if c := h.Computer; c != nil {
-			for _, p := range []*string{&c.Status, &c.AgentStatus, &c.AgentVersion, &c.Platform, &c.LastIP, &c.InstanceID, &c.MatchedBy} {
-				line(p, 200)
-			}
-		}
+		containRecords(h)
 		for j := range h.Causes {
 			c := &h.Causes[j]
 			switch c.Confidence {
@@ -457,6 +428,41 @@ func contain(run *result.Run) error {
 		}
 	}
 	return nil
+}
+
+// containRecords caps and strips a saved host's observed facts (what
+// --rediagnose quotes) and the manager's record of it.
+func containRecords(h *result.Host) {
+	line := func(s *string, max int) { *s = textsafe.Line(*s, max) }
+	if o := h.Observed; o != nil {
+		// facts feed --rediagnose, whose evidence quotes them: a forged
+		// run's facts are capped and stripped like a host's output
+		clean := make(map[string][]string, len(o.Facts))
+		for k, vs := range o.Facts {
+			if len(clean) >= 2000 {
+				break
+			}
+			if len(vs) > 1000 {
+				vs = vs[:1000]
+			}
+			for j := range vs {
+				line(&vs[j], 1200)
+			}
+			clean[textsafe.Line(k, 64)] = vs
+		}
+		o.Facts = clean
+		for _, p := range []*string{&o.ConnectedAddr, &o.BastionResolveErr, &o.AgentPortFromManager, &o.AgentPortProbedFrom} {
+			line(p, 200)
+		}
+		for j := range o.BastionAddrs {
+			line(&o.BastionAddrs[j], 64)
+		}
+	}
+	if c := h.Computer; c != nil {
+		for _, p := range []*string{&c.Status, &c.AgentStatus, &c.AgentVersion, &c.Platform, &c.LastIP, &c.InstanceID, &c.MatchedBy} {
+			line(p, 200)
+		}
+	}
 }
 
 // causeGroup is one cause — or one error kind, for hosts that could not

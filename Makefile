@@ -10,7 +10,7 @@ DIST    := dist
 PLATFORMS := linux/amd64 linux/arm64
 
 # Debian packages the real-sshd lab needs (installed by `make lab-deps`).
-LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo openssl iproute2 procps util-linux traceroute perl-base libpam-modules krb5-kdc krb5-admin-server krb5-user
+LAB_PKGS := openssh-server iptables dnsmasq-base faketime sudo doas openssl iproute2 procps util-linux traceroute perl-base libpam-modules krb5-kdc krb5-admin-server krb5-user
 
 # Debian packages the unit tests run the scripts and linters with.
 PSPARSE := internal/playbook/testdata/psparse

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/whyoffline/whyoffline/internal/become"
+	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/vault"
 )
 
@@ -264,8 +266,10 @@ func unusable(vs vars) (winrm bool, err error) {
 		return false, skipHost(fmt.Sprintf("ansible_connection=%s: whyoffline reaches hosts over ssh or winrm only", clip(conn)))
 	}
 	if b, ok := parseBool(vs["ansible_become"].val); ok && b {
-		if m := strings.TrimSpace(vs["ansible_become_method"].val); m != "" && m != "sudo" && m != "pfexec" {
-			return false, skipHost(fmt.Sprintf("ansible_become_method=%s: whyoffline becomes root only with sudo -n or pfexec (it never types a password)", clip(m)))
+		if m := strings.TrimSpace(vs["ansible_become_method"].val); m != "" {
+			if why := become.WhySkipped(m); why != "" {
+				return false, skipHost(textsafe.Line(why, 400))
+			}
 		}
 	} else {
 		delete(vs, "ansible_become_method")

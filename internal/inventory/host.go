@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whyoffline/whyoffline/internal/become"
 	"github.com/whyoffline/whyoffline/internal/result"
 )
 
@@ -51,7 +52,7 @@ type Host struct {
 	PasswordFile string `json:"password_file,omitempty"` // file holding the password
 	Password     Secret `json:"-"`                       // from ansible_password; never printed
 	Become       bool   `json:"become,omitempty"`
-	BecomeMethod string `json:"become_method,omitempty"` // sudo | pfexec
+	BecomeMethod string `json:"become_method,omitempty"` // sudo | pfexec | doas | dzdo (internal/become)
 	BecomeUser   string `json:"become_user,omitempty"`   // "" = root
 
 	// Options are the transports' own settings (key_file, winrm_scheme,
@@ -315,7 +316,14 @@ var setters = map[string]setter{
 		h.BecomeUser = v
 		return nil
 	},
-	"become_method": oneOf(func(h *Host) *string { return &h.BecomeMethod }, "a become method whyoffline supports (sudo, pfexec)", false, "sudo", "pfexec"),
+	"become_method": func(h *Host, v string) error {
+		m, ok := become.Lookup(v)
+		if !ok {
+			return notA("a become method whyoffline uses without a prompt (" + strings.Join(become.Names(), ", ") + ")")
+		}
+		h.BecomeMethod = m.Name
+		return nil
+	},
 	"timeout": func(h *Host, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -420,8 +428,8 @@ func (h *Host) applyAnsible(vs vars, file string, schema Schema) error {
 				return errorf(file, v.line, "ansible_connection=local: whyoffline scans remote hosts only; give the host's address and ssh or winrm")
 			}
 		case "ansible_become_method":
-			if v.val == "su" || v.val == "runas" || v.val == "doas" {
-				return errorf(file, v.line, "ansible_become_method=%s: whyoffline becomes root only with sudo -n or pfexec (it never types a password); use one of those or run without become", clip(v.val))
+			if why := become.WhySkipped(v.val); why != "" {
+				return errorf(file, v.line, "%s", why)
 			}
 		}
 		if err := h.apply(own, v, file, schema); err != nil {

@@ -440,7 +440,7 @@ func TestRangeWithPort(t *testing.T) {
 // error.
 func TestAnsibleHostsSkippedNotRefused(t *testing.T) {
 	for _, c := range []struct{ name, line, want string }{
-		{"become su", "h ansible_become=true ansible_become_method=su", "sudo -n or pfexec"},
+		{"become su", "h ansible_become=true ansible_become_method=su", "without a prompt (doas, dzdo, pfexec, sudo)"},
 		{"local connection", "h ansible_connection=local", "ssh or winrm only"},
 		{"network_cli", "h ansible_connection=ansible.netcommon.network_cli", "ssh or winrm only"},
 		{"credssp", "h ansible_connection=winrm ansible_winrm_transport=credssp", "CredSSP"},

@@ -241,6 +241,10 @@ func initSh(h *Host, b *HostBuild) string {
 			"mount --bind "+d+"/shadow /etc/shadow", "mount --bind "+d+"/sudoers /etc/sudoers",
 			"mount -t tmpfs -o size=1m tmpfs /etc/sudoers.d",
 		)
+		if b.DoasConf != "" {
+			// the mount point: an empty doas.conf permits nothing
+			s = append(s, "[ -e /etc/doas.conf ] || : > /etc/doas.conf", "mount --bind "+d+"/doas.conf /etc/doas.conf")
+		}
 		for _, u := range b.Users {
 			name := strings.SplitN(u, ":", 2)[0]
 			s = append(s, "mkdir -p /home/"+name)
@@ -283,9 +287,13 @@ func writeUsers(dir string, b *HostBuild) error {
 		shadow += f[0] + ":" + hash + ":19000:0:99999:7:::\n"
 	}
 	sudoers := "Defaults env_reset\nroot ALL=(ALL:ALL) ALL\n" + b.Sudoers
-	for name, body := range map[string]string{"passwd": passwd, "group": group, "shadow": shadow, "sudoers": sudoers} {
+	files := map[string]string{"passwd": passwd, "group": group, "shadow": shadow, "sudoers": sudoers}
+	if b.DoasConf != "" {
+		files["doas.conf"] = b.DoasConf
+	}
+	for name, body := range files {
 		mode := os.FileMode(0o644)
-		if name == "shadow" || name == "sudoers" {
+		if name == "shadow" || name == "sudoers" || name == "doas.conf" {
 			mode = 0o440
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), mode); err != nil {
@@ -463,6 +471,13 @@ func User(name string, nopasswd bool) Fault {
 			b.Sudoers += name + " ALL=(ALL) NOPASSWD: ALL\n"
 		}
 	}
+}
+
+// Doas is the host's /etc/doas.conf (OpenBSD's doas, Debian's package):
+// "permit nopass ops as root" lets doas -n run the checks, "permit ops as
+// root" makes it ask for a password, which -n refuses.
+func Doas(conf string) Fault {
+	return func(_ *Host, b *HostBuild) { b.DoasConf = conf }
 }
 
 // RequireTTY: sudo insists on a terminal for user (Defaults requiretty,

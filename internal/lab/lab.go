@@ -128,6 +128,7 @@ type HostBuild struct {
 	NetRules    []string // iptables commands run in the host's netns
 	Users       []string // extra passwd lines (with sudoers in Sudoers)
 	Sudoers     string
+	DoasConf    string // /etc/doas.conf, when set
 	// Passwords: user -> crypt(3) hash for /etc/shadow (PAM logins).
 	Passwords map[string]string
 	// Shims: fake commands in Dir/shims, mounted in the host's namespace.

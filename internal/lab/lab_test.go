@@ -236,6 +236,8 @@ func TestLabFleet(t *testing.T) {
 		{host: h("become-ok", User("ops", true)), status: result.Healthy, user: "ops", become: true},
 		{host: h("become-denied", User("ops", false)), status: result.Error, want: []string{"privilege-denied"}, user: "ops", become: true},
 		{host: h("become-requiretty", User("ops", true), RequireTTY("ops")), status: result.Error, want: []string{"privilege-denied"}, user: "ops", become: true},
+		{host: h("doas-ok", User("ops", false), Doas("permit nopass ops as root\n")), status: result.Healthy, user: "ops", become: true, extra: "become_method: doas"},
+		{host: h("doas-password", User("ops", false), Doas("permit ops as root\n")), status: result.Error, want: []string{"privilege-denied"}, user: "ops", become: true, extra: "become_method: doas"},
 		{host: h("ssh-dropped", SSHDropped), status: result.Unreachable, want: []string{"host-unreachable"}},
 		{host: &Host{Name: "host-down", NoSSHD: true}, status: result.Unreachable, want: []string{"host-unreachable"}, address: "10.77.9.9"},
 		{host: &Host{Name: "tarpit", Tarpit: true}, status: result.Error, want: []string{"timeout"}},
@@ -271,6 +273,9 @@ func TestLabFleet(t *testing.T) {
 	}
 	if h := hostsByName(run)["become-requiretty"]; h == nil || h.Error == nil || !strings.Contains(h.Error.Message, "!requiretty") {
 		t.Errorf("become-requiretty: want the requiretty fix named: %+v", h)
+	}
+	if h := hostsByName(run)["doas-password"]; h == nil || h.Error == nil || !strings.Contains(h.Error.Message, "permit nopass ops as root") {
+		t.Errorf("doas-password: want the doas.conf line named: %+v", h)
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-22s %-8s %-13s %-45s %s\n", "HOST", "OS", "STATUS", "EXPECTED", "GOT")

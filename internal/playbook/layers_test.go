@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/whyoffline/whyoffline/internal/become"
 	"github.com/whyoffline/whyoffline/playbooks"
 )
 
@@ -20,8 +21,14 @@ func TestPOSIXPlaybooksExtendTheBase(t *testing.T) {
 	}
 	linux, solaris, aix := set.ForOS("linux"), set.ForOS("solaris"), set.ForOS("aix")
 	for _, p := range []*Playbook{linux, solaris, aix} {
-		if p.Exec == "" || len(p.Become) != 2 || len(p.DeniedPatterns) == 0 {
-			t.Errorf("%s did not inherit exec/become/denied_patterns", p.ID)
+		if p.Exec == "" || len(p.DeniedPatterns) == 0 {
+			t.Errorf("%s did not inherit exec/denied_patterns", p.ID)
+		}
+		// a command for every method the inventory accepts (internal/become)
+		for _, m := range become.Names() {
+			if !strings.Contains(p.Become[m], m+" ") {
+				t.Errorf("%s has no become command for %s: %q", p.ID, m, p.Become[m])
+			}
 		}
 		if p.checkIndex("logs.tls") < 0 || p.checkIndex("setup") != 0 {
 			t.Errorf("%s: shared checks missing or out of order", p.ID)

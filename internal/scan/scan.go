@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/whyoffline/whyoffline/internal/become"
 	"github.com/whyoffline/whyoffline/internal/diagnose"
 	"github.com/whyoffline/whyoffline/internal/facts"
 	"github.com/whyoffline/whyoffline/internal/frame"
@@ -115,15 +116,15 @@ type rendered struct {
 // output can never carry another host's markers. Rendering is done once
 // per kind of host; each host's copy only has its nonce put in.
 func (s *scanner) script(h *inventory.Host) (*playbook.Script, playbook.Dialect, error) {
-	become := ""
+	method := ""
 	if h.Become {
-		become = h.BecomeMethod
-		if become == "" {
-			become = "sudo"
+		method = h.BecomeMethod
+		if method == "" {
+			method = "sudo"
 		}
 	}
 	budget := s.timeout(h)
-	key := fmt.Sprintf("%s|%s|%d", h.OS, become, budget)
+	key := fmt.Sprintf("%s|%s|%d", h.OS, method, budget)
 	s.mu.Lock()
 	if s.scripts == nil {
 		s.scripts = map[string]*rendered{}
@@ -134,7 +135,7 @@ func (s *scanner) script(h *inventory.Host) (*playbook.Script, playbook.Dialect,
 		p := s.opt.Params
 		p.Nonce, p.Budget = s.stamp, budget
 		r = &rendered{d: s.opt.Playbooks.Dialect(h.OS)}
-		r.sc, r.err = r.d.Render(h.OS, become, p)
+		r.sc, r.err = r.d.Render(h.OS, method, p)
 		s.scripts[key] = r
 	}
 	s.mu.Unlock()
@@ -146,10 +147,14 @@ func (s *scanner) script(h *inventory.Host) (*playbook.Script, playbook.Dialect,
 	sc.Nonce = nonce
 	sc.Body = bytes.ReplaceAll(r.sc.Body, []byte(s.stamp), []byte(nonce))
 	sc.Command = strings.ReplaceAll(r.sc.Command, s.stamp, nonce)
-	if become == "sudo" && h.BecomeUserOrRoot() != "root" {
+	if m, ok := become.Lookup(method); ok && h.Become && h.BecomeUserOrRoot() != "root" {
 		// ansible_become_user, as Ansible would use it (quoted: it is
 		// an inventory value)
-		sc.Command = strings.Replace(sc.Command, "sudo -n ", "sudo -n -u "+playbook.ShellQuote(h.BecomeUser)+" ", 1)
+		cmd, err := m.AsUser(sc.Command, h.BecomeUser, playbook.ShellQuote)
+		if err != nil {
+			return nil, r.d, transport.Errorf(result.PrivilegeDenied, err, "%v", err)
+		}
+		sc.Command = cmd
 	}
 	return &sc, r.d, nil
 }
@@ -248,7 +253,7 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	pb, err := s.playbookOf(h, dialect, sc, raw, resp)
 	if err != nil {
 		if transport.KindOf(err) == result.PrivilegeDenied && strings.Contains(err.Error(), "password is required") {
-			err = s.sudoListed(ctx, h, runner, sc, err)
+			err = s.becomeListed(ctx, h, runner, sc, err)
 		}
 		s.fail(res, err)
 		return
@@ -332,17 +337,8 @@ func CutShort(raw *frame.Raw, resp *transport.Response) string {
 // covers, or no check script run at all.
 func (s *scanner) playbookOf(h *inventory.Host, d playbook.Dialect, sc *playbook.Script, raw *frame.Raw, resp *transport.Response) (*playbook.Playbook, error) {
 	if denied := privilegeDenied(h, d, raw, resp); denied != "" {
-		fix := "allow NOPASSWD for the scan user, or scan without become"
-		u := scanUser(h)
-		switch {
-		case strings.Contains(denied, "tty"):
-			fix = "sudo wants a terminal (Defaults requiretty): add \"Defaults:" + u + " !requiretty\" to sudoers, or scan without become"
-		case strings.Contains(denied, "not allowed to execute") || strings.Contains(denied, "not allowed to run"):
-			// NOPASSWD for a list of commands that does not hold ours
-			if prog := becomeProgram(sc.Command); prog != "" {
-				fix = fmt.Sprintf("sudo lets %s run only the commands listed for it: %s", u, allowBecome(u, prog, sc.Command))
-			}
-		}
+		m, _ := become.Lookup(becomeMethod(h))
+		fix := m.Fix(m.Classify(denied), scanUser(h), m.Target(sc.Command))
 		return nil, transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused: %s; %s", becomeMethod(h), denied, fix)
 	}
 	if raw.Unsupported {
@@ -474,17 +470,19 @@ func whatHostSaid(resp *transport.Response) string {
 	return ""
 }
 
-// sudoListed asks sudo what the scan user may run without a password
-// (sudo -n -l, read-only) when become wanted one: a user allowed only
-// listed commands gets the exact line that allows the become command.
-func (s *scanner) sudoListed(ctx context.Context, h *inventory.Host, runner transport.Runner, sc *playbook.Script, denied error) error {
-	prog := becomeProgram(sc.Command)
-	if prog == "" {
+// becomeListed asks the become method what the scan user may run without
+// a password (sudo -n -l, dzdo -n -l: read-only) when become wanted one: a
+// user allowed only listed commands gets the exact line that allows the
+// become command.
+func (s *scanner) becomeListed(ctx context.Context, h *inventory.Host, runner transport.Runner, sc *playbook.Script, denied error) error {
+	m, ok := become.Lookup(becomeMethod(h))
+	target := m.Target(sc.Command)
+	if !ok || m.List == "" || target == "" {
 		return denied
 	}
 	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	resp, err := runner.Run(lctx, h, transport.Request{Command: "sudo -n -l"})
+	resp, err := runner.Run(lctx, h, transport.Request{Command: m.List})
 	if err != nil || resp == nil || !strings.Contains(string(resp.Stdout), "NOPASSWD:") {
 		return denied
 	}
@@ -495,39 +493,15 @@ func (s *scanner) sudoListed(ctx context.Context, h *inventory.Host, runner tran
 			allowed = append(allowed, l)
 		}
 	}
-	return transport.Errorf(result.PrivilegeDenied, nil, "become (sudo) was refused: %s may run only listed commands without a password (sudo -l: %s); %s",
-		u, textsafe.Line(strings.Join(allowed, " | "), 200), allowBecome(u, prog, sc.Command))
+	return transport.Errorf(result.PrivilegeDenied, nil, "become (%s) was refused: %s may run only listed commands without a password (%s: %s); %s (whyoffline runs: %s)",
+		m.Name, u, m.List, textsafe.Line(strings.Join(allowed, " | "), 200), m.Fix(become.NotAllowed, u, target), textsafe.Line(sc.Command, 300))
 }
 
-// allowBecome is the fix for a sudo that allows the scan user only listed
-// commands: the sudoers line for the become command, shown exactly.
-func allowBecome(u, prog, cmd string) string {
-	return fmt.Sprintf("allow the become command: add \"%s ALL=(root) NOPASSWD: %s\" to sudoers (whyoffline runs: %s), or scan without become",
-		u, prog, textsafe.Line(cmd, 300))
-}
-
-// scanUser names the login user in a message.
 func scanUser(h *inventory.Host) string {
 	if h.User == "" {
 		return "<scan user>"
 	}
 	return h.User
-}
-
-// becomeProgram is the program sudo is asked to run in a become command
-// ("exec sudo -n /bin/sh -c ..." → /bin/sh).
-func becomeProgram(cmd string) string {
-	f := strings.Fields(cmd)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "sudo" || strings.HasSuffix(f[i], "/sudo") {
-			for _, a := range f[i+1:] {
-				if !strings.HasPrefix(a, "-") {
-					return a
-				}
-			}
-		}
-	}
-	return ""
 }
 
 // privilegeDenied returns the refusal message when become failed.

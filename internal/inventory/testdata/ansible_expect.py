@@ -187,7 +187,10 @@ def expect(name, hv, groups):
     become = str(hv.get("ansible_become", False)).lower() in TRUE
     e["become"] = become
     method = str(hv.get("ansible_become_method") or "sudo")
-    if become and method not in ("sudo", "pfexec"):
+    for prefix in ("ansible.builtin.", "community.general."):
+        if method.startswith(prefix):
+            method = method[len(prefix):]
+    if become and method not in ("sudo", "pfexec", "doas", "dzdo"):
         e["skip"] = "become_method " + method
         return e
     e["become_user"] = str(hv.get("ansible_become_user") or "root") if become else ""

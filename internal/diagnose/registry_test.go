@@ -2,6 +2,9 @@ package diagnose
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -12,13 +15,77 @@ import (
 	"github.com/whyoffline/whyoffline/internal/result"
 )
 
-// contractCauses are the cause IDs of the contract that the registry
-// must carry (docs/contract.md).
-var contractCauses = []string{
-	"host-unreachable", "agent-not-installed", "agent-not-running", "solaris-agent-upgrade",
-	"dns-unresolvable", "dns-mismatch", "heartbeat-port-blocked", "one-way-communication",
-	"pmtu-blackhole", "off-network", "clock-skew", "tls-failure", "resource-pressure",
-	"rule-update-in-progress", "agent-not-activated", "manager-unreachable", "manager-overloaded",
+// contractIDs reads the cause IDs and fleet finding IDs that
+// docs/contract.md fixes, so this test follows the contract instead of a
+// hand-kept copy of it (which once missed proxy-unreachable and every
+// fleet finding).
+func contractIDs(t *testing.T) (hostCauses, fleetFindings []string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "contract.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	table := section(t, doc, "Cause IDs", "Every cause has")
+	for _, line := range strings.Split(table, "\n") {
+		if m := tableID.FindStringSubmatch(line); m != nil {
+			hostCauses = append(hostCauses, m[1])
+		}
+	}
+	for _, m := range backticked.FindAllStringSubmatch(section(t, doc, "Fleet findings (in `fleet`, each listing the hosts it explains):", ". A\nfinding has"), -1) {
+		fleetFindings = append(fleetFindings, m[1])
+	}
+	if len(hostCauses) < 10 || len(fleetFindings) < 3 {
+		t.Fatalf("docs/contract.md: found %d cause IDs and %d fleet findings; has the layout of its lists changed?", len(hostCauses), len(fleetFindings))
+	}
+	return hostCauses, fleetFindings
+}
+
+var (
+	tableID    = regexp.MustCompile("^\\| `([a-z0-9-]+)` \\|")
+	backticked = regexp.MustCompile("`([a-z0-9-]+)`")
+)
+
+func section(t *testing.T, doc, from, to string) string {
+	t.Helper()
+	i := strings.Index(doc, from)
+	if i < 0 {
+		t.Fatalf("docs/contract.md no longer has %q", from)
+	}
+	rest := doc[i+len(from):]
+	j := strings.Index(rest, to)
+	if j < 0 {
+		t.Fatalf("docs/contract.md: %q is not followed by %q", from, to)
+	}
+	return rest[:j]
+}
+
+// TestRegistryMatchesTheContract: every ID the contract fixes is
+// registered with the right kind (host cause or fleet finding), and
+// nothing is registered that the contract does not name.
+func TestRegistryMatchesTheContract(t *testing.T) {
+	hostCauses, fleetFindings := contractIDs(t)
+	want := map[string]bool{} // id -> fleet
+	for _, id := range hostCauses {
+		want[id] = false
+	}
+	for _, id := range fleetFindings {
+		want[id] = true
+	}
+	for id, fleet := range want {
+		c, ok := Lookup(id)
+		switch {
+		case !ok:
+			t.Errorf("contract ID %s is not registered", id)
+		case c.Fleet != fleet:
+			t.Errorf("%s: the contract lists it as fleet=%v, the registry as fleet=%v", id, fleet, c.Fleet)
+		}
+	}
+	for _, c := range Causes() {
+		if _, ok := want[c.ID]; !ok {
+			t.Errorf("%s is registered but docs/contract.md does not name it: add it to the contract's lists", c.ID)
+		}
+	}
 }
 
 func TestRegistryIsWellFormed(t *testing.T) {
@@ -46,11 +113,6 @@ func TestRegistryIsWellFormed(t *testing.T) {
 			if _, ok := facts.Lookup(name); !ok {
 				t.Errorf("%s reads %s, which the fact catalogue does not declare", c.ID, name)
 			}
-		}
-	}
-	for _, id := range contractCauses {
-		if _, ok := Lookup(id); !ok {
-			t.Errorf("contract cause %s is not registered", id)
 		}
 	}
 }

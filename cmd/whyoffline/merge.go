@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
+	"github.com/whyoffline/whyoffline/internal/report"
 	"github.com/whyoffline/whyoffline/internal/result"
 	sweep "github.com/whyoffline/whyoffline/internal/run"
 )
@@ -62,7 +63,7 @@ Exit codes as for scan: 0 every host healthy, 1 some host not, 2 bad input.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "table, json, jsonl, csv or html (default table)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", report.NamesText()+" (default table)")
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE (atomically) instead of stdout")
 	cmd.Flags().BoolVar(&partial, "partial", false, "merge even when some shards' runs are missing")
 	return cmd

@@ -98,7 +98,7 @@ rules, thresholds and remedies — and a site's --playbooks overlay.`,
 			return renderRun(e, run, output, out)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "table, json, jsonl, csv or html (default table)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", report.NamesText()+" (default table)")
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE (atomically) instead of stdout")
 	cmd.Flags().BoolVar(&rediagnose, "rediagnose", false, "judge the hosts again with this version's rules before rendering")
 	cmd.Flags().StringVar(&playbookDir, "playbooks", "", "with --rediagnose: directory whose files overlay the embedded playbooks (thresholds, remedies)")

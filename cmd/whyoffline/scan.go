@@ -142,7 +142,7 @@ interrupted.`,
 	fl.StringVar(&f.hostKeyPolicy, "host-key-policy", "strict", "strict (unknown or changed keys are errors) or accept-new (record unknown keys; changed keys are still errors)")
 	fl.StringVar(&f.corpNets, "corporate-networks", "", "CIDR,... of the corporate networks; hosts entirely outside are reported off-network")
 	fl.DurationVar(&f.maxSkew, "max-clock-skew", 2*time.Minute, "host clock difference from the bastion that counts as clock-skew")
-	fl.StringVarP(&f.output, "output", "o", "", "table, json, jsonl, csv or html (default: table on a terminal, else from --out's extension, else json)")
+	fl.StringVarP(&f.output, "output", "o", "", report.NamesText()+" (default: table on a terminal, else from --out's extension, else json)")
 	fl.StringVar(&f.out, "out", "", "write the report to FILE (atomically) instead of stdout")
 	fl.StringVar(&f.playbookDir, "playbooks", "", "directory whose *.yaml files override the embedded playbooks")
 	fl.StringVar(&f.saveRaw, "save-raw", "", "keep each host's raw script output and scan context in DIR (for bug reports and regression vectors; readable by you only)")
@@ -494,12 +494,10 @@ func chooseFormat(e *env, output, out string) (string, error) {
 			format = "json"
 		}
 	}
-	for _, f := range report.Formats {
-		if f == format {
-			return format, nil
-		}
+	if _, ok := report.LookupFormat(format); ok {
+		return format, nil
 	}
-	return "", usageErr("-o %q: use one of %s", format, strings.Join(report.Formats, ", "))
+	return "", usageErr("-o %q: use %s", format, report.NamesText())
 }
 
 func runScan(ctx context.Context, e *env, f *scanFlags) error {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/csv"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,11 @@ var CSVHeader = []string{"host", "address", "os", "status", "primary_cause", "ca
 // csvWriter writes a row per host as it finishes (so a sweep of any size
 // holds no results for it): rows come in the order hosts finish; sort by
 // the host column for inventory order.
+var csvFormat = Format{Name: "csv", Extensions: []string{".csv"}, Streams: true,
+	open: func(w io.Writer, o Options) Writer {
+		return &csvWriter{cw: csv.NewWriter(w), history: o.History, manager: o.ManagerStatus}
+	}}
+
 type csvWriter struct {
 	cw      *csv.Writer
 	header  bool

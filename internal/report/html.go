@@ -14,6 +14,10 @@ import (
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
+// The HTML page groups and sorts, so it needs every host at once.
+var htmlFormat = Format{Name: "html", Extensions: []string{".html", ".htm"},
+	open: func(w io.Writer, _ Options) Writer { return &htmlWriter{w: w} }}
+
 type htmlWriter struct{ w io.Writer }
 
 func (h *htmlWriter) Host(int, *result.Host) error { return nil }

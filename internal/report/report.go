@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,9 +21,6 @@ import (
 	"github.com/whyoffline/whyoffline/internal/safefile"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
-
-// Formats.
-var Formats = []string{"table", "json", "jsonl", "csv", "html"}
 
 // Writer receives hosts as they finish and the whole run at the end.
 type Writer interface {
@@ -46,8 +42,6 @@ type Writer interface {
 // and sort), so they hold the whole run.
 func Streams(w Writer) bool {
 	switch w := w.(type) {
-	case *jsonlWriter, *csvWriter, *jsonWriter:
-		return true
 	case tee:
 		for _, x := range w {
 			if !Streams(x) {
@@ -122,36 +116,12 @@ type Options struct {
 	ManagerStatus bool
 }
 
-// New returns the writer for format.
-func New(format string, w io.Writer, o Options) (Writer, error) {
-	switch format {
-	case "table":
-		return &tableWriter{w: w, o: o}, nil
-	case "json":
-		return &jsonWriter{w: w, dir: o.SpillDir}, nil
-	case "jsonl":
-		return &jsonlWriter{w: w, enc: json.NewEncoder(w)}, nil
-	case "csv":
-		return &csvWriter{cw: csv.NewWriter(w), history: o.History, manager: o.ManagerStatus}, nil
-	case "html":
-		return &htmlWriter{w: w}, nil
-	}
-	return nil, fmt.Errorf("unknown output format %q: use %s", format, strings.Join(Formats, ", "))
-}
-
-// FormatForFile guesses a format from a file name ("" when unknown).
-func FormatForFile(name string) string {
-	lower := strings.ToLower(name)
-	for _, ext := range []struct{ suffix, format string }{
-		{".jsonl", "jsonl"}, {".ndjson", "jsonl"}, {".json", "json"}, {".csv", "csv"},
-		{".html", "html"}, {".htm", "html"}, {".txt", "table"},
-	} {
-		if strings.HasSuffix(lower, ext.suffix) {
-			return ext.format
-		}
-	}
-	return ""
-}
+var (
+	jsonFormat = Format{Name: "json", Extensions: []string{".json"}, Streams: true,
+		open: func(w io.Writer, o Options) Writer { return &jsonWriter{w: w, dir: o.SpillDir} }}
+	jsonlFormat = Format{Name: "jsonl", Extensions: []string{".jsonl", ".ndjson"}, Streams: true,
+		open: func(w io.Writer, _ Options) Writer { return &jsonlWriter{w: w, enc: json.NewEncoder(w)} }}
+)
 
 // jsonWriter writes one document, hosts in inventory order. Hosts finish
 // in any order, so each is encoded as it finishes into a temporary file

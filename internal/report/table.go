@@ -10,6 +10,10 @@ import (
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
 
+// The table groups and sorts, so it needs every host at once.
+var tableFormat = Format{Name: "table", Extensions: []string{".txt"},
+	open: func(w io.Writer, o Options) Writer { return &tableWriter{w: w, o: o} }}
+
 type tableWriter struct {
 	w io.Writer
 	o Options

@@ -538,7 +538,8 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 			Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
 			Runners:      map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},
 			ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
-			RawDir: f.saveRaw, RawErr: func(host string, err error) {
+			Secrets: newRunSecrets(e, f).forHost,
+			RawDir:  f.saveRaw, RawErr: func(host string, err error) {
 				fmt.Fprintf(e.stderr, "whyoffline: --save-raw: %s: %v\n", textsafe.Line(host, 80), err)
 			},
 		},

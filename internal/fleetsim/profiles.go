@@ -1,7 +1,9 @@
 package fleetsim
 
 import (
+	"encoding/base64"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -60,6 +62,11 @@ type Call struct {
 	Port    string
 	Now     time.Time
 }
+
+// EchoedSecret is what the echoes-secret profile repeats in its output, as
+// written, URL-encoded and as Basic auth's user:password: a test gives it
+// to the scan as the run's password and looks for it in every file.
+const EchoedSecret = "Fleet-Sim/Secret+42"
 
 // Profiles are the built-in behaviours, by name.
 var Profiles = map[string]*Profile{}
@@ -132,6 +139,15 @@ func init() {
 		Outputs: map[string]func(*Call) string{
 			"logs.tls": func(c *Call) string {
 				return kv("line="+c.Now.Add(-5*time.Minute).Format("2006-01-02 15:04:05")+" [dsa.Heartbeat] SSL_connect failed: certificate verify failed (unable to get local issuer certificate)", "logs=read")
+			},
+		}})
+	// A hostile or careless host echoes the run's password (and a Basic
+	// header built from it) into a log line the scan quotes as evidence.
+	add(&Profile{Name: "echoes-secret", ExpectStatus: "diagnosed", Expect: []string{"tls-failure"}, Auth: true,
+		Outputs: map[string]func(*Call) string{
+			"logs.tls": func(c *Call) string {
+				return kv("line="+c.Now.Add(-5*time.Minute).Format("2006-01-02 15:04:05")+" [dsa.Heartbeat] SSL_connect failed: certificate verify failed; retry with password="+EchoedSecret+
+					" user:pass="+base64.StdEncoding.EncodeToString([]byte("demo:"+EchoedSecret))+" url=https://demo:"+url.QueryEscape(EchoedSecret)+"@proxy/", "logs=read")
 			},
 		}})
 	add(&Profile{Name: "disk-full", ExpectStatus: "diagnosed", Expect: []string{"resource-pressure"}, Auth: true,

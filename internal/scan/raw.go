@@ -13,6 +13,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
 
@@ -35,8 +36,9 @@ type RawRecord struct {
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
 // saveRaw writes a host's raw output and its record into dir, readable by
-// the owner only: raw output is the host's, unfiltered.
-func saveRaw(dir string, o *diagnose.Options, h *inventory.Host, d playbook.Dialect, sc *playbook.Script, resp *transport.Response, res *result.Host) error {
+// the owner only: raw output is the host's, unfiltered but for the run's
+// secrets (an echoed password is hidden here as in every report).
+func saveRaw(dir string, o *diagnose.Options, h *inventory.Host, d playbook.Dialect, sc *playbook.Script, resp *transport.Response, res *result.Host, secrets *secret.Scrubber) error {
 	name := rawName(h.Name)
 	rec := RawRecord{Host: h.Name, Inventory: h.OS, Dialect: d.Name(), Nonce: sc.Nonce, Exit: resp.ExitCode, Status: res.Status, Error: res.Error}
 	rec.Manager, rec.Settings = o.RunContext()
@@ -45,11 +47,18 @@ func saveRaw(dir string, o *diagnose.Options, h *inventory.Host, d playbook.Dial
 		o.Facts = nil
 		rec.Observed = &o
 	}
+	// the record shares the result's error, which is scrubbed only after
+	// this file is written
+	if rec.Error != nil {
+		e := *rec.Error
+		rec.Error = &e
+	}
+	secrets.ScrubAll(&rec)
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".out"), resp.Stdout, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name+".out"), secrets.Bytes(resp.Stdout), 0o600); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o600)

@@ -22,6 +22,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/probe"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
@@ -50,6 +51,11 @@ type Options struct {
 	// (--save-raw); a failure to write is reported through RawErr.
 	RawDir string
 	RawErr func(host string, err error)
+	// Secrets, when set, is what h's result must never show (its
+	// password, the run's keys): every string of the result, and the
+	// --save-raw files, pass through it. Credential headers' values are
+	// hidden either way.
+	Secrets func(h *inventory.Host) *secret.Scrubber
 }
 
 // Result is one host's result with its position in the inventory.
@@ -176,12 +182,16 @@ func (s *scanner) one(ctx context.Context, h *inventory.Host) (res result.Host) 
 		Name: h.Name, Address: h.Address, OS: h.OS, Transport: h.Transport, Role: h.Role, Groups: h.Groups, ManagerStatus: h.ManagerStatus, Computer: h.Computer,
 		Causes: []result.Cause{}, Checks: []result.Check{},
 	}
+	sc := s.secrets(h)
 	defer func() {
 		if p := recover(); p != nil {
 			// A bug must cost one host, not the sweep.
 			res.Status = result.Error
 			res.Error = &result.HostError{Kind: result.ProtocolError, Message: textsafe.Line(fmt.Sprintf("internal error scanning this host: %v (please report: %s)", p, firstFrame(debug.Stack())), 500)}
 		}
+		// whatever the host or an endpoint echoed: the result is what
+		// every report, history file and log line is made from
+		sc.ScrubAll(&res)
 		res.DurationMS = s.opt.Now().Sub(start).Milliseconds()
 	}()
 	if ctx.Err() != nil {
@@ -190,8 +200,16 @@ func (s *scanner) one(ctx context.Context, h *inventory.Host) (res result.Host) 
 	}
 	hctx, cancel := context.WithTimeout(ctx, s.timeout(h))
 	defer cancel()
-	s.scanHost(hctx, h, &res)
+	s.scanHost(hctx, h, &res, sc)
 	return res
+}
+
+// secrets is the scrubber for h's result.
+func (s *scanner) secrets(h *inventory.Host) *secret.Scrubber {
+	if s.opt.Secrets == nil {
+		return secret.New()
+	}
+	return s.opt.Secrets(h)
 }
 
 func firstFrame(stack []byte) string {
@@ -217,7 +235,7 @@ func (s *scanner) fail(res *result.Host, err error) {
 	res.Error = &result.HostError{Kind: kind, Message: msg}
 }
 
-func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.Host) {
+func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.Host, secrets *secret.Scrubber) {
 	runner := s.opt.Runners[h.Transport]
 	if runner == nil {
 		s.fail(res, transport.Errorf(result.UnsupportedOS, nil, "no %s transport in this build for %s", h.Transport, h.Name))
@@ -231,7 +249,7 @@ func (s *scanner) scanHost(ctx context.Context, h *inventory.Host, res *result.H
 	resp, err := runner.Run(ctx, h, transport.Request{Command: sc.Command, Stdin: sc.Body})
 	if s.opt.RawDir != "" && resp != nil {
 		defer func() {
-			if err := saveRaw(s.opt.RawDir, s.opt.Diagnose, h, dialect, sc, resp, res); err != nil && s.opt.RawErr != nil {
+			if err := saveRaw(s.opt.RawDir, s.opt.Diagnose, h, dialect, sc, resp, res, secrets); err != nil && s.opt.RawErr != nil {
 				s.opt.RawErr(h.Name, err)
 			}
 		}()

@@ -2,6 +2,7 @@ package scan_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/scan"
+	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
 	"github.com/whyoffline/whyoffline/internal/transports"
@@ -127,4 +129,29 @@ func remedies(tb testing.TB, set *playbook.Set) *diagnose.Remedies {
 		tb.Fatal(err)
 	}
 	return r
+}
+
+// BenchmarkScrubResult is what hiding a run's secrets costs per host: a
+// real result (a simulated host with a cause, every check and fact)
+// scrubbed with a host password and the run's API key and passphrase.
+func BenchmarkScrubResult(b *testing.B) {
+	hosts, opt, _ := setup(b, []fleetsim.Spec{{Profile: "tls-errors", Count: 1}}, 30, 1)
+	var res result.Host
+	scan.Run(context.Background(), hosts, opt, func(r scan.Result) { res = r.Host })
+	raw, err := json.Marshal(&res)
+	if err != nil || res.Status != result.Diagnosed {
+		b.Fatalf("%v %s", err, res.Status)
+	}
+	s := secret.New("run-api-key-0123456789", "key passphrase")
+	s.AddCredential("demo", "host-password-1")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		var h result.Host
+		_ = json.Unmarshal(raw, &h)
+		b.StartTimer()
+		s.ScrubAll(&h)
+	}
+	b.ReportMetric(float64(len(raw)), "result-bytes")
 }

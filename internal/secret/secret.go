@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Hidden replaces a secret.
@@ -29,9 +30,11 @@ var headers = regexp.MustCompile(`(?i)((?:proxy-)?authorization|cookie|set-cooki
 const minLen = 4
 
 // Scrubber hides a set of secrets. The zero value hides only header
-// values.
+// values. Scrub may be called from many goroutines at once (a sweep
+// scrubs hosts as they finish); Add and Merge belong to whoever builds it.
 type Scrubber struct {
 	needles []string
+	mu      sync.Mutex
 	lowered []string // needles, ASCII-folded, longest first (built on use)
 }
 
@@ -78,17 +81,13 @@ func (s *Scrubber) Merge(o *Scrubber) {
 	s.lowered = nil
 }
 
-// Scrub returns text with every known secret (case folded for ASCII
-// letters) and every credential header's value hidden. It works on bytes:
-// a secret or a text that is not valid UTF-8 is matched all the same.
-func (s *Scrubber) Scrub(text string) string {
-	if text == "" {
-		return text
-	}
-	text = headers.ReplaceAllString(text, "${1}${2}"+Hidden)
-	if s == nil || len(s.needles) == 0 {
-		return text
-	}
+// Empty reports whether s hides only header values.
+func (s *Scrubber) Empty() bool { return s == nil || len(s.needles) == 0 }
+
+// folded is the needles to look for, built once after the last Add.
+func (s *Scrubber) folded() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.lowered == nil {
 		seen := map[string]bool{}
 		for _, n := range s.needles {
@@ -100,23 +99,55 @@ func (s *Scrubber) Scrub(text string) string {
 		// longest first, so a secret's encoding is hidden whole
 		sort.Slice(s.lowered, func(i, j int) bool { return len(s.lowered[i]) > len(s.lowered[j]) })
 	}
+	return s.lowered
+}
+
+// mayHoldHeader is a cheap test before the header expression: most text
+// (evidence, hostnames) has neither a separator nor a header's name.
+func mayHoldHeader(low string) bool {
+	for _, h := range []string{"authorization", "cookie", "api-secret-key", "x-api-key"} {
+		if strings.Contains(low, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// Scrub returns text with every known secret (case folded for ASCII
+// letters) and every credential header's value hidden. It works on bytes:
+// a secret or a text that is not valid UTF-8 is matched all the same.
+func (s *Scrubber) Scrub(text string) string {
+	if text == "" {
+		return text
+	}
+	if strings.ContainsAny(text, ":=") && mayHoldHeader(asciiLower(text)) {
+		text = headers.ReplaceAllString(text, "${1}${2}"+Hidden)
+	}
+	if s.Empty() {
+		return text
+	}
+	needles := s.folded()
+	if len(text) < minLen {
+		return text
+	}
 	low := asciiLower(text)
-	hide := make([]bool, len(text))
-	any := false
-	for _, n := range s.lowered {
+	var hide []bool // made on the first match: most text holds none
+	for _, n := range needles {
 		for from := 0; ; {
 			i := strings.Index(low[from:], n)
 			if i < 0 {
 				break
 			}
 			for k := from + i; k < from+i+len(n); k++ {
+				if hide == nil {
+					hide = make([]bool, len(text))
+				}
 				hide[k] = true
 			}
-			any = true
 			from += i + 1
 		}
 	}
-	if !any {
+	if hide == nil {
 		return text
 	}
 	var b strings.Builder
@@ -136,6 +167,13 @@ func (s *Scrubber) Scrub(text string) string {
 
 // asciiLower folds ASCII letters only, so byte offsets stay those of s.
 func asciiLower(s string) string {
+	upper := false
+	for i := 0; i < len(s) && !upper; i++ {
+		upper = 'A' <= s[i] && s[i] <= 'Z'
+	}
+	if !upper {
+		return s
+	}
 	b := []byte(s)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
@@ -143,4 +181,14 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// Bytes is Scrub for raw output; b itself is returned when nothing in it
+// is hidden.
+func (s *Scrubber) Bytes(b []byte) []byte {
+	t := s.Scrub(string(b))
+	if len(t) == len(b) && t == string(b) {
+		return b
+	}
+	return []byte(t)
 }

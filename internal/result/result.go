@@ -75,6 +75,13 @@ const (
 	JumpFailed ErrorKind = "jump-failed"
 )
 
+// ErrorKinds lists every kind, in the contract's order: the remedies, the
+// JSON schema and docs/contract.md are held to it by tests.
+func ErrorKinds() []ErrorKind {
+	return []ErrorKind{AuthFailed, HostKeyUnknown, HostKeyMismatch, CertificateInvalid, ConnectionRefused, Timeout,
+		PrivilegeDenied, ProtocolError, UnsupportedOS, Interrupted, Incomplete, JumpFailed}
+}
+
 // Cause is one reason a host's agent is offline.
 type Cause struct {
 	ID         string     `json:"id"`

@@ -532,13 +532,14 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	writer = report.Tee(writer, tally)
 	progress := newProgress(e, len(s.hosts), !f.quiet && e.stderrTTY, newLogger(e, f.logFormat))
 	progress.start(s.params.Manager, f.forks)
+	secrets := newRunSecrets(e, f)
 	cfg := sweep.Config{
 		Hosts: s.hosts, Skipped: s.skipped, Shard: s.shard, ConnectTimeout: f.connectTimeout, Progress: progress.step,
 		Scan: scan.Options{
 			Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
 			Runners:      map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},
 			ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
-			Secrets: newRunSecrets(e, f).forHost,
+			Secrets: secrets.forHost,
 			RawDir:  f.saveRaw, RawErr: func(host string, err error) {
 				fmt.Fprintf(e.stderr, "whyoffline: --save-raw: %s: %v\n", textsafe.Line(host, 80), err)
 			},
@@ -548,6 +549,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		cfg.Previous, cfg.Past = hist.previous, hist.past
 	}
 	cfg.ManagerAPI = f.managerAPI
+	cfg.Secrets = secrets.run
 	tool := buildInfo()
 	cfg.Tool = &tool
 	r, err := sweep.Sweep(ctx, cfg, writer)

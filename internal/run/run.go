@@ -21,6 +21,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/report"
 	"github.com/whyoffline/whyoffline/internal/result"
 	"github.com/whyoffline/whyoffline/internal/scan"
+	"github.com/whyoffline/whyoffline/internal/secret"
 )
 
 // Config is one sweep.
@@ -47,6 +48,12 @@ type Config struct {
 	ManagerAPI *result.ManagerAPI
 	// Tool is the build that runs the sweep, recorded in the run.
 	Tool *result.Tool
+	// Secrets are the run's own (API key, passwords from the
+	// environment): hidden from what the run says beside its hosts —
+	// findings' evidence, skipped hosts' reasons, the manager API's
+	// record. Each host's result is scrubbed by the scan
+	// (Scan.Secrets).
+	Secrets *secret.Scrubber
 }
 
 // Sweep scans every host, writes each result and then the run's end to w,
@@ -119,6 +126,10 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 		// the report holds every host: mark the causes a finding explains
 		diagnose.LinkFleet(run.Hosts, run.Fleet)
 	}
+	hostsKept := run.Hosts
+	run.Hosts = nil
+	cfg.Secrets.ScrubAll(run)
+	run.Hosts = hostsKept
 	if writeErr == nil {
 		writeErr = w.End(run)
 	}

@@ -124,13 +124,23 @@ func (s *source) groupVars(groups map[string]bool, depth map[string]int) vars {
 	return out
 }
 
-// sshConnections and winrmConnections are the ansible_connection values
-// whyoffline's transports speak (psrp is PowerShell over the same
-// WS-Management endpoint).
-var (
-	sshConnections   = map[string]bool{"ssh": true, "smart": true, "paramiko": true, "paramiko_ssh": true, "ansible.builtin.ssh": true, "ansible.builtin.paramiko_ssh": true}
-	winrmConnections = map[string]bool{"winrm": true, "ansible.builtin.winrm": true, "psrp": true, "ansible.windows.psrp": true}
-)
+// connections are the ansible_connection values (and whyoffline's own
+// transport: values) each transport speaks, by name without the
+// ansible.builtin./ansible.windows. collection prefix: psrp is PowerShell
+// over the same WS-Management endpoint as winrm. One table, so the
+// Ansible reader and the own format cannot disagree.
+var connections = map[string]string{
+	"ssh": SSH, "smart": SSH, "paramiko": SSH, "paramiko_ssh": SSH, "openssh": SSH,
+	"winrm": WinRM, "psrp": WinRM,
+}
+
+// transportFor is the transport a connection value names.
+func transportFor(conn string) (string, bool) {
+	c := strings.ToLower(strings.TrimSpace(conn))
+	c = strings.TrimPrefix(strings.TrimPrefix(c, "ansible.builtin."), "ansible.windows.")
+	t, ok := connections[c]
+	return t, ok
+}
 
 // ansibleHost reads one host's merged Ansible variables, or says why the
 // host is skipped. opened caches decrypted vault values for the run.
@@ -260,9 +270,10 @@ func (s *source) renderVars(name string, vs vars) error {
 // (a skipHost error), and whether Ansible reaches it over WinRM. Without
 // become, the become method and user are dropped: Ansible uses neither.
 func unusable(vs vars) (winrm bool, err error) {
-	conn := strings.ToLower(strings.TrimSpace(vs["ansible_connection"].val))
-	winrm = winrmConnections[conn]
-	if conn != "" && !sshConnections[conn] && !winrm {
+	conn := strings.TrimSpace(vs["ansible_connection"].val)
+	t, known := transportFor(conn)
+	winrm = t == WinRM
+	if conn != "" && !known {
 		return false, skipHost(fmt.Sprintf("ansible_connection=%s: whyoffline reaches hosts over ssh or winrm only", clip(conn)))
 	}
 	if b, ok := parseBool(vs["ansible_become"].val); ok && b {

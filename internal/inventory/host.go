@@ -286,14 +286,11 @@ var setters = map[string]setter{
 		return nil
 	},
 	"transport": func(h *Host, v string) error {
-		switch strings.TrimPrefix(strings.ToLower(v), "ansible.builtin.") {
-		case SSH, "smart", "paramiko", "paramiko_ssh", "openssh":
-			h.Transport = SSH
-		case WinRM, "psrp", "ansible.windows.psrp":
-			h.Transport = WinRM
-		default:
+		t, ok := transportFor(v)
+		if !ok {
 			return notA("a transport (ssh or winrm)")
 		}
+		h.Transport = t
 		return nil
 	},
 	"os": func(h *Host, v string) error {

@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whyoffline/whyoffline/internal/safefile"
 	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 )
@@ -159,9 +160,13 @@ func New(cfg Config) (*Client, error) {
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		pem, err := safefile.Read(cfg.CAFile, 4<<20)
 		if err != nil {
-			return nil, badInput("--api-ca-file %s: %v", cfg.CAFile, errors.Unwrap(err))
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, badInput("--api-ca-file %s: %v", cfg.CAFile, err)
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {

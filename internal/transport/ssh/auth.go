@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/whyoffline/whyoffline/internal/inventory"
+	"github.com/whyoffline/whyoffline/internal/safefile"
 	"github.com/whyoffline/whyoffline/internal/transport"
 )
 
@@ -26,6 +26,10 @@ const (
 	EnvPassword       = "WHYOFFLINE_SSH_PASSWORD"
 	EnvPasswordFile   = "WHYOFFLINE_SSH_PASSWORD_FILE"
 )
+
+// maxKeyFile bounds a private key or certificate file (an RSA 16384-bit
+// key is under 13 KiB).
+const maxKeyFile = 1 << 20
 
 // KeyError is an unusable private key named in the inventory or on the
 // command line: bad input, reported before anything is scanned.
@@ -78,14 +82,11 @@ func (k *keyring) load(path string) (xssh.Signer, error) {
 }
 
 func (k *keyring) parse(path string) (xssh.Signer, error) {
-	f, err := os.Open(path)
+	// a regular file only: a FIFO named as a key would hold this
+	// host's connection past its deadline, a device fill memory
+	pem, err := safefile.Read(path, maxKeyFile)
 	if err != nil {
 		return nil, &KeyError{path, fmt.Sprintf("cannot read private key: %v", unwrapPath(err))}
-	}
-	defer f.Close()
-	pem, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return nil, &KeyError{path, fmt.Sprintf("cannot read private key: %v", err)}
 	}
 	s, err := xssh.ParsePrivateKey(pem)
 	var missing *xssh.PassphraseMissingError
@@ -120,7 +121,7 @@ func (k *keyring) certificates(keyFiles, certFiles []string) ([]*xssh.Certificat
 			return nil
 		}
 		seen[path] = true
-		b, err := os.ReadFile(path)
+		b, err := safefile.Read(path, maxKeyFile)
 		if err != nil {
 			if !named && errors.Is(err, os.ErrNotExist) {
 				return nil

@@ -31,6 +31,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/safefile"
 	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
@@ -183,7 +184,7 @@ func (c *Client) settings(h *inventory.Host) (*settings, error) {
 	if s.https {
 		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 		if ca := s.opts.caFile; ca != "" {
-			pem, err := os.ReadFile(ca)
+			pem, err := safefile.Read(ca, 4<<20)
 			if err != nil {
 				return nil, fmt.Errorf("ca_file: cannot read %s: %v", ca, transport.UnwrapPath(err))
 			}

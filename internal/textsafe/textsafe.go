@@ -6,6 +6,7 @@ package textsafe
 import (
 	"net/netip"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -143,32 +144,63 @@ func Truncate(s string, max int) string {
 
 // CappedBuffer is an io.Writer that keeps at most Limit bytes and records
 // whether anything was dropped; it never returns an error, so a flood of
-// remote output cannot make the caller's copy loop fail half-way.
+// remote output cannot make the caller's copy loop fail half-way (a
+// library's output pipes must keep draining). It is safe for a writer and
+// a reader at once: a failed handshake reads what a ProxyCommand wrote so
+// far, a WinRM shell's streams are written by the library's goroutines.
+// Every transport's output goes through this one type.
 type CappedBuffer struct {
-	Limit     int
-	buf       []byte
-	Truncated bool
+	Limit int
+	// OnFull, if set, is called once, when the first byte is dropped:
+	// the caller stops the flood at its source.
+	OnFull func()
+
+	mu      sync.Mutex
+	buf     []byte
+	dropped bool
 }
 
 func (c *CappedBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	room := c.Limit - len(c.buf)
-	if room <= 0 {
-		if len(p) > 0 {
-			c.Truncated = true
-		}
-		return len(p), nil
-	}
 	if len(p) > room {
-		c.buf = append(c.buf, p[:room]...)
-		c.Truncated = true
+		if room > 0 {
+			c.buf = append(c.buf, p[:room]...)
+		}
+		if len(p) > 0 {
+			c.drop()
+		}
 		return len(p), nil
 	}
 	c.buf = append(c.buf, p...)
 	return len(p), nil
 }
 
-// Bytes returns what was kept.
-func (c *CappedBuffer) Bytes() []byte { return c.buf }
+func (c *CappedBuffer) drop() {
+	if !c.dropped && c.OnFull != nil {
+		c.OnFull()
+	}
+	c.dropped = true
+}
+
+// Bytes returns what was kept so far. Later writes only append, so the
+// slice returned never changes under the caller.
+func (c *CappedBuffer) Bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf[:len(c.buf):len(c.buf)]
+}
+
+// String is Bytes as text.
+func (c *CappedBuffer) String() string { return string(c.Bytes()) }
+
+// Truncated reports whether anything was dropped.
+func (c *CappedBuffer) Truncated() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dropped
+}
 
 // HostName reports whether s is usable as a host name or address: an IP
 // literal, or a DNS name of letters, digits, '-' and '_' in labels of at

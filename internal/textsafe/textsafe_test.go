@@ -33,10 +33,38 @@ func TestBlockKeepsLines(t *testing.T) {
 }
 
 func TestCappedBuffer(t *testing.T) {
-	c := &CappedBuffer{Limit: 8}
-	n, err := c.Write([]byte("0123456789"))
-	if n != 10 || err != nil || string(c.Bytes()) != "01234567" || !c.Truncated {
-		t.Errorf("got %d %v %q %v", n, err, c.Bytes(), c.Truncated)
+	full := 0
+	c := &CappedBuffer{Limit: 8, OnFull: func() { full++ }}
+	if _, _ = c.Write([]byte("01234567")); c.Truncated() || full != 0 {
+		t.Errorf("exactly the limit is not truncation: %v %d", c.Truncated(), full)
+	}
+	n, err := c.Write([]byte("89"))
+	if n != 2 || err != nil || c.String() != "01234567" || !c.Truncated() {
+		t.Errorf("got %d %v %q %v", n, err, c.Bytes(), c.Truncated())
+	}
+	_, _ = c.Write([]byte("more"))
+	if full != 1 {
+		t.Errorf("OnFull called %d times, want once", full)
+	}
+}
+
+// TestCappedBufferConcurrent: written and read at once (run with -race).
+func TestCappedBufferConcurrent(t *testing.T) {
+	c := &CappedBuffer{Limit: 1 << 10}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 1000; i++ {
+			_, _ = c.Write([]byte("line\n"))
+		}
+	}()
+	for i := 0; i < 100; i++ {
+		_ = c.String()
+		_ = c.Truncated()
+	}
+	<-done
+	if len(c.Bytes()) != 1<<10 || !c.Truncated() {
+		t.Errorf("%d bytes kept, truncated %v", len(c.Bytes()), c.Truncated())
 	}
 }
 

@@ -585,7 +585,7 @@ func runSession(ctx context.Context, client *xssh.Client, addr string, req trans
 	}
 	resp.Finished = time.Now()
 	resp.Stdout, resp.Stderr = stdout.Bytes(), stderr.Bytes()
-	resp.Truncated = stdout.Truncated || stderr.Truncated
+	resp.Truncated = stdout.Truncated() || stderr.Truncated()
 	var exitErr *xssh.ExitError
 	var missing *xssh.ExitMissingError
 	switch {

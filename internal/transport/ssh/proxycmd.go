@@ -65,7 +65,7 @@ type commandConn struct {
 	cmd     *exec.Cmd
 	line    string   // the expanded command, for messages
 	r, w    *os.File // our ends of its stdout and stdin
-	stderr  *lockedBuffer
+	stderr  *textsafe.CappedBuffer
 	done    chan struct{} // closed when the command has exited
 	exitErr error
 	once    sync.Once
@@ -88,7 +88,7 @@ func dialCommand(ctx context.Context, t target) (net.Conn, error) {
 	}
 	cmd := exec.Command("/bin/sh", "-c", "exec "+line)
 	cmd.Stdin, cmd.Stdout = inR, outW
-	stderr := &lockedBuffer{b: textsafe.CappedBuffer{Limit: 4096}}
+	stderr := &textsafe.CappedBuffer{Limit: 4096}
 	cmd.Stderr = stderr
 	cmd.Env = proxyEnv(os.Environ())
 	// its own process group, so ending it ends what it started too (a
@@ -114,25 +114,6 @@ func dialCommand(ctx context.Context, t target) (net.Conn, error) {
 		return nil, ctxError(ctx, t.addr(), "starting the ProxyCommand")
 	}
 	return c, nil
-}
-
-// lockedBuffer keeps the command's stderr, written by exec's copier while
-// a failed handshake may read it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  textsafe.CappedBuffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b.Bytes())
 }
 
 // proxyEnv is the environment a ProxyCommand gets: an allow-list of what

@@ -297,8 +297,8 @@ func (c *Client) runOnce(ctx context.Context, h *inventory.Host, s *settings, re
 	if err != nil {
 		return nil, transport.Errorf(result.ProtocolError, err, "%s: %v", h.Name, err)
 	}
-	stdout := &cappedBuffer{max: transport.MaxStdout, full: cancel}
-	stderr := &cappedBuffer{max: transport.MaxStderr}
+	stdout := &textsafe.CappedBuffer{Limit: transport.MaxStdout, OnFull: cancel}
+	stderr := &textsafe.CappedBuffer{Limit: transport.MaxStderr}
 	resp := &transport.Response{Started: time.Now()}
 	type outcome struct {
 		code int
@@ -333,7 +333,7 @@ func (c *Client) runOnce(ctx context.Context, h *inventory.Host, s *settings, re
 	}
 	resp.Finished = time.Now()
 	resp.Stdout, resp.Stderr, resp.ExitCode = stdout.Bytes(), stderr.Bytes(), out.code
-	resp.Truncated = stdout.truncated()
+	resp.Truncated = stdout.Truncated()
 	if resp.Truncated {
 		return resp, transport.Errorf(result.ProtocolError, nil, "%s sent more than %d bytes of output: stopped reading (a broken or hostile host)", h.Name, transport.MaxStdout)
 	}
@@ -664,43 +664,4 @@ func (n noBasic) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &authError{status: http.StatusUnauthorized}
 	}
 	return n.rt.RoundTrip(req)
-}
-
-// cappedBuffer keeps at most max bytes and then calls full (once). It
-// never fails a write: the library's output pipes must keep draining.
-type cappedBuffer struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	max  int
-	over bool
-	full func()
-}
-
-func (b *cappedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := b.max - b.buf.Len(); room < len(p) {
-		if room > 0 {
-			b.buf.Write(p[:room])
-		}
-		if !b.over && b.full != nil {
-			b.full()
-		}
-		b.over = true
-		return len(p), nil
-	}
-	b.buf.Write(p)
-	return len(p), nil
-}
-
-func (b *cappedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf.Bytes()...)
-}
-
-func (b *cappedBuffer) truncated() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.over
 }

@@ -210,6 +210,7 @@ func (p *Playbook) apply(l layer) error {
 				return fmt.Errorf("%s: %v", l.file, strings.TrimPrefix(err.Error(), "yaml: "))
 			}
 			c.setFile(l.file)
+			c.runFile = l.file
 			p.Checks = append(p.Checks, c)
 			continue
 		}
@@ -222,6 +223,9 @@ func (p *Playbook) apply(l layer) error {
 			return fmt.Errorf("%s: %v", l.file, strings.TrimPrefix(err.Error(), "yaml: "))
 		}
 		c.file = l.file
+		if hasKey(item, "run") {
+			c.runFile = l.file
+		}
 		if hasFacts {
 			c.setFile(l.file)
 		}

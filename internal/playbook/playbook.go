@@ -87,6 +87,11 @@ type Check struct {
 	passIf map[string]*regexp.Regexp
 	file   string // the file that last changed the check
 	line   int    // where the check starts in that file
+	// runFile:runLine is where the first line of Run is written, so a
+	// finding in the rendered script (shellcheck) names the line of the
+	// file a person edits
+	runFile string
+	runLine int
 }
 
 // UnmarshalYAML keeps the check's line for load errors.
@@ -96,6 +101,16 @@ func (c *Check) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	c.line = n.Line
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "run" {
+			continue
+		}
+		v := n.Content[i+1]
+		c.runLine = v.Line
+		if v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			c.runLine++ // "run: |": the text starts on the next line
+		}
+	}
 	return nil
 }
 

@@ -2,8 +2,12 @@ package playbook
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +104,9 @@ func TestPOSIXScriptsRunUnderEveryShell(t *testing.T) {
 }
 
 // TestScriptsPassShellcheck: every rendered POSIX script — each OS's and
-// the one a host of unknown OS gets — has no shellcheck warning.
+// the one a host of unknown OS gets — has no shellcheck warning. A finding
+// is reported at the playbook file and line it comes from (Script.Origin),
+// not at a line of the rendered script nobody edits.
 func TestScriptsPassShellcheck(t *testing.T) {
 	sc := needTool(t, "shellcheck")
 	set := loadEmbedded(t)
@@ -110,11 +116,73 @@ func TestScriptsPassShellcheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(sc, "-S", "warning", "-s", "sh", "-")
+		cmd := exec.Command(sc, "-S", "warning", "-s", "sh", "-f", "gcc", "-")
 		cmd.Stdin = strings.NewReader(string(script.Body))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("shellcheck (os %q): %v\n%s", os, err, out)
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			continue
 		}
+		for _, finding := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			t.Errorf("shellcheck (os %q): %s", os, placeFinding(script, finding))
+		}
+	}
+}
+
+// placeFinding rewrites shellcheck's "-:LINE:COL: level: message" to the
+// playbook file and line the rendered line comes from.
+func placeFinding(s *Script, finding string) string {
+	parts := strings.SplitN(finding, ":", 4)
+	if len(parts) < 4 || parts[0] != "-" {
+		return finding
+	}
+	n, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return finding
+	}
+	file, line, check, ok := s.Origin(n)
+	if !ok {
+		return fmt.Sprintf("rendered script line %d (written by the renderer):%s:%s", n, parts[2], parts[3])
+	}
+	return fmt.Sprintf("%s:%d:%s:%s (check %s; rendered line %d)", file, line, parts[2], parts[3], check, n)
+}
+
+// TestScriptOriginNamesTheEditedLine: every check's run: text, found in
+// the rendered script, maps back to the very line of its playbook file —
+// checked by reading that line there.
+func TestScriptOriginNamesTheEditedLine(t *testing.T) {
+	set := loadEmbedded(t)
+	params := Params{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: NewNonce()}
+	script, err := set.RenderUnix("", "", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered := strings.Split(string(script.Body), "\n")
+	files := map[string][]string{}
+	mapped := 0
+	for n := 1; n <= len(rendered); n++ {
+		file, line, check, ok := script.Origin(n)
+		if !ok {
+			continue
+		}
+		if files[file] == nil {
+			b, err := fs.ReadFile(playbooks.FS, filepath.Base(file))
+			if err != nil {
+				t.Fatalf("check %s: origin %s: %v", check, file, err)
+			}
+			files[file] = strings.Split(string(b), "\n")
+		}
+		src := files[file]
+		if line < 1 || line > len(src) || strings.TrimSpace(src[line-1]) != strings.TrimSpace(rendered[n-1]) {
+			got := ""
+			if line >= 1 && line <= len(src) {
+				got = src[line-1]
+			}
+			t.Fatalf("rendered line %d %q maps to %s:%d %q (check %s)", n, rendered[n-1], file, line, got, check)
+		}
+		mapped++
+	}
+	if mapped < len(rendered)/2 {
+		t.Errorf("only %d of %d rendered lines map to a playbook line", mapped, len(rendered))
 	}
 }
 

@@ -256,3 +256,38 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Origin says where line n (1-based) of the rendered script is written:
+// the playbook file and line of the check's run: text it comes from. ok
+// is false for the lines the renderer writes itself (markers, params,
+// the frame). A linter's finding in the script thus names the line a
+// person edits.
+func (s *Script) Origin(n int) (file string, line int, check string, ok bool) {
+	body := string(s.Body)
+	for _, pb := range s.Playbooks {
+		for i := range pb.Checks {
+			c := &pb.Checks[i]
+			run := strings.TrimRight(c.Run, "\n")
+			if run == "" || c.runLine == 0 {
+				continue
+			}
+			for from := 0; ; {
+				k := strings.Index(body[from:], run)
+				if k < 0 {
+					break
+				}
+				at := from + k
+				from = at + 1
+				// whole lines only
+				if at > 0 && body[at-1] != '\n' || at+len(run) < len(body) && body[at+len(run)] != '\n' {
+					continue
+				}
+				start := strings.Count(body[:at], "\n") + 1
+				if n >= start && n < start+strings.Count(run, "\n")+1 {
+					return c.runFile, c.runLine + n - start, c.ID, true
+				}
+			}
+		}
+	}
+	return "", 0, "", false
+}

@@ -152,37 +152,44 @@ func placeFinding(s *Script, finding string) string {
 func TestScriptOriginNamesTheEditedLine(t *testing.T) {
 	set := loadEmbedded(t)
 	params := Params{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: NewNonce()}
-	script, err := set.RenderUnix("", "", params)
+	posix, err := set.RenderUnix("", "", params)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rendered := strings.Split(string(script.Body), "\n")
-	files := map[string][]string{}
-	mapped := 0
-	for n := 1; n <= len(rendered); n++ {
-		file, line, check, ok := script.Origin(n)
-		if !ok {
-			continue
-		}
-		if files[file] == nil {
-			b, err := fs.ReadFile(playbooks.FS, filepath.Base(file))
-			if err != nil {
-				t.Fatalf("check %s: origin %s: %v", check, file, err)
-			}
-			files[file] = strings.Split(string(b), "\n")
-		}
-		src := files[file]
-		if line < 1 || line > len(src) || strings.TrimSpace(src[line-1]) != strings.TrimSpace(rendered[n-1]) {
-			got := ""
-			if line >= 1 && line <= len(src) {
-				got = src[line-1]
-			}
-			t.Fatalf("rendered line %d %q maps to %s:%d %q (check %s)", n, rendered[n-1], file, line, got, check)
-		}
-		mapped++
+	windows, err := set.RenderPowerShell(params)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if mapped < len(rendered)/2 {
-		t.Errorf("only %d of %d rendered lines map to a playbook line", mapped, len(rendered))
+	files := map[string][]string{}
+	for name, script := range map[string]*Script{"posix": posix, "windows": windows} {
+		rendered := strings.Split(string(script.Body), "\n")
+		mapped := 0
+		for n := 1; n <= len(rendered); n++ {
+			file, line, check, ok := script.Origin(n)
+			if !ok {
+				continue
+			}
+			if files[file] == nil {
+				b, err := fs.ReadFile(playbooks.FS, filepath.Base(file))
+				if err != nil {
+					t.Fatalf("check %s: origin %s: %v", check, file, err)
+				}
+				files[file] = strings.Split(string(b), "\n")
+			}
+			src := files[file]
+			if line < 1 || line > len(src) || strings.TrimSpace(src[line-1]) != strings.TrimSpace(rendered[n-1]) {
+				got := ""
+				if line >= 1 && line <= len(src) {
+					got = src[line-1]
+				}
+				t.Fatalf("%s: rendered line %d %q maps to %s:%d %q (check %s)", name, n, rendered[n-1], file, line, got, check)
+			}
+			mapped++
+		}
+		if mapped < len(rendered)/2 {
+			t.Errorf("%s: only %d of %d rendered lines map to a playbook line", name, mapped, len(rendered))
+		}
+		t.Logf("%s: %d of %d rendered lines map to their playbook line", name, mapped, len(rendered))
 	}
 }
 

@@ -1,22 +1,48 @@
 package playbook
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 func renderWindows(t *testing.T) string {
 	t.Helper()
+	return string(renderWindowsScript(t).Body)
+}
+
+func renderWindowsScript(t *testing.T) *Script {
+	t.Helper()
 	set := loadEmbedded(t)
 	sc, err := set.RenderPowerShell(Params{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Mode: "bidirectional", Nonce: "0123456789abcdef"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(sc.Body)
+	return sc
+}
+
+// placed names rendered line n at the playbook line it comes from.
+func placed(s *Script, n int) string {
+	if file, line, check, ok := s.Origin(n); ok {
+		return fmt.Sprintf("%s:%d (check %s; rendered line %d)", file, line, check, n)
+	}
+	return fmt.Sprintf("rendered line %d (written by the renderer)", n)
+}
+
+// placeParseErrors rewrites the parser's "error at ROW:COL: text" lines to
+// the playbook file and line.
+func placeParseErrors(s *Script, out string) string {
+	re := regexp.MustCompile(`(?m)^(error|missing) at (\d+):(\d+): `)
+	return re.ReplaceAllStringFunc(out, func(m string) string {
+		sub := re.FindStringSubmatch(m)
+		n, _ := strconv.Atoi(sub[2])
+		return fmt.Sprintf("%s at %s col %s: ", sub[1], placed(s, n), sub[3])
+	})
 }
 
 // TestWindowsScriptParses: the rendered script parses with the
@@ -33,12 +59,13 @@ func TestWindowsScriptParses(t *testing.T) {
 		t.Skipf("the PowerShell grammar is not installed (make unit-deps: npm ci in %s)", dir)
 	}
 	f := filepath.Join(t.TempDir(), "whyoffline.ps1")
-	if err := os.WriteFile(f, []byte(renderWindows(t)), 0o600); err != nil {
+	script := renderWindowsScript(t)
+	if err := os.WriteFile(f, script.Body, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(node, filepath.Join(dir, "parse.mjs"), f).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "nodes ok: true, errors: 0") {
-		t.Fatalf("the Windows script does not parse: %v\n%s", err, out)
+		t.Fatalf("the Windows script does not parse: %v\n%s", err, placeParseErrors(script, string(out)))
 	}
 	// and the parser does see errors: a broken copy fails
 	if err := os.WriteFile(f, []byte(renderWindows(t)+"\nif ($x -eq 1 { 'unclosed'\n"), 0o600); err != nil {
@@ -83,15 +110,16 @@ var guardedCommands = regexp.MustCompile(`(?i)\b(Get-Net[A-Za-z]+|Resolve-DnsNam
 func TestWindowsScriptRunsOnPowerShell2(t *testing.T) {
 	set := loadEmbedded(t)
 	pb := set.ForOS("windows")
-	script := renderWindows(t)
+	rendered := renderWindowsScript(t)
+	script := string(rendered.Body)
 	for _, c := range ps3Constructs {
 		re := regexp.MustCompile("(?m)" + c.re)
-		for _, line := range strings.Split(script, "\n") {
+		for i, line := range strings.Split(script, "\n") {
 			if strings.HasPrefix(strings.TrimSpace(line), "#") {
 				continue
 			}
 			if re.MatchString(line) {
-				t.Errorf("%s is not in PowerShell 2.0: %q", c.what, strings.TrimSpace(line))
+				t.Errorf("%s: %s is not in PowerShell 2.0: %q", placed(rendered, i+1), c.what, strings.TrimSpace(line))
 			}
 		}
 	}

@@ -113,6 +113,8 @@ bench: build
 	$(BIN)/whyoffline-bench sim -whyoffline $(BIN)/whyoffline -cpuprofile $(BIN)/sweep.cpu.prof | tee .bench.txt
 	@echo "Parsing a host's output: the worst shapes a hostile host can send in 1 MiB against a normal host's (MB/s: per byte, the same)"
 	$(GO) test ./internal/playbook/ -run '^$$' -bench BenchmarkParseWorstShapes -benchtime 20x | tee -a .bench.txt
+	@echo "What a streaming sweep keeps of each host after writing it (the marginal cost is the difference between the two sizes), and what hiding secrets costs per result"
+	$(GO) test ./internal/scan/ -run '^$$' -bench 'BenchmarkRetainedPerHost|BenchmarkScrubResult' -benchtime 1x | grep -v '^sweep' | tee -a .bench.txt
 	@if [ "$$(id -u)" = 0 ]; then \
 	  $(MAKE) --no-print-directory lab-deps bench-deps && \
 	  $(BIN)/whyoffline-bench lab -whyoffline $(BIN)/whyoffline -hosts $(BENCH_HOSTS) -forks $(BENCH_FORKS) | tee -a .bench.txt; \

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,7 +16,9 @@ import (
 	"github.com/whyoffline/whyoffline/internal/fleetsim"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/playbook"
+	"github.com/whyoffline/whyoffline/internal/report"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/run"
 	"github.com/whyoffline/whyoffline/internal/scan"
 	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/transport"
@@ -154,4 +157,41 @@ func BenchmarkScrubResult(b *testing.B) {
 		s.ScrubAll(&h)
 	}
 	b.ReportMetric(float64(len(raw)), "result-bytes")
+}
+
+// BenchmarkRetainedPerHost is what a streaming sweep keeps of each host
+// once its result is written (-o jsonl): the heap when the last host has
+// finished, after a collection, less the heap before the sweep (inventory
+// loaded, fleet running), divided by the hosts — fleet digests, history
+// and manager records, whatever a host leaves behind. The few
+// connections still closing at that moment are included.
+func BenchmarkRetainedPerHost(b *testing.B) {
+	for i, n := range []int{1000, 4000} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) { retainedPerHost(b, n, byte(40+i)) })
+	}
+}
+
+func retainedPerHost(b *testing.B, n int, base byte) {
+	hosts, opt, _ := setup(b, []fleetsim.Spec{{Profile: "healthy", Count: n * 9 / 10}, {Profile: "agent-stopped", Count: n / 10}}, base, 50)
+	for it := 0; it < b.N; it++ {
+		w, err := report.New("jsonl", io.Discard, report.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, at runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		done := 0
+		cfg := run.Config{Hosts: hosts, Scan: opt, ConnectTimeout: 2 * time.Second, Progress: func(*result.Host) {
+			if done++; done == n {
+				runtime.GC()
+				runtime.ReadMemStats(&at)
+			}
+		}}
+		r, err := run.Sweep(context.Background(), cfg, w)
+		if err != nil || r.Summary.Hosts != n {
+			b.Fatalf("%v: %+v", err, r.Summary)
+		}
+		b.ReportMetric(float64(int64(at.HeapAlloc)-int64(before.HeapAlloc))/float64(n), "retained-B/host")
+	}
 }

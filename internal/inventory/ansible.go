@@ -3,6 +3,8 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -221,7 +223,7 @@ func (s *source) openVault(vs vars, opened map[string]string) error {
 			templates = append(templates, v.val)
 		}
 	}
-	for _, k := range sortedKeys(vs) {
+	for _, k := range slices.Sorted(maps.Keys(vs)) {
 		v := vs[k]
 		if v.vault == "" || v.val != "" {
 			continue

@@ -6,6 +6,8 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"sort"
 	"strings"
@@ -441,7 +443,7 @@ func (h *Host) applyAnsible(vs vars, file string, schema Schema) error {
 // ansible_winrm_port) after the plain one (ansible_user, ansible_port),
 // so the variant wins as the last of the plugin's list does.
 func ansibleOrder(vs vars) []string {
-	keys := sortedKeys(vs)
+	keys := slices.Sorted(maps.Keys(vs))
 	variant := func(k string) bool {
 		return strings.HasPrefix(k, "ansible_ssh_") || strings.HasPrefix(k, "ansible_winrm_") || strings.HasPrefix(k, "ansible_psrp_")
 	}
@@ -465,13 +467,4 @@ func (h *Host) applyAnsibleOption(k string, v varValue, file string, schema Sche
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,9 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -53,7 +55,7 @@ func parseINI(file string, data []byte) (*source, error) {
 	}
 	// [group:children] may name a group defined only by its children
 	// section; make sure every child exists, creating empty ones.
-	for _, name := range sortedKeys(src.groups) {
+	for _, name := range slices.Sorted(maps.Keys(src.groups)) {
 		for _, c := range src.groups[name].children {
 			if _, ok := src.groups[c]; !ok {
 				src.group(c, src.groups[name].line)

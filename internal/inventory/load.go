@@ -2,8 +2,10 @@ package inventory
 
 import (
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,7 +171,7 @@ func LoadRequest(r Request) (*Inventory, error) {
 // does: a group's vars are set again (later sources win, key by key), its
 // hosts and children add up; a host's entries keep their order.
 func (s *source) absorb(o *source) error {
-	for _, name := range sortedKeys(o.groups) {
+	for _, name := range slices.Sorted(maps.Keys(o.groups)) {
 		og := o.groups[name]
 		og.stamp(o.file)
 		g, ok := s.groups[name]
@@ -290,7 +292,7 @@ func detectFormat(path string, data []byte) string {
 func (s *source) groupTree() (map[string][]string, map[string]int, error) {
 	depth := map[string]int{}
 	parents := map[string][]string{}
-	for _, name := range sortedKeys(s.groups) {
+	for _, name := range slices.Sorted(maps.Keys(s.groups)) {
 		for _, c := range s.groups[name].children {
 			parents[c] = append(parents[c], name)
 			if _, ok := s.groups[c]; !ok {
@@ -333,7 +335,7 @@ func (s *source) groupTree() (map[string][]string, map[string]int, error) {
 		depth[name] = d
 		return nil
 	}
-	for _, name := range sortedKeys(s.groups) {
+	for _, name := range slices.Sorted(maps.Keys(s.groups)) {
 		if err := visit(name, nil); err != nil {
 			return nil, nil, err
 		}
@@ -383,7 +385,7 @@ func (s *source) resolve() ([]*Host, []Skipped, error) {
 	}
 	members := make(map[string]*member, entries)
 	order := make([]string, 0, entries)
-	groupsInFileOrder := sortedKeys(s.groups)
+	groupsInFileOrder := slices.Sorted(maps.Keys(s.groups))
 	sort.SliceStable(groupsInFileOrder, func(i, j int) bool {
 		return s.groups[groupsInFileOrder[i]].order < s.groups[groupsInFileOrder[j]].order
 	})
@@ -528,7 +530,7 @@ func (s *source) applyVars(h *Host, vs vars) error {
 	if len(vs) == 0 {
 		return nil
 	}
-	for _, k := range sortedKeys(vs) {
+	for _, k := range slices.Sorted(maps.Keys(vs)) {
 		if err := h.apply(k, vs[k], s.file, s.schema); err != nil {
 			return err
 		}

@@ -3,8 +3,10 @@ package inventory
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -126,7 +128,7 @@ func (d *varsDir) unread(kind string) []string {
 		return nil
 	}
 	var notes, orphans []string
-	for _, n := range sortedKeys(d.entries) {
+	for _, n := range slices.Sorted(maps.Keys(d.entries)) {
 		switch {
 		case d.used[n]:
 		case d.shadow[n] != "":
@@ -256,7 +258,7 @@ func (s *source) loadVarsLayers(bases []string, hosts []string, keys *vault.Keyr
 		}
 		layer := s.layers
 		s.layers++
-		for _, name := range sortedKeys(s.groups) {
+		for _, name := range slices.Sorted(maps.Keys(s.groups)) {
 			vs, err := entityVars(gd, name, keys)
 			if err != nil {
 				return nil, err

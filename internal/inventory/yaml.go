@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -229,7 +231,7 @@ func parseOwnYAML(file string, root *yaml.Node) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range sortedKeys(src.groups) {
+	for _, name := range slices.Sorted(maps.Keys(src.groups)) {
 		for _, c := range src.groups[name].children {
 			if _, ok := src.groups[c]; !ok {
 				return nil, errorf(file, src.groups[name].line, "group %q lists child group %q, which is not defined under groups:", clip(name), clip(c))
@@ -244,7 +246,7 @@ func readManager(file string, n *yaml.Node, m *Manager) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(vs) {
+	for _, k := range slices.Sorted(maps.Keys(vs)) {
 		v := vs[k]
 		switch k {
 		case "host":

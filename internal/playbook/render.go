@@ -4,7 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,7 +139,7 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 	for _, b := range books {
 		fmt.Fprintf(&w, "%s)\n", ShellQuote(b.Uname))
 		mark(&w, p.Nonce, "playbook:"+b.OS)
-		for _, name := range sortedKeys(b.Params) {
+		for _, name := range slices.Sorted(maps.Keys(b.Params)) {
 			fmt.Fprintf(&w, "WO_%s=%s\n", strings.ToUpper(name), ShellQuote(p.param(name, b.Params[name])))
 		}
 		writeChecks(&w, p.Nonce, b.Checks)
@@ -214,7 +215,7 @@ func writeLanes(w *strings.Builder, nonce string, checks []Check) {
 			// $( ) and not backquotes: the snippets use backquotes inside
 			fmt.Fprintf(w, "wo_sec=$( (\n%s\n) </dev/null 2>&1; printf '\\n%s\\n' \"$?\")\n", strings.TrimRight(c.Run, "\n"), frame.Marker(nonce, "end:"+c.ID+":%s"))
 			fmt.Fprintf(w, "printf '\\n%s\\n%%s\\n' \"$wo_sec\"\n", frame.Marker(nonce, "begin:"+c.ID))
-			for _, v := range sortedKeys(c.Exports) {
+			for _, v := range slices.Sorted(maps.Keys(c.Exports)) {
 				fmt.Fprintf(w, "%s=`printf '%%s\\n' \"$wo_sec\" | sed -n 's/^%s=//p' | head -n 1`\n", v, c.Exports[v])
 			}
 		}
@@ -246,15 +247,6 @@ func isHex(s string) bool {
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Origin says where line n (1-based) of the rendered script is written:

@@ -12,7 +12,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -486,7 +488,7 @@ func groupCauses(run *result.Run) []causeGroup {
 				g.Remedy = r
 			}
 		} else {
-			for _, r := range sortedKeys(texts[key]) {
+			for _, r := range slices.Sorted(maps.Keys(texts[key])) {
 				g.Variants = append(g.Variants, remedyVariant{Remedy: r, Hosts: texts[key][r]})
 			}
 		}
@@ -503,15 +505,6 @@ func groupCauses(run *result.Run) []causeGroup {
 		return out[i].ID < out[j].ID
 	})
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // errorRemedies say what to do for each kind of error: a host that could

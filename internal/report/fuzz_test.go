@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -16,6 +17,12 @@ import (
 func FuzzRead(f *testing.F) {
 	b, _ := json.Marshal(sampleRun())
 	f.Add(b)
+	// the state directory keeps runs gzip'd: the inflating path too
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	f.Add(gz.Bytes())
 	f.Add([]byte(`{"schema":"whyoffline/v1","hosts":[{"name":"a\u001b[2J","status":"healthy","causes":[],"checks":[],"error":null}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		run, err := Read(bytes.NewReader(data))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/fleetsim"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/secret"
 )
 
 // TestEchoedSecretsHiddenEverywhere: a host echoes the run's password —
@@ -76,5 +77,36 @@ func TestEchoedSecretsHiddenEverywhere(t *testing.T) {
 	}
 	if !strings.Contains(h.Causes[0].Evidence, "[secret hidden]") {
 		t.Errorf("evidence does not say what was hidden: %q", h.Causes[0].Evidence)
+	}
+}
+
+// TestSecretThatIsAWordKeepsIdentifiers: a password that happens to be a
+// word in a cause ID and the host name ("agent", of agent-not-running) is hidden in text
+// but never in the IDs, statuses and names consumers key on: the run
+// still validates against the schema and keeps its cause.
+func TestSecretThatIsAWordKeepsIdentifiers(t *testing.T) {
+	_, inv, kh := startFleet(t, []string{"agent-stopped"})
+	r := runCLI(t, "", map[string]string{"HOME": t.TempDir(), "WHYOFFLINE_SSH_PASSWORD": "agent"}, "scan", "-i", inv,
+		"--known-hosts", kh, "--ssh-config", "none", "--connect-timeout", "2s", "-o", "json")
+	if r.code != exitFindings {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	checkSchema(t, "scan with a word for a password", r.stdout)
+	var run result.Run
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil || len(run.Hosts) != 1 {
+		t.Fatalf("%v", err)
+	}
+	c := run.Hosts[0].Causes
+	if len(c) == 0 || c[0].ID != "agent-not-running" || run.Hosts[0].Status != result.Diagnosed {
+		t.Fatalf("identifiers changed: %s %+v", run.Hosts[0].Status, c)
+	}
+	// and the scrubber did run with it: the words are hidden elsewhere
+	hidden := strings.Count(r.stdout, secret.Hidden)
+	if hidden == 0 {
+		t.Errorf("no text was hidden, so the test proves nothing about identifiers")
+	}
+	t.Logf("%d strings hidden, identifiers kept", hidden)
+	if !strings.Contains(run.Hosts[0].Name, "agent") {
+		t.Errorf("the host name lost its word: %q", run.Hosts[0].Name)
 	}
 }

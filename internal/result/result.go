@@ -84,13 +84,13 @@ func ErrorKinds() []ErrorKind {
 
 // Cause is one reason a host's agent is offline.
 type Cause struct {
-	ID         string     `json:"id"`
+	ID         string     `json:"id" scrub:"-"`
 	Confidence Confidence `json:"confidence"`
 	Evidence   string     `json:"evidence"`
 	Remedy     string     `json:"remedy"`
 	// FleetRef is the ref of a fleet finding that explains this cause
 	// for many hosts at once (set in reports that hold every host).
-	FleetRef string `json:"fleet_ref,omitempty"`
+	FleetRef string `json:"fleet_ref,omitempty" scrub:"-"`
 }
 
 // Check results: pass and fail are judged by the playbook's pass_if; info is
@@ -106,15 +106,15 @@ const (
 
 // Check is one playbook check as it ran on the host.
 type Check struct {
-	ID     string `json:"id"`
-	Result string `json:"result"`
+	ID     string `json:"id" scrub:"-"`
+	Result string `json:"result" scrub:"-"`
 	Output string `json:"output,omitempty"`
 }
 
 // Unverified is a check whose verdict a cause depends on but that gave
 // none: cut off, failed, or without the tool it needs.
 type Unverified struct {
-	Check  string `json:"check"`
+	Check  string `json:"check" scrub:"-"`
 	Reason string `json:"reason"`
 }
 
@@ -127,10 +127,10 @@ type HostError struct {
 
 // Host is the result for one inventory host.
 type Host struct {
-	Name       string  `json:"name"`
-	Address    string  `json:"address"`
-	OS         string  `json:"os"`
-	Transport  string  `json:"transport"`
+	Name       string  `json:"name" scrub:"-"`
+	Address    string  `json:"address" scrub:"-"`
+	OS         string  `json:"os" scrub:"-"`
+	Transport  string  `json:"transport" scrub:"-"`
 	Status     Status  `json:"status"`
 	DurationMS int64   `json:"duration_ms"`
 	Causes     []Cause `json:"causes"`
@@ -139,9 +139,9 @@ type Host struct {
 	// verdict, and why: a host is healthy only when it is empty.
 	Unverified []Unverified `json:"unverified,omitempty"`
 	Error      *HostError   `json:"error"`
-	Role       string       `json:"role,omitempty"`
+	Role       string       `json:"role,omitempty" scrub:"-"`
 	// Groups are the host's inventory groups (for filtering reports).
-	Groups []string `json:"groups,omitempty"`
+	Groups []string `json:"groups,omitempty" scrub:"-"`
 	// ManagerStatus is the manager's own status text for the computer
 	// (scan --from-manager), e.g. "Managed (Offline)".
 	ManagerStatus string `json:"manager_status,omitempty"`
@@ -224,18 +224,18 @@ func (h *Host) PrimaryCause() string {
 
 // Finding is a fleet-level finding (not tied to one host).
 type Finding struct {
-	ID       string `json:"id"`
+	ID       string `json:"id" scrub:"-"`
 	Evidence string `json:"evidence"`
 	Remedy   string `json:"remedy"`
 	// Ref names this finding among the run's (id:scope, e.g.
 	// "shared-network-block:10.2.3.0/24"); a host it explains carries it
 	// in its cause's fleet_ref.
-	Ref string `json:"ref,omitempty"`
+	Ref string `json:"ref,omitempty" scrub:"-"`
 	// Hosts are the hosts the finding explains.
-	Hosts []string `json:"hosts,omitempty"`
+	Hosts []string `json:"hosts,omitempty" scrub:"-"`
 	// Explains is the per-host cause ID the finding accounts for on each
 	// of its hosts (set by the rule that found it; not saved).
-	Explains string `json:"-"`
+	Explains string `json:"-" scrub:"-"`
 }
 
 // FleetRefs maps host name → cause ID → the ref of the finding that
@@ -371,7 +371,7 @@ type Tool struct {
 
 // Skipped is one inventory host left out of a run.
 type Skipped struct {
-	Name   string `json:"name"`
+	Name   string `json:"name" scrub:"-"`
 	Source string `json:"source"` // file:line
 	Reason string `json:"reason"`
 }

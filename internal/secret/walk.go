@@ -3,9 +3,15 @@ package secret
 import "reflect"
 
 // ScrubAll scrubs, in place, every string v reaches through pointers,
-// structs (exported fields), slices, arrays, maps and interfaces: a
+// structs (exported fields), slices, arrays, map values and interfaces: a
 // result the sweep is about to write, whatever fields it grows later. A
 // new field cannot escape the scrub by being forgotten in a list.
+//
+// Identifiers the bastion decides are left whole, so that a password
+// that happens to be a word ("running") cannot turn a cause ID, a status
+// or a host name into something no consumer knows: fields tagged
+// `scrub:"-"`, strings of a named type (enums such as result.Status) and
+// map keys (fact names).
 func (s *Scrubber) ScrubAll(v any) {
 	s.walk(reflect.ValueOf(v), 0)
 }
@@ -26,7 +32,8 @@ func (s *Scrubber) walk(v reflect.Value, depth int) (changed bool) {
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < v.NumField(); i++ {
-			if t.Field(i).IsExported() && s.walk(v.Field(i), depth+1) {
+			f := t.Field(i)
+			if f.IsExported() && f.Tag.Get("scrub") != "-" && s.walk(v.Field(i), depth+1) {
 				changed = true
 			}
 		}
@@ -39,6 +46,9 @@ func (s *Scrubber) walk(v reflect.Value, depth int) (changed bool) {
 	case reflect.Map:
 		return s.walkMap(v, depth)
 	case reflect.String:
+		if v.Type() != plainString {
+			return false // an enum: the bastion's own word
+		}
 		if t := s.Scrub(v.String()); t != v.String() && v.CanSet() {
 			v.SetString(t)
 			return true
@@ -47,35 +57,27 @@ func (s *Scrubber) walk(v reflect.Value, depth int) (changed bool) {
 	return changed
 }
 
-// walkMap scrubs a map's values, and its keys when they are strings (a
-// fact's name could be an echo too). A value held in a map cannot be set
-// in place, so each is scrubbed in a copy, stored again only if changed.
+// walkMap scrubs a map's values. A value held in a map cannot be set in
+// place, so each is scrubbed in a copy, stored again only if changed.
 func (s *Scrubber) walkMap(v reflect.Value, depth int) (changed bool) {
 	if v.IsNil() {
 		return false
 	}
-	type entry struct{ old, key, val reflect.Value }
+	type entry struct{ key, val reflect.Value }
 	var redo []entry
 	iter := v.MapRange()
 	for iter.Next() {
-		k, val := iter.Key(), iter.Value()
+		val := iter.Value()
 		nv := reflect.New(val.Type()).Elem()
 		nv.Set(val)
-		valChanged := s.walk(nv, depth+1)
-		nk := k
-		if k.Kind() == reflect.String {
-			if t := s.Scrub(k.String()); t != k.String() {
-				nk = reflect.New(k.Type()).Elem()
-				nk.SetString(t)
-			}
-		}
-		if valChanged || nk.Interface() != k.Interface() {
-			redo = append(redo, entry{k, nk, nv})
+		if s.walk(nv, depth+1) {
+			redo = append(redo, entry{iter.Key(), nv})
 		}
 	}
 	for _, e := range redo {
-		v.SetMapIndex(e.old, reflect.Value{})
 		v.SetMapIndex(e.key, e.val)
 	}
 	return len(redo) > 0
 }
+
+var plainString = reflect.TypeOf("")

@@ -11,7 +11,11 @@ type inner struct {
 	Lines []string
 }
 
+type status string
+
 type outer struct {
+	ID      string `scrub:"-"`
+	State   status
 	Name    string
 	Ptr     *inner
 	List    []inner
@@ -21,9 +25,10 @@ type outer struct {
 	private string
 }
 
-// TestScrubAllReachesEveryString: strings in pointers, slices, maps (keys
-// and values) and interfaces are scrubbed in place; unexported fields and
-// non-secret text are left alone.
+// TestScrubAllReachesEveryString: strings in pointers, slices, map values
+// and interfaces are scrubbed in place; unexported fields, fields tagged
+// scrub:"-", enums (named string types), map keys and non-secret text are
+// left alone.
 func TestScrubAllReachesEveryString(t *testing.T) {
 	const pw = "Tr0ub4dor&3"
 	v := outer{
@@ -31,15 +36,20 @@ func TestScrubAllReachesEveryString(t *testing.T) {
 		Ptr:     &inner{Text: "x " + strings.ToUpper(pw), Lines: []string{"ok", pw}},
 		List:    []inner{{Text: "Authorization: Basic Zm9vOmJhcg=="}},
 		Facts:   map[string][]string{"agent.log": {"line " + pw}, "clean": {"fine"}},
-		ByName:  map[string]string{pw: "as a key"},
+		ByName:  map[string]string{pw: "as a key " + pw},
+		ID:      "agent-" + pw,
+		State:   status("x" + pw),
 		Any:     &inner{Text: pw},
 		private: pw,
 	}
 	New(pw).ScrubAll(&v)
 	got := strings.Join([]string{v.Name, v.Ptr.Text, strings.Join(v.Ptr.Lines, ","), v.List[0].Text,
 		strings.Join(v.Facts["agent.log"], ","), v.Any.(*inner).Text}, "|")
-	for k := range v.ByName {
-		got += "|" + k
+	for k, val := range v.ByName {
+		if k != pw {
+			t.Errorf("a map key (a fact name) was changed: %q", k)
+		}
+		got += "|" + val
 	}
 	if strings.Contains(strings.ToLower(got), strings.ToLower(pw)) || strings.Contains(got, "Zm9vOmJhcg") {
 		t.Errorf("a secret survived: %s", got)
@@ -47,7 +57,7 @@ func TestScrubAllReachesEveryString(t *testing.T) {
 	if strings.Count(got, Hidden) != 7 {
 		t.Errorf("want 7 strings hidden, got %s", got)
 	}
-	if v.Facts["clean"][0] != "fine" || v.Ptr.Lines[0] != "ok" || v.private != pw {
+	if v.Facts["clean"][0] != "fine" || v.Ptr.Lines[0] != "ok" || v.private != pw || v.ID != "agent-"+pw || v.State != status("x"+pw) {
 		t.Errorf("text that is no secret changed: %+v", v)
 	}
 }

@@ -378,7 +378,10 @@ func errorMessage(body io.Reader, c *Client) string {
 	if json.Unmarshal(raw, &e) == nil && e.Message != "" {
 		text = e.Message
 	}
-	return textsafe.Line(c.mask(text), 300)
+	// masked before and after cleaning: a control character inside the
+	// echoed key ("2:S\x16ECRET") would otherwise be dropped by the
+	// cleaning and give the key back whole; cut only at the end
+	return textsafe.Line(c.mask(textsafe.Line(c.mask(text), 0)), 300)
 }
 
 func contains(list []string, s string) bool {

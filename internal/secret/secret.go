@@ -132,6 +132,12 @@ func (s *Scrubber) Scrub(text string) string {
 	}
 	low := asciiLower(text)
 	var hide []bool // made on the first match: most text holds none
+	if cut := cutTail(low, needles); cut > 0 {
+		hide = make([]bool, len(text))
+		for k := len(text) - len(ellipsis) - cut; k < len(text)-len(ellipsis); k++ {
+			hide[k] = true
+		}
+	}
 	for _, n := range needles {
 		for from := 0; ; {
 			i := strings.Index(low[from:], n)
@@ -163,6 +169,29 @@ func (s *Scrubber) Scrub(text string) string {
 		}
 	}
 	return b.String()
+}
+
+// ellipsis ends a text cut to length (textsafe.Ellipsis).
+const ellipsis = "…"
+
+// cutTail is how many bytes before a closing ellipsis begin a secret the
+// cut left unfinished (0: none): a capped evidence line must not keep the
+// first half of a password.
+func cutTail(low string, needles []string) int {
+	if !strings.HasSuffix(low, ellipsis) {
+		return 0
+	}
+	body := low[:len(low)-len(ellipsis)]
+	best := 0
+	for _, n := range needles {
+		for k := len(n) - 1; k >= minLen && k > best; k-- {
+			if strings.HasSuffix(body, n[:k]) {
+				best = k
+				break
+			}
+		}
+	}
+	return best
 }
 
 // asciiLower folds ASCII letters only, so byte offsets stay those of s.

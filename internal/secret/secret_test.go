@@ -56,3 +56,18 @@ func FuzzScrub(f *testing.F) {
 		}
 	})
 }
+
+// TestScrubCutSecret: a text cut to length in the middle of a secret
+// (textsafe's caps end it with an ellipsis) does not keep its first half.
+func TestScrubCutSecret(t *testing.T) {
+	s := New("Correct-Horse-Battery")
+	if got := s.Scrub("retry with password=Correct-Hor…"); got != "retry with password="+Hidden+"…" {
+		t.Errorf("got %q", got)
+	}
+	if got := s.Scrub("nothing cut here…"); got != "nothing cut here…" {
+		t.Errorf("got %q", got)
+	}
+	if got := s.Scrub("ends with Cor…"); got != "ends with Cor…" {
+		t.Errorf("a prefix shorter than a secret's shortest hidden length was hidden: %q", got)
+	}
+}

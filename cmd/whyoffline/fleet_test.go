@@ -54,6 +54,22 @@ func TestSharedNetworkBlockLeadsTheReport(t *testing.T) {
 			t.Errorf("%s lost its own cause: %+v", h.Name, h.Causes)
 		}
 	}
+	// a password that is also the facts' word for it ("timeout") is hidden
+	// from the report, yet the fleet rules judge what the checks saw
+	r = runCLI(t, "", map[string]string{"HOME": home["HOME"], "WHYOFFLINE_SSH_PASSWORD": "timeout"}, append(base, "-o", "json")...)
+	var hidden result.Run
+	if err := json.Unmarshal([]byte(r.stdout), &hidden); err != nil {
+		t.Fatalf("exit %d: %v %s", r.code, err, r.stderr)
+	}
+	kept := 0
+	for _, f := range hidden.Fleet {
+		if f.ID == result.FleetSharedNetwork && len(f.Hosts) == 4 {
+			kept++
+		}
+	}
+	if kept != 1 || !strings.Contains(r.stdout, "[secret hidden]") {
+		t.Errorf("with the password %q the finding changed: %+v", "timeout", hidden.Fleet)
+	}
 	// the table leads with the finding, and each host's cause points at it
 	r = runCLI(t, "", home, append(base, "-o", "table")...)
 	if !strings.HasPrefix(r.stdout, "Fleet findings") || !strings.Contains(r.stdout, "fleet: shared-network-block:"+zone+":dropped") {

@@ -104,7 +104,7 @@ func Sweep(ctx context.Context, cfg Config, w report.Writer) (*result.Run, error
 	digests := make([]diagnose.Digest, 0, len(cfg.Hosts))
 	scan.Run(ctx, cfg.Hosts, opt, func(r scan.Result) {
 		cfg.Previous.Annotate(&r.Host, run.Started)
-		digests = append(digests, diagnose.DigestOf(&r.Host))
+		digests = append(digests, r.Digest)
 		switch {
 		case !streaming:
 			hosts[r.Index] = r.Host

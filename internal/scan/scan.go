@@ -58,10 +58,13 @@ type Options struct {
 	Secrets func(h *inventory.Host) *secret.Scrubber
 }
 
-// Result is one host's result with its position in the inventory.
+// Result is one host's result with its position in the inventory, and
+// its digest for the fleet rules, taken before the result's secrets were
+// hidden.
 type Result struct {
-	Index int
-	Host  result.Host
+	Index  int
+	Host   result.Host
+	Digest diagnose.Digest
 }
 
 // Run scans hosts and calls emit once per host, from one goroutine, in the
@@ -83,7 +86,8 @@ func Run(ctx context.Context, hosts []*inventory.Host, opt Options, emit func(Re
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				results <- Result{Index: i, Host: s.one(ctx, hosts[i])}
+				res, digest := s.one(ctx, hosts[i])
+				results <- Result{Index: i, Host: res, Digest: digest}
 			}
 		}()
 	}
@@ -176,7 +180,7 @@ func (s *scanner) timeout(h *inventory.Host) time.Duration {
 }
 
 // one scans one host; it always returns a result, whatever happens.
-func (s *scanner) one(ctx context.Context, h *inventory.Host) (res result.Host) {
+func (s *scanner) one(ctx context.Context, h *inventory.Host) (res result.Host, digest diagnose.Digest) {
 	start := s.opt.Now()
 	res = result.Host{
 		Name: h.Name, Address: h.Address, OS: h.OS, Transport: h.Transport, Role: h.Role, Groups: h.Groups, ManagerStatus: h.ManagerStatus, Computer: h.Computer,
@@ -189,6 +193,9 @@ func (s *scanner) one(ctx context.Context, h *inventory.Host) (res result.Host) 
 			res.Status = result.Error
 			res.Error = &result.HostError{Kind: result.ProtocolError, Message: textsafe.Line(fmt.Sprintf("internal error scanning this host: %v (please report: %s)", p, firstFrame(debug.Stack())), 500)}
 		}
+		// the fleet rules judge what the checks saw: a password that
+		// happens to equal a fact's value ("open") must not change them
+		digest = diagnose.DigestOf(&res)
 		// whatever the host or an endpoint echoed: the result is what
 		// every report, history file and log line is made from
 		sc.ScrubAll(&res)
@@ -196,12 +203,12 @@ func (s *scanner) one(ctx context.Context, h *inventory.Host) (res result.Host) 
 	}()
 	if ctx.Err() != nil {
 		s.fail(&res, transport.Errorf(result.Interrupted, ctx.Err(), "scan interrupted before this host was reached"))
-		return res
+		return res, digest
 	}
 	hctx, cancel := context.WithTimeout(ctx, s.timeout(h))
 	defer cancel()
 	s.scanHost(hctx, h, &res, sc)
-	return res
+	return res, digest
 }
 
 // secrets is the scrubber for h's result.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"sync"
-
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/transport"
@@ -20,24 +18,20 @@ import (
 type runSecrets struct {
 	getenv func(string) string
 	run    *secret.Scrubber
-	// the run-wide passwords each transport falls back to, which also
-	// travel as a host's user:password in HTTP Basic
-	sshPassword, winrmPassword string
-
-	mu    sync.Mutex
-	files map[string]string // password_file contents, read once per path
 }
 
 func newRunSecrets(e *env, f *scanFlags) *runSecrets {
-	r := &runSecrets{getenv: e.getenv, run: secret.New(), files: map[string]string{}}
+	r := &runSecrets{getenv: e.getenv, run: secret.New()}
 	// an unreadable file is the transport's error to report, later
-	r.sshPassword, _ = transport.SecretFromEnv(e.getenv, sshtransport.EnvPassword, sshtransport.EnvPasswordFile)
-	r.winrmPassword, _ = transport.SecretFromEnv(e.getenv, winrmtransport.EnvPassword, winrmtransport.EnvPasswordFile)
-	passphrase, _ := transport.SecretFromEnv(e.getenv, sshtransport.EnvPassphrase, sshtransport.EnvPassphraseFile)
+	for _, pair := range [][2]string{
+		{sshtransport.EnvPassword, sshtransport.EnvPasswordFile},
+		{winrmtransport.EnvPassword, winrmtransport.EnvPasswordFile},
+		{sshtransport.EnvPassphrase, sshtransport.EnvPassphraseFile},
+	} {
+		v, _ := transport.SecretFromEnv(e.getenv, pair[0], pair[1])
+		r.run.Add(v)
+	}
 	r.run.Add(e.getenv(envAPIKey))
-	r.run.Add(passphrase)
-	r.run.Add(r.sshPassword)
-	r.run.Add(r.winrmPassword)
 	if f.apiKeyFile != "" {
 		if v, err := transport.ReadSecretFile(f.apiKeyFile, "--api-key-file"); err == nil {
 			r.run.Add(v)
@@ -46,46 +40,21 @@ func newRunSecrets(e *env, f *scanFlags) *runSecrets {
 	return r
 }
 
-// forHost is the scrubber for h's result. It is called as each host is
-// scanned, from many goroutines.
+// forHost is the scrubber for h's result: the run's secrets, and the
+// password h's transport logs in with (found the way the transport finds
+// it, transport.Password) with its Basic user:password pair. It is called
+// as each host is scanned, from many goroutines.
 func (r *runSecrets) forHost(h *inventory.Host) *secret.Scrubber {
-	pw := r.hostPassword(h)
-	if pw == "" {
-		// the run's passwords still travel as this user's Basic pair
-		pw = r.fallbackPassword(h)
+	env, file := sshtransport.EnvPassword, sshtransport.EnvPasswordFile
+	if h.Transport == inventory.WinRM {
+		env, file = winrmtransport.EnvPassword, winrmtransport.EnvPasswordFile
 	}
-	if pw == "" && r.run.Empty() {
+	pw, _ := transport.Password(r.getenv, h, env, file)
+	if pw == "" {
 		return r.run
 	}
 	s := secret.New()
 	s.Merge(r.run)
 	s.AddCredential(h.User, pw)
 	return s
-}
-
-func (r *runSecrets) hostPassword(h *inventory.Host) string {
-	switch {
-	case h.PasswordEnv != "":
-		return r.getenv(h.PasswordEnv)
-	case h.PasswordFile != "":
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		v, seen := r.files[h.PasswordFile]
-		if !seen {
-			v, _ = transport.ReadSecretFile(h.PasswordFile, "password_file")
-			r.files[h.PasswordFile] = v
-		}
-		return v
-	case h.Password.IsSet():
-		return h.Password.Reveal()
-	}
-	return ""
-}
-
-// fallbackPassword is the run-wide password h's transport would use.
-func (r *runSecrets) fallbackPassword(h *inventory.Host) string {
-	if h.Transport == inventory.WinRM {
-		return r.winrmPassword
-	}
-	return r.sshPassword
 }

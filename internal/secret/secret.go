@@ -117,17 +117,22 @@ func mayHoldHeader(low string) bool {
 // letters) and every credential header's value hidden. It works on bytes:
 // a secret or a text that is not valid UTF-8 is matched all the same.
 func (s *Scrubber) Scrub(text string) string {
+	var needles []string
+	if !s.Empty() {
+		needles = s.folded()
+	}
+	return scrub(text, needles)
+}
+
+// scrub hides the folded needles and credential headers' values in text.
+func scrub(text string, needles []string) string {
 	if text == "" {
 		return text
 	}
 	if strings.ContainsAny(text, ":=") && mayHoldHeader(asciiLower(text)) {
 		text = headers.ReplaceAllString(text, "${1}${2}"+Hidden)
 	}
-	if s.Empty() {
-		return text
-	}
-	needles := s.folded()
-	if len(text) < minLen {
+	if len(needles) == 0 || len(text) < minLen {
 		return text
 	}
 	low := asciiLower(text)

@@ -13,43 +13,47 @@ import "reflect"
 // `scrub:"-"`, strings of a named type (enums such as result.Status) and
 // map keys (fact names).
 func (s *Scrubber) ScrubAll(v any) {
-	s.walk(reflect.ValueOf(v), 0)
+	var needles []string
+	if !s.Empty() {
+		needles = s.folded() // once, not per string
+	}
+	walk(reflect.ValueOf(v), needles, 0)
 }
 
 // maxDepth bounds the walk: results are shallow, and a cycle (which
 // results do not have) must not hang a sweep.
 const maxDepth = 32
 
-func (s *Scrubber) walk(v reflect.Value, depth int) (changed bool) {
+func walk(v reflect.Value, needles []string, depth int) (changed bool) {
 	if depth > maxDepth || !v.IsValid() {
 		return false
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			return s.walk(v.Elem(), depth+1)
+			return walk(v.Elem(), needles, depth+1)
 		}
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < v.NumField(); i++ {
 			f := t.Field(i)
-			if f.IsExported() && f.Tag.Get("scrub") != "-" && s.walk(v.Field(i), depth+1) {
+			if f.IsExported() && f.Tag.Get("scrub") != "-" && walk(v.Field(i), needles, depth+1) {
 				changed = true
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			if s.walk(v.Index(i), depth+1) {
+			if walk(v.Index(i), needles, depth+1) {
 				changed = true
 			}
 		}
 	case reflect.Map:
-		return s.walkMap(v, depth)
+		return walkMap(v, needles, depth)
 	case reflect.String:
 		if v.Type() != plainString {
 			return false // an enum: the bastion's own word
 		}
-		if t := s.Scrub(v.String()); t != v.String() && v.CanSet() {
+		if t := scrub(v.String(), needles); t != v.String() && v.CanSet() {
 			v.SetString(t)
 			return true
 		}
@@ -59,7 +63,7 @@ func (s *Scrubber) walk(v reflect.Value, depth int) (changed bool) {
 
 // walkMap scrubs a map's values. A value held in a map cannot be set in
 // place, so each is scrubbed in a copy, stored again only if changed.
-func (s *Scrubber) walkMap(v reflect.Value, depth int) (changed bool) {
+func walkMap(v reflect.Value, needles []string, depth int) (changed bool) {
 	if v.IsNil() {
 		return false
 	}
@@ -70,7 +74,7 @@ func (s *Scrubber) walkMap(v reflect.Value, depth int) (changed bool) {
 		val := iter.Value()
 		nv := reflect.New(val.Type()).Elem()
 		nv.Set(val)
-		if s.walk(nv, depth+1) {
+		if walk(nv, needles, depth+1) {
 			redo = append(redo, entry{iter.Key(), nv})
 		}
 	}

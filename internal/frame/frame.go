@@ -32,6 +32,13 @@ const prefix = "<<WO:"
 // "end:dns.resolve:0", "playbook:linux", "unsupported", "json", "done").
 func Marker(nonce, tag string) string { return prefix + nonce + ":" + tag + ">>" }
 
+// LinePrefix starts each line of a section that is printed while other
+// sections print too (a check in a lane): "<<WO:NONCE:line:ID>>" then the
+// line. Shells do not print a section in one write — bash line-buffers
+// its stdout, so another lane's whole section lands between two of this
+// one's lines — and a line that says whose it is cannot be misfiled.
+func LinePrefix(nonce, id string) string { return Marker(nonce, "line:"+id) }
+
 // Section is one check's output as it came back.
 type Section struct {
 	Output   string
@@ -73,15 +80,21 @@ func Split(stdout []byte, nonce string) *Raw {
 			line, next = text[:i+1], text[i+1:]
 		}
 		text = next
+		if id, text, ok := taggedLine(line, marker); ok {
+			// A tagged line goes to its own section, whichever began
+			// last; and the section open until now takes no more
+			// untagged text — while lanes print, untagged text is a
+			// line some shell cut in two, and it is nobody's.
+			if s := raw.Sections[id]; s != nil && !s.Complete {
+				appendCapped(out, s, text)
+			}
+			cur = nil
+			continue
+		}
 		tag, ok := markerTag(line, marker)
 		if !ok {
 			if cur != nil {
-				b := out[cur]
-				if b == nil {
-					b = &strings.Builder{}
-					out[cur] = b
-				}
-				appendCapped(b, line)
+				appendCapped(out, cur, line)
 			}
 			continue
 		}
@@ -119,6 +132,20 @@ func Split(stdout []byte, nonce string) *Raw {
 	return raw
 }
 
+// taggedLine splits a line printed with LinePrefix into its section's ID
+// and its text (with the line's newline).
+func taggedLine(line, marker string) (id, text string, ok bool) {
+	rest, ok := strings.CutPrefix(line, marker+"line:")
+	if !ok {
+		return "", "", false
+	}
+	id, text, ok = strings.Cut(rest, ">>")
+	if !ok || len(id) > maxTag {
+		return "", "", false
+	}
+	return id, text, true
+}
+
 // markerTag returns the tag of a line that is exactly one marker.
 func markerTag(line, marker string) (string, bool) {
 	if !strings.HasPrefix(line, marker) {
@@ -131,7 +158,13 @@ func markerTag(line, marker string) (string, bool) {
 	return rest[:len(rest)-2], true
 }
 
-func appendCapped(b *strings.Builder, text string) {
+// appendCapped adds text to s's builder in out, up to MaxSectionBytes.
+func appendCapped(out map[*Section]*strings.Builder, s *Section, text string) {
+	b := out[s]
+	if b == nil {
+		b = &strings.Builder{}
+		out[s] = b
+	}
 	room := MaxSectionBytes - b.Len()
 	if room <= 0 {
 		return

@@ -73,3 +73,27 @@ func TestHeader(t *testing.T) {
 		t.Error("no header accepted")
 	}
 }
+
+// TestSplitInterleavedLanes: sections printed at the same time by lanes,
+// cut into lines the way bash writes them and interleaved, each get their
+// own lines back; a tagged line for a section not begun or already ended
+// is nobody's, and untagged text while lanes print joins no section.
+func TestSplitInterleavedLanes(t *testing.T) {
+	l := func(id, text string) string { return LinePrefix(n, id) + text + "\n" }
+	out := m("begin:serial") + "s=1\n" + m("end:serial:0") +
+		m("begin:a") + m("begin:b") +
+		l("a", "a=1") + l("b", "b=1") + "half of a line\n" + l("a", "a=2") +
+		m("end:b:0") + l("b", "late=1") + l("c", "c=1") + l("a", "") +
+		m("end:a:3") + m("done")
+	raw := Split([]byte(out), n)
+	want := map[string]string{"serial": "s=1\n", "a": "a=1\na=2\n\n", "b": "b=1\n"}
+	for id, w := range want {
+		s := raw.Sections[id]
+		if s == nil || !s.Complete || s.Output != w {
+			t.Errorf("section %s = %+v; want complete with %q", id, s, w)
+		}
+	}
+	if raw.Sections["a"].Exit != 3 || raw.Sections["c"] != nil || !raw.Done {
+		t.Errorf("raw = %+v", raw)
+	}
+}

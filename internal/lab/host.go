@@ -454,6 +454,14 @@ func DiskFull(_ *Host, b *HostBuild) {
 		"dd if=/dev/zero of=/var/opt/ds_agent/fill bs=4k 2>/dev/null || true")
 }
 
+// ShIsBash makes the host's /bin/sh bash, as on RHEL, SUSE and Amazon
+// Linux (Debian's is dash): bash line-buffers its stdout, so the
+// script's concurrent lanes interleave line by line. /bin/sh is a link
+// to dash here; the bind follows it, in this host's namespace only.
+func ShIsBash(_ *Host, b *HostBuild) {
+	b.Init = append(b.Init, "mount --bind /bin/bash \"$(readlink -f /bin/sh)\"")
+}
+
 // FakeUname bind-mounts a uname that reports another OS.
 func FakeUname(sysname string) Fault {
 	return func(h *Host, b *HostBuild) {

@@ -211,6 +211,9 @@ func TestLabFleet(t *testing.T) {
 		{host: h("agent-impostor", AgentImpostor), status: result.Diagnosed, want: []string{"agent-not-running"}},
 		{host: h("not-activated", NotActivated), status: result.Diagnosed, want: []string{"agent-not-activated"}},
 		{host: h("chatty-bashrc", ChattyBashrc), status: result.Healthy},
+		// /bin/sh is bash (RHEL): the lanes' lines interleave for real
+		{host: h("sh-is-bash", ShIsBash), status: result.Healthy},
+		{host: h("sh-is-bash-port-dropped", ShIsBash, PortDropped), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}},
 		// the shapes of output that once passed for healthy, for real
 		{host: h("script-killed", ScriptKilled), status: result.Error, want: []string{"incomplete"}},
 		{host: h("connection-cut", ConnectionCut), status: result.Error, want: []string{"incomplete"}},

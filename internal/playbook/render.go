@@ -195,10 +195,18 @@ func writeChecks(w *strings.Builder, nonce string, checks []Check) {
 
 // writeLanes runs each lane of a block in the background and waits for
 // them all. A lane runs its checks in order, each in a subshell whose
-// output is held and printed whole, with its markers, in one write when
-// it ends — sections of different lanes never interleave (they are small,
-// well under the pipe's atomic size), and a check's exports reach the
+// output is held until it ends and then printed between its markers,
+// every line behind frame.LinePrefix. No shell prints a section in one
+// write — bash line-buffers its stdout, dash, ksh, mksh and busybox cut
+// at 4 or 8 KiB, wherever that falls in a line — so lanes interleave,
+// and a line must say whose it is; one printf per line makes each line
+// one write (below the pipe's atomic 4 KiB). A check's exports reach the
 // checks after it in its lane.
+//
+// The held output is split into lines by the shell itself (IFS is a
+// newline, globbing off): no process per check, and empty lines drop
+// out, which no fact rule reads. IFS is then set back to the POSIX
+// default the checks after it expect.
 func writeLanes(w *strings.Builder, nonce string, checks []Check) {
 	var lanes []string
 	byLane := map[string][]Check{}
@@ -212,9 +220,14 @@ func writeLanes(w *strings.Builder, nonce string, checks []Check) {
 	for _, lane := range lanes {
 		w.WriteString("(\n")
 		for _, c := range byLane[lane] {
-			// $( ) and not backquotes: the snippets use backquotes inside
-			fmt.Fprintf(w, "wo_sec=$( (\n%s\n) </dev/null 2>&1; printf '\\n%s\\n' \"$?\")\n", strings.TrimRight(c.Run, "\n"), frame.Marker(nonce, "end:"+c.ID+":%s"))
-			fmt.Fprintf(w, "printf '\\n%s\\n%%s\\n' \"$wo_sec\"\n", frame.Marker(nonce, "begin:"+c.ID))
+			// $( ) and not backquotes: the snippets use backquotes inside;
+			// an assignment's status is its command substitution's
+			fmt.Fprintf(w, "wo_sec=$( (\n%s\n) </dev/null 2>&1 ); wo_x=$?\n", strings.TrimRight(c.Run, "\n"))
+			fmt.Fprintf(w, "printf '%%s\\n' '%s'\n", frame.Marker(nonce, "begin:"+c.ID))
+			w.WriteString("IFS='\n'; set -f\n")
+			fmt.Fprintf(w, "for wo_line in $wo_sec; do printf '%s%%s\\n' \"$wo_line\"; done\n", frame.LinePrefix(nonce, c.ID))
+			w.WriteString("IFS=' \t\n'; set +f\n")
+			fmt.Fprintf(w, "printf '%s\\n' \"$wo_x\"\n", frame.Marker(nonce, "end:"+c.ID+":%s"))
 			for _, v := range slices.Sorted(maps.Keys(c.Exports)) {
 				fmt.Fprintf(w, "%s=`printf '%%s\\n' \"$wo_sec\" | sed -n 's/^%s=//p' | head -n 1`\n", v, c.Exports[v])
 			}

@@ -19,6 +19,8 @@ func FuzzSplit(f *testing.F) {
 		}
 	}
 	f.Add([]byte("<<WO:931dcd899a4f310f:begin:x>>\n\n\n<<WO:931dcd899a4f310f:end:x:0>>\n"))
+	// lanes: tagged lines interleaved, one cut in two
+	f.Add([]byte("<<WO:931dcd899a4f310f:begin:x>>\n<<WO:931dcd899a4f310f:begin:y>>\n<<WO:931dcd899a4f310f:line:y>>a=1\n<<WO:931dcd899a4f310f:line:x>>b=\n2\n<<WO:931dcd899a4f310f:end:x:0>>\n<<WO:931dcd899a4f310f:line:y>>c\n<<WO:931dcd899a4f310f:end:y:1>>\n"))
 	f.Fuzz(func(t *testing.T, out []byte) {
 		raw := Split(out, "931dcd899a4f310f")
 		if len(raw.Sections) > maxSections {

@@ -37,3 +37,28 @@ func FuzzSplit(f *testing.F) {
 		_ = SplitJSON(out, "931dcd899a4f310f")
 	})
 }
+
+// FuzzHeader: the simulators read a script's header back (fleetsim on
+// loopback, wsmantest), so the header reader takes any script: a header
+// or an error, never a panic; and a header it returns renders and reads
+// back the same.
+func FuzzHeader(f *testing.F) {
+	h := Header{Nonce: "931dcd899a4f310f", Manager: "dsm.example.com", Port: 4120,
+		Checks: map[string][]string{"linux": {"setup", "dns.resolve"}}, Params: map[string]map[string]string{"linux": {"dns_timeout": "12"}}}
+	f.Add("#!/bin/sh\n" + h.Comment() + "echo hi\n")
+	f.Add("# whyoffline-frame: {\"nonce\":1}\n")
+	f.Add("# whyoffline-frame: ")
+	f.Fuzz(func(t *testing.T, script string) {
+		got, err := ParseHeader(script)
+		if err != nil {
+			return
+		}
+		again, err := ParseHeader(got.Comment())
+		if err != nil {
+			t.Fatalf("a header read back fails: %v", err)
+		}
+		if again.Comment() != got.Comment() {
+			t.Fatalf("header changed on the way back: %q != %q", again.Comment(), got.Comment())
+		}
+	})
+}

@@ -195,15 +195,27 @@ func (s *Store) Recent(n int) ([]Statuses, error) {
 		if !ok || err != nil {
 			continue
 		}
-		st := Statuses{At: at, Status: map[string]result.Status{}}
-		for _, line := range strings.Split(string(b), "\n") {
-			if status, name, ok := strings.Cut(line, "\t"); ok {
-				st.Status[strings.ToLower(name)] = result.Status(status)
-			}
-		}
-		out = append(out, st)
+		out = append(out, Statuses{At: at, Status: parseStatuses(b)})
 	}
 	return out, nil
+}
+
+// parseStatuses reads a sidecar's "status<TAB>name" lines. A line
+// whose status is not one of the four, or with no name, is not a
+// host's: the rules that look across runs read only what a run wrote.
+func parseStatuses(b []byte) map[string]result.Status {
+	st := map[string]result.Status{}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		status, name, ok := strings.Cut(line, "\t")
+		if !ok || name == "" {
+			continue
+		}
+		switch s := result.Status(status); s {
+		case result.Healthy, result.Diagnosed, result.Unreachable, result.Error:
+			st[strings.ToLower(name)] = s
+		}
+	}
+	return st
 }
 
 // Abort discards a run that did not finish.

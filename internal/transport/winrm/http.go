@@ -3,6 +3,8 @@ package winrm
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -265,9 +267,46 @@ func answer(status int, contentType string, body []byte) (string, error) {
 			f.status = status
 			return "", f
 		}
-		return "", fmt.Errorf("http error %d: %s", status, textsafe.Truncate(string(body), 2000))
+		return "", fmt.Errorf("http error %d: %s", status, textsafe.Line(string(body), 2000))
+	}
+	// The library reads an answer without looking at its parse error,
+	// in a goroutine of its own: a body that is not XML (the fuzzer's
+	// "&") is a nil document there, and a panic no recover of ours can
+	// reach — one hostile endpoint would end the whole sweep. Only a
+	// well-formed document goes on.
+	if err := wellFormed(body); err != nil {
+		return "", fmt.Errorf("WinRM answer (HTTP %d) is not a well-formed SOAP document: %v", status, err)
 	}
 	return string(body), nil
+}
+
+// wellFormed reads body as XML to its end: one root element, no syntax
+// error. Linear in the body, which maxEnvelope caps.
+func wellFormed(body []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	depth, roots := 0, 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return errors.New(textsafe.Line(err.Error(), 200))
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	if roots != 1 || depth != 0 {
+		return fmt.Errorf("%d root elements, %d left open", roots, depth)
+	}
+	return nil
 }
 
 // notWSMan is an answer that is not SOAP: something else listens there.

@@ -177,6 +177,9 @@ func TestErrorKinds(t *testing.T) {
 		{"certificate from an unknown CA", &wsmantest.Config{Auth: "ntlm", TLS: tlsCfg}, func(h *inventory.Host) { setOpts(h, "winrm_scheme", "https") }, testPassword, result.CertificateInvalid, ""},
 		{"stall mid-receive", &wsmantest.Config{Auth: "ntlm", Behaviour: "stall"}, nil, testPassword, result.Timeout, ""},
 		{"malformed soap", &wsmantest.Config{Auth: "ntlm", Behaviour: "malformed"}, nil, testPassword, result.ProtocolError, ""},
+		// the library reads a Receive in a goroutine of its own, where a
+		// body that is not XML was a nil-pointer panic ending the process
+		{"receive answer not XML", &wsmantest.Config{Auth: "ntlm", Behaviour: "receive-not-xml"}, nil, testPassword, result.ProtocolError, "not a well-formed SOAP document"},
 		{"endless output", &wsmantest.Config{Auth: "ntlm", Behaviour: "endless"}, nil, testPassword, result.ProtocolError, ""},
 		{"authenticated but not allowed a shell", &wsmantest.Config{Auth: "ntlm", Denied: true}, nil, testPassword, result.PrivilegeDenied, "Remote Management Users"},
 		{"shell quota exhausted", &wsmantest.Config{Auth: "ntlm", MaxShells: -1}, nil, testPassword, result.ProtocolError, "MaxShellsPerUser"},

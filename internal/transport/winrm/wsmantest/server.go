@@ -47,7 +47,9 @@ type Config struct {
 	// gone when output is asked for, as after a WinRM restart), "web" (a
 	// web server on the port: every POST gets 200 and an HTML page),
 	// "drop-once" (the connection is cut, unanswered, at the first stdin
-	// Send, as a load balancer or a restarting HTTP.sys does).
+	// Send, as a load balancer or a restarting HTTP.sys does),
+	// "receive-not-xml" (a Receive is answered 200 with the SOAP content
+	// type and a body that is not XML: a hostile host or a broken proxy).
 	Behaviour string
 	// Denied: the user authenticates but may not open a shell (not an
 	// administrator nor in Remote Management Users): Create is refused
@@ -556,6 +558,10 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, env *envelope) 
 	switch s.cfg.Behaviour {
 	case "stall":
 		<-r.Context().Done() // the host hangs mid-command
+		return
+	case "receive-not-xml":
+		w.Header().Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		_, _ = io.WriteString(w, "&")
 		return
 	case "endless":
 		chunk := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("A"), 48<<10))

@@ -92,8 +92,11 @@ rules, thresholds and remedies — and a site's --playbooks overlay.`,
 				if err != nil {
 					return usageErr("%s: %v", args[0], err)
 				}
-				n := diagnose.Rejudge(run, o)
-				fmt.Fprintf(e.stderr, "whyoffline: judged again with today's rules: %d host(s) changed\n", n)
+				r := diagnose.Rejudge(run, o)
+				fmt.Fprintf(e.stderr, "whyoffline: judged again with today's rules: %d host(s) changed\n", r.Changed)
+				if r.Hidden > 0 {
+					fmt.Fprintf(e.stderr, "whyoffline: %d host(s) kept as scanned, and the fleet findings with them: a fact they were judged by was hidden as a secret (a password equal to it); scan them again to judge them anew\n", r.Hidden)
+				}
 			}
 			return renderRun(e, run, output, out)
 		},

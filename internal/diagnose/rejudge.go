@@ -9,6 +9,7 @@ import (
 
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/result"
+	"github.com/whyoffline/whyoffline/internal/secret"
 )
 
 // OptionsForRun rebuilds the options a saved run was judged with, from its
@@ -43,16 +44,32 @@ func OptionsForRun(run *result.Run, t playbook.Thresholds, r *Remedies) (*Option
 	return o, nil
 }
 
+// Rejudged says what Rejudge did.
+type Rejudged struct {
+	Changed int // hosts whose verdict changed
+	// Hidden are the hosts kept as they were because a fact they were
+	// judged by was hidden as a secret (its value equalled a password):
+	// judged again, the placeholder would read as an unknown value and
+	// could turn a finding into "healthy".
+	Hidden int
+}
+
 // Rejudge judges a saved run's hosts again with today's rules: every host
 // whose checks ran and that was healthy or diagnosed gets its causes and
-// status anew from what was observed; hosts that could not be scanned keep
-// their result. The fleet findings that rest on hosts are recomputed too.
-// It returns how many hosts' verdicts changed.
-func Rejudge(run *result.Run, o *Options) int {
-	changed := 0
+// status anew from what was observed; hosts that could not be scanned, or
+// whose facts had a secret hidden in them, keep their result. The fleet
+// findings that rest on hosts are recomputed too — unless a host's facts
+// were hidden, when they stay as the scan found them, for the same
+// reason.
+func Rejudge(run *result.Run, o *Options) Rejudged {
+	var r Rejudged
 	for i := range run.Hosts {
 		h := &run.Hosts[i]
 		if h.Observed == nil || (h.Status != result.Healthy && h.Status != result.Diagnosed) {
+			continue
+		}
+		if hasHidden(h.Observed) {
+			r.Hidden++
 			continue
 		}
 		causes := Host(InputFrom(h.Name, h.OS, h.Observed), o)
@@ -61,23 +78,37 @@ func Rejudge(run *result.Run, o *Options) int {
 			status = result.Diagnosed
 		}
 		if status != h.Status || !sameCauses(causes, h.Causes) {
-			changed++
+			r.Changed++
 		}
 		h.Causes, h.Status = causes, status
 	}
-	var kept []result.Finding
-	for _, f := range run.Fleet {
-		if c, ok := Lookup(f.ID); !ok || !c.Fleet || f.ID == result.FleetManagerUnreach {
-			kept = append(kept, f) // needs the bastion's probe, which was not saved
+	if r.Hidden == 0 {
+		var kept []result.Finding
+		for _, f := range run.Fleet {
+			if c, ok := Lookup(f.ID); !ok || !c.Fleet || f.ID == result.FleetManagerUnreach {
+				kept = append(kept, f) // needs the bastion's probe, which was not saved
+			}
 		}
+		run.Fleet = append(kept, Fleet(nil, run.Hosts, o)...)
+		LinkFleet(run.Hosts, run.Fleet)
 	}
-	run.Fleet = append(kept, Fleet(nil, run.Hosts, o)...)
-	LinkFleet(run.Hosts, run.Fleet)
 	run.Summary = result.Summary{}
 	for i := range run.Hosts {
 		run.Summary.Add(&run.Hosts[i])
 	}
-	return changed
+	return r
+}
+
+// hasHidden: a fact value of the observation was hidden as a secret.
+func hasHidden(o *result.Observed) bool {
+	for _, vs := range o.Facts {
+		for _, v := range vs {
+			if strings.Contains(v, secret.Hidden) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func sameCauses(a, b []result.Cause) bool {

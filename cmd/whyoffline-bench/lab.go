@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,11 +146,79 @@ func labMain(args []string) error {
 	if err := os.WriteFile(minimal, []byte("echo ':done>>'\n"), 0o600); err != nil {
 		return err
 	}
-	return hostCosts(ctx, l, dir, []costRun{
-		{name: "minimal script (one echo), floor client", argv: []string{mustAbs(self), "floor", "-hosts", files.hostList, "-key", l.ClientKeyPath,
-			"-known-hosts", files.knownHosts, "-script", minimal, "-command", sc.Command, "-f", f}},
+	floor := func(script string) []string {
+		return []string{mustAbs(self), "floor", "-hosts", files.hostList, "-key", l.ClientKeyPath,
+			"-known-hosts", files.knownHosts, "-script", script, "-command", sc.Command, "-f", f}
+	}
+	costs, err := hostCosts(ctx, l, dir, []costRun{
+		{name: "minimal script (one echo), floor client", argv: floor(minimal)},
 		{name: "whyoffline", argv: tools[1].argv},
 	})
+	if err != nil {
+		return err
+	}
+	printCosts(fmt.Sprintf("What one scan costs each host (CPU of every process it ran, summed through sshd; processes it forked), %d hosts", len(l.Hosts)),
+		[]string{"minimal script (one echo), floor client", "whyoffline"}, costs, len(l.Hosts))
+	return checkCosts(ctx, l, dir, set, floor)
+}
+
+// checkCosts measures each Linux check on the lab hosts: the script with
+// only the setup and that check, less the setup alone (and the setup
+// less a one-echo script) — where a scan's host CPU and processes go.
+// A lane's later check runs without what the earlier one exports (the
+// TLS probe does not know the port was open), as it would first in its
+// lane.
+func checkCosts(ctx context.Context, l *lab.Lab, dir string, set *playbook.Set, floor func(script string) []string) error {
+	pb := set.ForOS("linux")
+	params := playbook.Params{Manager: lab.ManagerName, Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: playbook.NewNonce()}
+	only := func(ids ...string) (string, error) {
+		sub := *pb
+		sub.Checks = nil
+		for _, c := range pb.Checks {
+			if slices.Contains(ids, c.ID) {
+				sub.Checks = append(sub.Checks, c)
+			}
+		}
+		one := &playbook.Set{Playbooks: map[string]*playbook.Playbook{"linux": &sub}, Causes: set.Causes, Source: set.Source}
+		sc, err := one.RenderUnix("linux", "", params)
+		if err != nil {
+			return "", err
+		}
+		path := filepath.Join(dir, "only-"+strings.Join(ids, "+")+".sh")
+		return path, os.WriteFile(path, sc.Body, 0o600)
+	}
+	minimal := filepath.Join(dir, "minimal.sh")
+	runs := []costRun{{name: "minimal", argv: floor(minimal)}}
+	names := []string{"setup"}
+	setupOnly, err := only("setup")
+	if err != nil {
+		return err
+	}
+	runs = append(runs, costRun{name: "setup", argv: floor(setupOnly)})
+	for _, c := range pb.Checks {
+		if c.ID == "setup" {
+			continue
+		}
+		path, err := only("setup", c.ID)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, costRun{name: c.ID, argv: floor(path)})
+		names = append(names, c.ID)
+	}
+	costs, err := hostCosts(ctx, l, dir, runs)
+	if err != nil {
+		return err
+	}
+	// each check less the setup; the setup less the minimal script
+	per := make([]lab.Cost, 0, len(names))
+	per = append(per, costs[1].Sub(costs[0]))
+	for i := 2; i < len(costs); i++ {
+		per = append(per, costs[i].Sub(costs[1]))
+	}
+	printCosts(fmt.Sprintf("Each Linux check alone on the same hosts (the script with setup and that check, less setup alone), %d hosts", len(l.Hosts)),
+		names, per, len(l.Hosts))
+	return nil
 }
 
 // costRun is one run whose cost to the hosts is measured.
@@ -158,36 +227,46 @@ type costRun struct {
 	argv []string
 }
 
-// hostCosts runs each in turn from the bastion and prints what it cost
-// the lab's hosts, per host, against the first.
-func hostCosts(ctx context.Context, l *lab.Lab, dir string, runs []costRun) error {
-	n := len(l.Hosts)
+// hostCosts runs each in turn from the bastion and returns what each
+// cost the lab's hosts, summed over them.
+func hostCosts(ctx context.Context, l *lab.Lab, dir string, runs []costRun) ([]lab.Cost, error) {
 	var costs []lab.Cost
 	for _, t := range runs {
 		before, err := l.FleetCost(ctx, l.Hosts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cmd := l.BastionCommand(ctx, t.argv...)
 		cmd.Env = append(os.Environ(), "HOME="+dir)
 		if _, _, err := measure(cmd); err != nil {
-			return fmt.Errorf("%s: %v", t.name, err)
+			return nil, fmt.Errorf("%s: %v", t.name, err)
 		}
 		time.Sleep(500 * time.Millisecond) // let every sshd reap its session
 		after, err := l.FleetCost(ctx, l.Hosts)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		costs = append(costs, after.Sub(before))
 	}
-	fmt.Printf("\nWhat one scan costs each host (CPU of every process it ran, summed through sshd; processes it forked), %d hosts\n\n", n)
-	fmt.Println("| run | CPU per host | processes per host | CPU ÷ minimal | processes ÷ minimal |")
+	return costs, nil
+}
+
+// printCosts prints costs per host, each against the first row.
+func printCosts(title string, names []string, costs []lab.Cost, hosts int) {
+	fmt.Printf("\n%s\n\n", title)
+	fmt.Println("| run | CPU per host | processes per host | CPU ÷ first | processes ÷ first |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for i, c := range costs {
-		fmt.Printf("| %s | %.0f ms | %.1f | %.1f× | %.1f× |\n", runs[i].name, float64(c.CPU.Milliseconds())/float64(n),
-			float64(c.Procs)/float64(n), c.CPU.Seconds()/costs[0].CPU.Seconds(), float64(c.Procs)/float64(costs[0].Procs))
+		fmt.Printf("| %s | %.0f ms | %.1f | %.1f× | %.1f× |\n", names[i], float64(c.CPU.Milliseconds())/float64(hosts),
+			float64(c.Procs)/float64(hosts), ratio(c.CPU.Seconds(), costs[0].CPU.Seconds()), ratio(float64(c.Procs), float64(costs[0].Procs)))
 	}
-	return nil
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 // median takes the median wall time and, separately, the median CPU and

@@ -25,6 +25,7 @@ func labMain(args []string) error {
 	bin := fs.String("whyoffline", "bin/whyoffline", "the whyoffline binary")
 	n := fs.Int("hosts", 100, "real sshd hosts (network namespaces)")
 	forks := fs.Int("forks", 20, "parallelism for every tool")
+	trace := fs.Bool("trace", false, "print every process the script starts on the first host, by check (strace), and stop")
 	rounds := fs.Int("rounds", 3, "runs per tool (in rotating order); the table shows each tool's median (0: only the host-side cost)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -72,6 +73,9 @@ func labMain(args []string) error {
 	sc, err := set.RenderUnix("", "", playbook.Params{Manager: lab.ManagerName, Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: playbook.NewNonce()})
 	if err != nil {
 		return err
+	}
+	if *trace {
+		return traceScript(ctx, l, l.Hosts[0], sc.Body)
 	}
 	files, err := writeLabFiles(dir, l, sc)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -95,4 +96,18 @@ func onlyChild(pid int) (int, error) {
 		return 0, fmt.Errorf("process %d has %d children, want 1", pid, len(f))
 	}
 	return strconv.Atoi(f[0])
+}
+
+// HostCommand runs argv inside every namespace of h (pid, mount, network,
+// uts) as root, the way a login on h would see the host — without sshd
+// in between, for tracing what a script starts there.
+func (l *Lab) HostCommand(ctx context.Context, h *Host, argv ...string) (*exec.Cmd, error) {
+	if h.unshare == nil || h.unshare.Process == nil {
+		return nil, fmt.Errorf("%s: no sshd process of the lab's", h.Name)
+	}
+	initPID, err := onlyChild(h.unshare.Process.Pid)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", h.Name, err)
+	}
+	return exec.CommandContext(ctx, "nsenter", append([]string{"-t", strconv.Itoa(initPID), "-p", "-m", "-n", "-u", "--"}, argv...)...), nil
 }

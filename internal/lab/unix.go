@@ -52,6 +52,8 @@ func FakeSolaris(s Solaris) Fault {
 			ver = "11.4.42.111.0"
 		}
 		shim(b, "uname", unameShim("SunOS", s.Release, ver, "i86pc"))
+		// what the script's command looks for to run under ksh
+		shim(b, "isainfo", "#!/bin/sh\necho amd64 i386\n")
 		if s.SMF != "online" {
 			b.Agent = false
 		}

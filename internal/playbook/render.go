@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,7 +131,12 @@ func (s *Set) RenderUnix(os, become string, p Params) (*Script, error) {
 	fmt.Fprintf(&w, "WO_BASTION_ADDR=%s\n", ShellQuote(p.ManagerAddr))
 	w.WriteString("LC_ALL=C; LANG=C; export LC_ALL LANG\n")
 	w.WriteString("PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin:/usr/xpg4/bin:$PATH; export PATH\n")
-	w.WriteString("wo_os=`uname -s 2>/dev/null`\n")
+	// the newline, for the checks' shell-side line handling
+	w.WriteString("wo_nl='\n'\n")
+	// One uname for the OS and what setup reports of it (POSIX prints
+	// the fields in this order; only the version may hold spaces).
+	w.WriteString("WO_UNAME=`uname -s -n -r -v 2>/dev/null`\n")
+	w.WriteString("wo_os=${WO_UNAME%% *}\n")
 	// Every marker is printed on a line of its own (after a newline: the
 	// login shell or a check may have left a line unfinished), and host
 	// text only ever as a printf argument.
@@ -220,16 +226,22 @@ func writeLanes(w *strings.Builder, nonce string, checks []Check) {
 	for _, lane := range lanes {
 		w.WriteString("(\n")
 		for _, c := range byLane[lane] {
-			// $( ) and not backquotes: the snippets use backquotes inside;
-			// an assignment's status is its command substitution's
-			fmt.Fprintf(w, "wo_sec=$( (\n%s\n) </dev/null 2>&1 ); wo_x=$?\n", strings.TrimRight(c.Run, "\n"))
+			// the check's function runs in the command substitution's
+			// subshell, whose exit ends only the check; $( ) and not
+			// backquotes: the snippets use backquotes inside; an
+			// assignment's status is its command substitution's
+			fmt.Fprintf(w, "wo_check() {\n%s\n}\n", strings.TrimRight(c.Run, "\n"))
+			w.WriteString("wo_sec=$( wo_check </dev/null 2>&1 ); wo_x=$?\n")
 			fmt.Fprintf(w, "printf '%%s\\n' '%s'\n", frame.Marker(nonce, "begin:"+c.ID))
 			w.WriteString("IFS='\n'; set -f\n")
 			fmt.Fprintf(w, "for wo_line in $wo_sec; do printf '%s%%s\\n' \"$wo_line\"; done\n", frame.LinePrefix(nonce, c.ID))
 			w.WriteString("IFS=' \t\n'; set +f\n")
 			fmt.Fprintf(w, "printf '%s\\n' \"$wo_x\"\n", frame.Marker(nonce, "end:"+c.ID+":%s"))
+			// an export is the value of the first KEY= line, read by the
+			// shell (no process)
 			for _, v := range slices.Sorted(maps.Keys(c.Exports)) {
-				fmt.Fprintf(w, "%s=`printf '%%s\\n' \"$wo_sec\" | sed -n 's/^%s=//p' | head -n 1`\n", v, c.Exports[v])
+				fmt.Fprintf(w, "wo_ex=$wo_nl$wo_sec; case $wo_ex in *\"$wo_nl\"%s*) wo_ex=${wo_ex#*\"$wo_nl\"%s}; %s=${wo_ex%%%%\"$wo_nl\"*} ;; *) %s='' ;; esac\n",
+					ShellQuote(c.Exports[v]+"="), ShellQuote(c.Exports[v]+"="), v, v)
 			}
 		}
 		w.WriteString(") </dev/null &\n")
@@ -238,13 +250,21 @@ func writeLanes(w *strings.Builder, nonce string, checks []Check) {
 }
 
 // writeSection frames one snippet with begin/end markers carrying its exit
-// status. Checks run in a subshell with stdin closed, so one that exits or
-// reads input cannot disturb the rest; an in_shell check runs in the
+// status. A check runs as a function with stdin closed, so one that reads
+// input cannot disturb the rest; it runs in the script's own shell — no
+// process per check — unless its text says exit, when it runs in a
+// subshell so the exit ends the check and not the script (a site's
+// overlay may still be written that way). An in_shell check runs in the
 // script's own shell so the variables it sets reach the checks after it.
 func writeSection(w *strings.Builder, nonce, id, body string, subshell bool) {
 	mark(w, nonce, "begin:"+id)
 	if subshell {
-		fmt.Fprintf(w, "(\n%s\n) </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
+		fmt.Fprintf(w, "wo_check() {\n%s\n}\n", strings.TrimRight(body, "\n"))
+		if exitWord.MatchString(body) {
+			w.WriteString("( wo_check ) </dev/null 2>&1\n")
+		} else {
+			w.WriteString("wo_check </dev/null 2>&1\n")
+		}
 		fmt.Fprintf(w, "printf '\\n%s\\n' \"$?\"\n", frame.Marker(nonce, "end:"+id+":%s"))
 		return
 	}
@@ -253,6 +273,10 @@ func writeSection(w *strings.Builder, nonce, id, body string, subshell bool) {
 	fmt.Fprintf(w, "{\n%s\n} </dev/null 2>&1\n", strings.TrimRight(body, "\n"))
 	mark(w, nonce, "end:"+id+":0")
 }
+
+// exitWord finds the word exit in a snippet (conservatively: in a string
+// or a comment too).
+var exitWord = regexp.MustCompile(`(^|[^A-Za-z0-9_])exit($|[^A-Za-z0-9_])`)
 
 func isHex(s string) bool {
 	if len(s) < 8 || len(s) > 64 {

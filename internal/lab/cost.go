@@ -27,6 +27,17 @@ func (c Cost) Sub(before Cost) Cost {
 	return Cost{CPU: c.CPU - before.CPU, Procs: c.Procs - before.Procs - c.hosts, hosts: c.hosts}
 }
 
+// Less is what c cost more than o, both already the cost of a run
+// (Sub's readings taken out).
+func (c Cost) Less(o Cost) Cost {
+	return Cost{CPU: c.CPU - o.CPU, Procs: c.Procs - o.Procs, hosts: c.hosts}
+}
+
+// Add sums two costs (of separate runs).
+func (c Cost) Add(o Cost) Cost {
+	return Cost{CPU: c.CPU + o.CPU, Procs: c.Procs + o.Procs, hosts: c.hosts + o.hosts}
+}
+
 // clockTick is USER_HZ, the unit of /proc/PID/stat's times (100 on Linux
 // everywhere but a few exotic builds).
 const clockTick = 100

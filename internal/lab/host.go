@@ -332,10 +332,10 @@ func ChattyBashrc(_ *Host, b *HostBuild) {
 }
 
 // ScriptKilled: the check script is SIGKILLed mid-way, as an OOM killer or
-// a session limit would: a command the resources check runs (getconf)
-// kills every shell above it up to sshd.
+// a session limit would: a command the fs.agent check runs (df) kills
+// every shell above it up to sshd.
 func ScriptKilled(_ *Host, b *HostBuild) {
-	shim(b, "getconf", `#!/bin/sh
+	shim(b, "df", `#!/bin/sh
 p=$PPID
 while [ "$p" -gt 1 ]; do
   case "$(ps -o comm= -p "$p")" in sshd*) exit 0 ;; esac
@@ -347,9 +347,10 @@ done
 }
 
 // ConnectionCut: the connection drops mid-script with no exit status: a
-// command the resources check runs kills the host's sshd session process.
+// command the fs.agent check runs (df) kills the host's sshd session
+// process.
 func ConnectionCut(_ *Host, b *HostBuild) {
-	shim(b, "getconf", `#!/bin/sh
+	shim(b, "df", `#!/bin/sh
 p=$PPID
 while [ "$p" -gt 1 ]; do
   case "$(ps -o comm= -p "$p")" in sshd*) kill -KILL "$p"; exit 0 ;; esac

@@ -117,7 +117,8 @@ bench: build
 	$(GO) test ./internal/scan/ -run '^$$' -bench 'BenchmarkRetainedPerHost|BenchmarkScrubResult' -benchtime 1x | grep -v '^sweep' | tee -a .bench.txt
 	@if [ "$$(id -u)" = 0 ]; then \
 	  $(MAKE) --no-print-directory lab-deps bench-deps && \
-	  $(BIN)/whyoffline-bench lab -whyoffline $(BIN)/whyoffline -hosts $(BENCH_HOSTS) -forks $(BENCH_FORKS) | tee -a .bench.txt; \
+	  $(BIN)/whyoffline-bench lab -whyoffline $(BIN)/whyoffline -hosts $(BENCH_HOSTS) -forks $(BENCH_FORKS) | tee -a .bench.txt && \
+	  $(BIN)/whyoffline-bench lab -whyoffline $(BIN)/whyoffline -hosts 1 -rounds 0 -trace | tee -a .bench.txt; \
 	else \
 	  echo "make bench: the side-by-side with Ansible and parallel-ssh on real sshd hosts needs root (sudo make bench)"; \
 	fi
@@ -125,7 +126,7 @@ bench: build
 
 # The tools the side-by-side compares against (Debian packages).
 bench-deps:
-	@missing=""; for p in ansible pssh; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in ansible pssh strace; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing benchmark packages:$$missing"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \

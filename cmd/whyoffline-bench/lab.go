@@ -54,6 +54,13 @@ func labMain(args []string) error {
 	for i := range hosts {
 		hosts[i] = &lab.Host{Name: fmt.Sprintf("h%03d", i)}
 	}
+	if *trace {
+		// one of each POSIX OS the lab emulates, healthy
+		hosts = append(hosts[:1],
+			&lab.Host{Name: "solaris11", Setup: []lab.Fault{lab.FakeSolaris(lab.Solaris{Release: "5.11", SMF: "online", Version: "20.0.0-8438"})}},
+			&lab.Host{Name: "solaris10", Setup: []lab.Fault{lab.FakeSolaris(lab.Solaris{Release: "5.10", SMF: "online", Version: "10.0.0-3761", NoDateEpoch: true})}},
+			&lab.Host{Name: "aix", Setup: []lab.Fault{lab.FakeAIX(lab.AIX{SRC: "active", Version: "20.0.0.8438"})}})
+	}
 	ctx, cancel := withTimeout(30 * time.Minute)
 	defer cancel()
 	fmt.Fprintf(os.Stderr, "starting %d sshd hosts in network namespaces...\n", *n)
@@ -75,7 +82,12 @@ func labMain(args []string) error {
 		return err
 	}
 	if *trace {
-		return traceScript(ctx, l, l.Hosts[0], sc.Body)
+		for _, h := range l.Hosts {
+			if err := traceScript(ctx, l, h, sc.Command, sc.Body); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	files, err := writeLabFiles(dir, l, sc)
 	if err != nil {

@@ -41,11 +41,11 @@ func TestLoadRejectsFactsOutsideTheCatalogue(t *testing.T) {
 	cases := []struct {
 		name, file, old, new, want string
 	}{
-		{"renamed fact", "posix.yaml", "{name: dns.result, from: kv, key: result}", "{name: dns.outcome, from: kv, key: result}", "no such fact in the catalogue"},
-		{"list without all", "posix.yaml", "{name: fs.used, from: kv, key: fs, all: true, max: 10}", "{name: fs.used, from: kv, key: fs, max: 10}", "set all: true"},
-		{"enum default", "posix.yaml", "{name: agent.service, from: kv, key: state, default: unknown}", "{name: agent.service, from: kv, key: state, default: gone}", "takes one of"},
-		{"bool map", "posix.yaml", `map: {"yes": "true", "no": "false"}}`, `map: {"yes": "true", "no": "nope"}}`, "neither true nor false"},
-		{"pass_if on a fact the check lacks", "posix.yaml", "pass_if: {port.result: \"open\"}", "pass_if: {port.outcome: \"open\"}", "has no fact rule for port.outcome"},
+		{"renamed fact", "checks.yaml", "{name: dns.result, from: kv, key: result}", "{name: dns.outcome, from: kv, key: result}", "no such fact in the catalogue"},
+		{"list without all", "checks.yaml", "{name: fs.used, from: kv, key: fs, all: true, max: 10}", "{name: fs.used, from: kv, key: fs, max: 10}", "set all: true"},
+		{"enum default", "checks.yaml", "{name: agent.service, from: kv, key: state, default: unknown}", "{name: agent.service, from: kv, key: state, default: gone}", "takes one of"},
+		{"bool map", "checks.yaml", `map: {"yes": "true", "no": "false"}}`, `map: {"yes": "true", "no": "nope"}}`, "neither true nor false"},
+		{"pass_if on a fact the check lacks", "checks.yaml", "pass_if: {port.result: \"open\"}", "pass_if: {port.outcome: \"open\"}", "has no fact rule for port.outcome"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -85,24 +85,27 @@ func TestEvaluateDropsValuesOutsideTheCatalogue(t *testing.T) {
 func loadReplacing(t *testing.T, file, old, new string) (*Set, error) {
 	t.Helper()
 	fsys := fstest.MapFS{}
-	entries, err := fs.ReadDir(playbooks.FS, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
 	found := false
-	for _, e := range entries {
-		b, err := fs.ReadFile(playbooks.FS, e.Name())
-		if err != nil {
-			t.Fatal(err)
+	err := fs.WalkDir(playbooks.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		if e.Name() == file {
+		b, err := fs.ReadFile(playbooks.FS, path)
+		if err != nil {
+			return err
+		}
+		if path == file {
 			if !strings.Contains(string(b), old) {
 				t.Fatalf("%s no longer has %q: update the test", file, old)
 			}
 			b = []byte(strings.Replace(string(b), old, new, 1))
 			found = true
 		}
-		fsys[e.Name()] = &fstest.MapFile{Data: b, Mode: 0o644}
+		fsys[path] = &fstest.MapFile{Data: b, Mode: 0o644}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if !found {
 		t.Fatalf("no embedded %s", file)

@@ -2,7 +2,9 @@ package playbook
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,23 +24,27 @@ type layer struct {
 	// overlay layers (a site's --playbooks files) may only change checks
 	// that exist; the embedded files may add checks.
 	overlay bool
+	src     *source // where the file came from (its scripts too)
+	// runs are the checks whose run: this file gives inline
+	runs map[string]bool
 }
 
 // resolve builds every concrete playbook from the embedded files and the
 // site's overlay files. Abstract playbooks (the POSIX base) are built too,
 // so that their errors are found, but not returned.
-func resolve(embedded, overlay map[string][]byte, overrideDir string) ([]*Playbook, error) {
+func resolve(embedded, overlay *source, overrideDir string) ([]*Playbook, error) {
 	layers := map[string][]layer{} // by playbook id
 	fileOf := map[string]string{}  // file name -> id, to match overlays
 	ids := []string{}
-	for _, name := range sortedNames(embedded) {
+	for _, name := range sortedNames(embedded.yaml) {
 		if name == "causes.yaml" {
 			continue
 		}
-		l, id, err := decodeLayer("(embedded)/"+name, embedded[name], false)
+		l, id, err := decodeLayer("(embedded)/"+name, embedded.yaml[name], false)
 		if err != nil {
 			return nil, err
 		}
+		l.src = embedded
 		if _, dup := layers[id]; dup {
 			return nil, fmt.Errorf("%s: playbook id %q is used twice", l.file, id)
 		}
@@ -46,11 +52,15 @@ func resolve(embedded, overlay map[string][]byte, overrideDir string) ([]*Playbo
 		fileOf[name] = id
 		ids = append(ids, id)
 	}
-	for _, name := range sortedNames(overlay) {
+	var overlayYAML map[string][]byte
+	if overlay != nil {
+		overlayYAML = overlay.yaml
+	}
+	for _, name := range sortedNames(overlayYAML) {
 		if name == "causes.yaml" {
 			continue
 		}
-		id, err := addOverlay(layers, fileOf, filepath.Join(overrideDir, name), name, overlay[name])
+		id, err := addOverlay(layers, fileOf, filepath.Join(overrideDir, name), name, overlayYAML[name], overlay)
 		if err != nil {
 			return nil, err
 		}
@@ -83,8 +93,24 @@ func resolve(embedded, overlay map[string][]byte, overrideDir string) ([]*Playbo
 			p = b.clone()
 			p.Abstract = false // being a base is not inherited
 		}
-		for _, l := range ls {
+		// each layer, and after the one that defines the playbook its
+		// scripts; a site's scripts for it come last
+		dir := scalar(ls[0].node, "scripts")
+		siteRuns := map[string]bool{}
+		for i, l := range ls {
 			if err := p.apply(l); err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				if err := p.applyScripts(dir, l.src, l.runs); err != nil {
+					return nil, err
+				}
+			} else {
+				maps.Copy(siteRuns, l.runs)
+			}
+		}
+		if overlay != nil && ls[0].src != overlay {
+			if err := p.applyScripts(dir, overlay, siteRuns); err != nil {
 				return nil, err
 			}
 		}
@@ -109,17 +135,59 @@ func resolve(embedded, overlay map[string][]byte, overrideDir string) ([]*Playbo
 			out = append(out, p)
 		}
 	}
+	// a script no playbook read is a typo or a check that is gone
+	for _, src := range []*source{embedded, overlay} {
+		if src == nil {
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(src.scripts)) {
+			if !src.used[name] {
+				dir, file, _ := strings.Cut(name, "/")
+				return nil, fmt.Errorf("playbooks: %s: no playbook with scripts: %s has a check %q (whyoffline playbooks show lists them)",
+					filepath.Join(src.where, name), dir, strings.TrimSuffix(strings.TrimSuffix(file, ".sh"), ".ps1"))
+			}
+		}
+	}
 	return out, nil
+}
+
+// applyScripts sets the code of p's checks from src's DIR/ID files. A
+// check whose run: the same source's file gave inline is ambiguous.
+func (p *Playbook) applyScripts(dir string, src *source, inline map[string]bool) error {
+	if dir == "" || src == nil {
+		return nil
+	}
+	ext := ".sh"
+	if p.Shell == "powershell" {
+		ext = ".ps1"
+	}
+	for i := range p.Checks {
+		c := &p.Checks[i]
+		name := dir + "/" + c.ID + ext
+		b, ok := src.scripts[name]
+		if !ok {
+			continue
+		}
+		src.used[name] = true
+		path := filepath.Join(src.where, name)
+		if inline[c.ID] {
+			return fmt.Errorf("playbooks: %s and the run: of check %q in %s both give its code: keep one", path, c.ID, c.file)
+		}
+		c.Run = string(b)
+		c.runFile, c.runLine = path, 1
+	}
+	return nil
 }
 
 // addOverlay adds a site file: onto the built-in playbook of the same file
 // name, or (a file of its own) as a new playbook, whose id it returns.
-func addOverlay(layers map[string][]layer, fileOf map[string]string, file, name string, data []byte) (string, error) {
+func addOverlay(layers map[string][]layer, fileOf map[string]string, file, name string, data []byte, src *source) (string, error) {
 	id, known := fileOf[name]
 	l, ownID, err := decodeLayer(file, data, known)
 	if err != nil {
 		return "", err
 	}
+	l.src = src
 	if !known {
 		// a file of its own: a new playbook (it may extend a built-in one)
 		if _, dup := layers[ownID]; dup {
@@ -154,7 +222,17 @@ func decodeLayer(file string, data []byte, overlay bool) (layer, string, error) 
 	if strict.ID == "" && !overlay {
 		return layer{}, "", fmt.Errorf("%s: id: is required", file)
 	}
-	return layer{file: file, node: doc.Content[0], overlay: overlay}, strict.ID, nil
+	l := layer{file: file, node: doc.Content[0], overlay: overlay, runs: map[string]bool{}}
+	for i := 0; i+1 < len(l.node.Content); i += 2 {
+		if l.node.Content[i].Value == "checks" && l.node.Content[i+1].Kind == yaml.SequenceNode {
+			for _, item := range l.node.Content[i+1].Content {
+				if hasKey(item, "run") {
+					l.runs[scalar(item, "id")] = true
+				}
+			}
+		}
+	}
+	return l, strict.ID, nil
 }
 
 // scalar returns the value of a top-level scalar key, or "".

@@ -61,6 +61,7 @@ func TestSiteOverlay(t *testing.T) {
 	cases := []struct {
 		name, file, text, err string
 		check                 func(t *testing.T, s *Set)
+		also                  map[string]string // more files of the site
 	}{
 		{"one param for every POSIX OS", "posix.yaml", "params:\n  port_timeout: \"3\"\n", "", func(t *testing.T, s *Set) {
 			for _, os := range []string{"linux", "solaris", "aix"} {
@@ -68,7 +69,7 @@ func TestSiteOverlay(t *testing.T) {
 					t.Errorf("%s params %v", os, s.ForOS(os).Params)
 				}
 			}
-		}},
+		}, nil},
 		{"one check's snippet on one OS", "aix.yaml", "checks:\n  - id: clock\n    run: echo epoch=1\n", "", func(t *testing.T, s *Set) {
 			aix, linux := s.ForOS("aix"), s.ForOS("linux")
 			c := aix.Checks[aix.checkIndex("clock")]
@@ -78,18 +79,54 @@ func TestSiteOverlay(t *testing.T) {
 			if strings.Contains(linux.Checks[linux.checkIndex("clock")].Run, "epoch=1\n") {
 				t.Error("linux clock changed too")
 			}
-		}},
-		{"unknown check", "linux.yaml", "checks:\n  - id: agent.magic\n    run: echo\n", "linux.yaml:2: check \"agent.magic\": the built-in linux playbook has no such check", nil},
-		{"os cannot change", "linux.yaml", "os: aix\n", "linux.yaml:1: os:", nil},
-		{"unknown key", "linux.yaml", "chekcs: []\n", "field chekcs not found", nil},
-		{"exec differs between POSIX playbooks", "solaris.yaml", "exec: exec /bin/ksh -s\n", "exec and become must be the same in every POSIX playbook", nil},
-		{"a fact outside the catalogue", "linux.yaml", "checks:\n  - id: clock\n    facts:\n      - {name: clock.epoc, from: kv, key: epoch}\n", "linux.yaml:4: check \"clock\": fact \"clock.epoc\": no such fact", nil},
+		}, nil},
+		{"one check's code as a file, on one OS", "linux/clock.sh", "echo epoch=2\n", "", func(t *testing.T, s *Set) {
+			linux, aix := s.ForOS("linux"), s.ForOS("aix")
+			c := linux.Checks[linux.checkIndex("clock")]
+			if c.Run != "echo epoch=2\n" || !strings.HasSuffix(c.runFile, "linux/clock.sh") || c.runLine != 1 || !c.produces("clock.epoch") {
+				t.Errorf("linux clock = %q from %s:%d", c.Run, c.runFile, c.runLine)
+			}
+			if strings.Contains(aix.Checks[aix.checkIndex("clock")].Run, "epoch=2") {
+				t.Error("aix clock changed too")
+			}
+		}, nil},
+		{"a site's POSIX code, where no OS file replaces it", "posix/clock.sh", "echo epoch=3\n", "", func(t *testing.T, s *Set) {
+			for _, os := range []string{"linux", "solaris", "aix"} {
+				if c := s.ForOS(os).Checks[s.ForOS(os).checkIndex("clock")]; c.Run != "echo epoch=3\n" {
+					t.Errorf("%s clock = %q", os, c.Run)
+				}
+			}
+		}, nil},
+		{"an OS's own file beats a site's POSIX one", "posix/agent.service.sh", "echo state=running\n", "", func(t *testing.T, s *Set) {
+			for _, p := range []*Playbook{s.ForOS("linux"), s.ForOS("solaris")} {
+				if c := p.Checks[p.checkIndex("agent.service")]; c.Run == "echo state=running\n" {
+					t.Errorf("%s: the site's POSIX agent.service replaced the OS's own", p.ID)
+				}
+			}
+		}, nil},
+		{"code for a check no playbook has", "linux/agent.magic.sh", "echo\n", `linux/agent.magic.sh: no playbook with scripts: linux has a check "agent.magic"`, nil, nil},
+		{"code given twice", "linux.yaml", "checks:\n  - id: clock\n    run: echo epoch=4\n", "both give its code: keep one", nil, map[string]string{"linux/clock.sh": "echo epoch=5\n"}},
+		{"unknown check", "linux.yaml", "checks:\n  - id: agent.magic\n    run: echo\n", "linux.yaml:2: check \"agent.magic\": the built-in linux playbook has no such check", nil, nil},
+		{"os cannot change", "linux.yaml", "os: aix\n", "linux.yaml:1: os:", nil, nil},
+		{"unknown key", "linux.yaml", "chekcs: []\n", "field chekcs not found", nil, nil},
+		{"exec differs between POSIX playbooks", "solaris.yaml", "exec: exec /bin/ksh -s\n", "exec and become must be the same in every POSIX playbook", nil, nil},
+		{"a fact outside the catalogue", "linux.yaml", "checks:\n  - id: clock\n    facts:\n      - {name: clock.epoc, from: kv, key: epoch}\n", "linux.yaml:4: check \"clock\": fact \"clock.epoc\": no such fact", nil, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, c.file), []byte(c.text), 0o644); err != nil {
-				t.Fatal(err)
+			files := map[string]string{c.file: c.text}
+			for k, v := range c.also {
+				files[k] = v
+			}
+			for name, text := range files {
+				path := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			s, err := Load(playbooks.FS, dir)
 			if c.err != "" {

@@ -44,6 +44,13 @@ type Playbook struct {
 	// (WO_<NAME>, upper-cased): tool order, timeouts. A playbook that
 	// extends another changes them key by key.
 	Params map[string]string `yaml:"params"`
+	// Scripts names the directory beside the playbook whose files are
+	// its checks' code, one per check: DIR/ID.sh (POSIX) or DIR/ID.ps1
+	// (PowerShell). A file replaces the code the playbook it extends
+	// gave that check; a site's --playbooks directory may hold the same
+	// DIR/ID files to change them. Not inherited: each playbook names
+	// its own.
+	Scripts string `yaml:"scripts"`
 
 	file   string
 	denied []*regexp.Regexp
@@ -192,23 +199,23 @@ const MaxFileBytes = 1 << 20
 // remedies it names — a site changes one threshold, one timeout or one
 // snippet without copying the rest.
 func Load(fsys fs.FS, overrideDir string) (*Set, error) {
-	embedded, err := readYAMLFiles(fsys, "(embedded)")
+	embedded, err := readFiles(fsys, "(embedded)")
 	if err != nil {
 		return nil, err
 	}
 	files := map[string][]byte{}
 	where := map[string]string{}
-	for name, b := range embedded {
+	for name, b := range embedded.yaml {
 		files[name], where[name] = b, "(embedded)/"+name
 	}
 	set := &Set{Playbooks: map[string]*Playbook{}, Source: "embedded"}
-	var overlay map[string][]byte
+	var overlay *source
 	if overrideDir != "" {
 		st, err := os.Stat(overrideDir)
 		if err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("--playbooks %s: not a readable directory", overrideDir)
 		}
-		if overlay, err = readYAMLFiles(os.DirFS(overrideDir), overrideDir); err != nil {
+		if overlay, err = readFiles(os.DirFS(overrideDir), overrideDir); err != nil {
 			return nil, err
 		}
 		set.Source = overrideDir
@@ -240,7 +247,7 @@ func Load(fsys fs.FS, overrideDir string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b, ok := overlay["causes.yaml"]; ok {
+	if b, ok := overlay.yamlFile("causes.yaml"); ok {
 		file := filepath.Join(overrideDir, "causes.yaml")
 		if c, err = mergeCauses(c, file, b); err != nil {
 			return nil, err
@@ -256,36 +263,83 @@ func Load(fsys fs.FS, overrideDir string) (*Set, error) {
 	return set, nil
 }
 
-// readYAMLFiles reads every *.yaml in f. Entries that are not regular files
-// (a FIFO, a device) and files over MaxFileBytes are refused by name.
-func readYAMLFiles(f fs.FS, where string) (map[string][]byte, error) {
+// source is one place playbooks come from (the embedded files, a site's
+// --playbooks directory): its YAML files by name, and its check scripts
+// by "DIR/FILE" (posix/dns.resolve.sh).
+type source struct {
+	where   string
+	yaml    map[string][]byte
+	scripts map[string][]byte
+	used    map[string]bool // scripts a playbook read
+}
+
+func (s *source) yamlFile(name string) ([]byte, bool) {
+	if s == nil {
+		return nil, false
+	}
+	b, ok := s.yaml[name]
+	return b, ok
+}
+
+// readFiles reads every *.yaml in f, and the *.sh and *.ps1 files of its
+// directories (one level: the scripts of a playbook). Entries that are
+// not regular files (a FIFO, a device) and files over MaxFileBytes are
+// refused by name.
+func readFiles(f fs.FS, where string) (*source, error) {
+	src := &source{where: where, yaml: map[string][]byte{}, scripts: map[string][]byte{}, used: map[string]bool{}}
 	entries, err := fs.ReadDir(f, ".")
 	if err != nil {
 		return nil, fmt.Errorf("playbooks: cannot list %s: %w", where, err)
 	}
-	files := map[string][]byte{}
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+		if strings.HasSuffix(e.Name(), ".yaml") && !e.IsDir() {
+			b, err := readRegular(f, e.Name(), where)
+			if err != nil {
+				return nil, err
+			}
+			src.yaml[e.Name()] = b
 			continue
 		}
-		path := filepath.Join(where, e.Name())
-		st, err := fs.Stat(f, e.Name()) // follows a symlink to what it names
+		if !e.IsDir() || !idPattern.MatchString(e.Name()) {
+			continue
+		}
+		files, err := fs.ReadDir(f, e.Name())
 		if err != nil {
-			return nil, fmt.Errorf("playbooks: %s: %w", path, err)
+			return nil, fmt.Errorf("playbooks: cannot list %s: %w", filepath.Join(where, e.Name()), err)
 		}
-		if !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("playbooks: %s is not a regular file (%s): remove it or replace it with the YAML file itself", path, st.Mode().Type())
+		for _, sf := range files {
+			if !strings.HasSuffix(sf.Name(), ".sh") && !strings.HasSuffix(sf.Name(), ".ps1") {
+				continue
+			}
+			name := e.Name() + "/" + sf.Name()
+			b, err := readRegular(f, name, where)
+			if err != nil {
+				return nil, err
+			}
+			src.scripts[name] = b
 		}
-		if st.Size() > MaxFileBytes {
-			return nil, fmt.Errorf("playbooks: %s is %d bytes, over the %d-byte limit for a playbook", path, st.Size(), MaxFileBytes)
-		}
-		b, err := fs.ReadFile(f, e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("playbooks: %s: %w", path, err)
-		}
-		files[e.Name()] = b
 	}
-	return files, nil
+	return src, nil
+}
+
+// readRegular reads one regular file of f, at most MaxFileBytes.
+func readRegular(f fs.FS, name, where string) ([]byte, error) {
+	path := filepath.Join(where, name)
+	st, err := fs.Stat(f, name) // follows a symlink to what it names
+	if err != nil {
+		return nil, fmt.Errorf("playbooks: %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("playbooks: %s is not a regular file (%s): remove it or replace it with the file itself", path, st.Mode().Type())
+	}
+	if st.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("playbooks: %s is %d bytes, over the %d-byte limit for a playbook file", path, st.Size(), MaxFileBytes)
+	}
+	b, err := fs.ReadFile(f, name)
+	if err != nil {
+		return nil, fmt.Errorf("playbooks: %s: %w", path, err)
+	}
+	return b, nil
 }
 
 func sortedNames(m map[string][]byte) []string {
@@ -310,12 +364,14 @@ func compile(p *Playbook) (*Playbook, error) {
 			return nil, fmt.Errorf("%s: %q: id and os are lower-case letters, digits, '.', '_' or '-'", file, v)
 		}
 	}
-	switch p.Shell {
-	case "posix", "powershell":
-	default:
+	// an abstract base without a shell (checks.yaml) defines what the
+	// checks are, not how they run: no shell, exec or code to check
+	described := p.Abstract && p.Shell == ""
+	switch {
+	case described:
+	case p.Shell != "posix" && p.Shell != "powershell":
 		return nil, fmt.Errorf("%s: shell: %q must be posix or powershell", file, p.Shell)
-	}
-	if p.Exec == "" {
+	case p.Exec == "":
 		return nil, fmt.Errorf("%s: exec: (the command that runs the script) is required", file)
 	}
 	for _, pat := range p.DeniedPatterns {
@@ -332,7 +388,7 @@ func compile(p *Playbook) (*Playbook, error) {
 			return nil, fmt.Errorf("%s:%d: check %q is defined twice", c.file, c.line, c.ID)
 		}
 		seen[c.ID] = true
-		if err := c.compile(i); err != nil {
+		if err := c.compile(i, !described); err != nil {
 			return nil, err
 		}
 	}
@@ -346,7 +402,7 @@ func compile(p *Playbook) (*Playbook, error) {
 
 // compile validates check number i and prepares its fact rules and
 // judgements.
-func (c *Check) compile(i int) error {
+func (c *Check) compile(i int, needRun bool) error {
 	file := c.file
 	if !idPattern.MatchString(c.ID) {
 		return fmt.Errorf("%s:%d: check %d: id %q must be lower-case letters, digits, '.', '_' or '-'", file, c.line, i+1, c.ID)
@@ -359,8 +415,8 @@ func (c *Check) compile(i int) error {
 			return fmt.Errorf("%s:%d: check %q: exports %q: only a check in a lane exports, to WO_UPPER_CASE variables", file, c.line, c.ID, v)
 		}
 	}
-	if strings.TrimSpace(c.Run) == "" {
-		return fmt.Errorf("%s:%d: check %q: run: is empty", file, c.line, c.ID)
+	if needRun && strings.TrimSpace(c.Run) == "" {
+		return fmt.Errorf("%s:%d: check %q: no code: give it a file %s.sh (POSIX) or %s.ps1 (PowerShell) in the playbook's scripts: directory, or run:", file, c.line, c.ID, c.ID, c.ID)
 	}
 	for j := range c.Facts {
 		r := &c.Facts[j]

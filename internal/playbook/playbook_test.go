@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,7 +169,7 @@ func TestScriptOriginNamesTheEditedLine(t *testing.T) {
 				continue
 			}
 			if files[file] == nil {
-				b, err := fs.ReadFile(playbooks.FS, filepath.Base(file))
+				b, err := fs.ReadFile(playbooks.FS, strings.TrimPrefix(file, "(embedded)/"))
 				if err != nil {
 					t.Fatalf("check %s: origin %s: %v", check, file, err)
 				}

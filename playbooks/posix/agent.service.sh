@@ -1,0 +1,2 @@
+echo "tool=none"
+echo "state=unknown"

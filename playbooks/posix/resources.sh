@@ -1,0 +1,1 @@
+echo "cpus=`getconf _NPROCESSORS_ONLN 2>/dev/null`"

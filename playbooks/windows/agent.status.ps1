@@ -1,0 +1,1 @@
+if ($WO_DSA) { $WO_DSA } else { 'dsa_query: not available' }

@@ -50,17 +50,7 @@ func labMain(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	hosts := make([]*lab.Host, *n)
-	for i := range hosts {
-		hosts[i] = &lab.Host{Name: fmt.Sprintf("h%03d", i)}
-	}
-	if *trace {
-		// one of each POSIX OS the lab emulates, healthy
-		hosts = append(hosts[:1],
-			&lab.Host{Name: "solaris11", Setup: []lab.Fault{lab.FakeSolaris(lab.Solaris{Release: "5.11", SMF: "online", Version: "20.0.0-8438"})}},
-			&lab.Host{Name: "solaris10", Setup: []lab.Fault{lab.FakeSolaris(lab.Solaris{Release: "5.10", SMF: "online", Version: "10.0.0-3761", NoDateEpoch: true})}},
-			&lab.Host{Name: "aix", Setup: []lab.Fault{lab.FakeAIX(lab.AIX{SRC: "active", Version: "20.0.0.8438"})}})
-	}
+	hosts := labHosts(*n, *trace)
 	ctx, cancel := withTimeout(30 * time.Minute)
 	defer cancel()
 	fmt.Fprintf(os.Stderr, "starting %d sshd hosts in network namespaces...\n", *n)
@@ -82,12 +72,7 @@ func labMain(args []string) error {
 		return err
 	}
 	if *trace {
-		for _, h := range l.Hosts {
-			if err := traceScript(ctx, l, h, sc.Command, sc.Body); err != nil {
-				return err
-			}
-		}
-		return nil
+		return traceHosts(ctx, l, sc)
 	}
 	files, err := writeLabFiles(dir, l, sc)
 	if err != nil {
@@ -247,6 +232,32 @@ func checkCosts(ctx context.Context, l *lab.Lab, dir string, set *playbook.Set, 
 	}
 	printCosts(fmt.Sprintf("Each Linux check alone on the same hosts (the script with setup and that check, less setup alone), %d hosts, %d rounds", len(l.Hosts), rounds),
 		names, per, len(l.Hosts)*rounds)
+	return nil
+}
+
+// labHosts are n plain Linux hosts or, to trace, one host of each POSIX
+// OS the lab emulates, healthy.
+func labHosts(n int, trace bool) []*lab.Host {
+	if trace {
+		return []*lab.Host{{Name: "linux"},
+			{Name: "solaris11", Setup: []lab.Fault{lab.FakeSolaris(lab.Solaris{Release: "5.11", SMF: "online", Version: "20.0.0-8438"})}},
+			{Name: "solaris10", Setup: []lab.Fault{lab.FakeSolaris(lab.Solaris{Release: "5.10", SMF: "online", Version: "10.0.0-3761", NoDateEpoch: true})}},
+			{Name: "aix", Setup: []lab.Fault{lab.FakeAIX(lab.AIX{SRC: "active", Version: "20.0.0.8438"})}}}
+	}
+	hosts := make([]*lab.Host, n)
+	for i := range hosts {
+		hosts[i] = &lab.Host{Name: fmt.Sprintf("h%03d", i)}
+	}
+	return hosts
+}
+
+// traceHosts traces the script on every host of the lab.
+func traceHosts(ctx context.Context, l *lab.Lab, sc *playbook.Script) error {
+	for _, h := range l.Hosts {
+		if err := traceScript(ctx, l, h, sc.Command, sc.Body); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -29,105 +29,26 @@ type layer struct {
 	runs map[string]bool
 }
 
+// resolver builds playbooks from their layers.
+type resolver struct {
+	layers  map[string][]layer // by playbook id
+	overlay *source            // the site's files (nil: none)
+	built   map[string]*Playbook
+}
+
 // resolve builds every concrete playbook from the embedded files and the
 // site's overlay files. Abstract playbooks (the POSIX base) are built too,
 // so that their errors are found, but not returned.
 func resolve(embedded, overlay *source, overrideDir string) ([]*Playbook, error) {
-	layers := map[string][]layer{} // by playbook id
-	fileOf := map[string]string{}  // file name -> id, to match overlays
-	ids := []string{}
-	for _, name := range sortedNames(embedded.yaml) {
-		if name == "causes.yaml" {
-			continue
-		}
-		l, id, err := decodeLayer("(embedded)/"+name, embedded.yaml[name], false)
-		if err != nil {
-			return nil, err
-		}
-		l.src = embedded
-		if _, dup := layers[id]; dup {
-			return nil, fmt.Errorf("%s: playbook id %q is used twice", l.file, id)
-		}
-		layers[id] = []layer{l}
-		fileOf[name] = id
-		ids = append(ids, id)
-	}
-	var overlayYAML map[string][]byte
-	if overlay != nil {
-		overlayYAML = overlay.yaml
-	}
-	for _, name := range sortedNames(overlayYAML) {
-		if name == "causes.yaml" {
-			continue
-		}
-		id, err := addOverlay(layers, fileOf, filepath.Join(overrideDir, name), name, overlayYAML[name], overlay)
-		if err != nil {
-			return nil, err
-		}
-		if id != "" {
-			ids = append(ids, id)
-		}
-	}
-
-	built := map[string]*Playbook{}
-	var build func(id string, chain []string) (*Playbook, error)
-	build = func(id string, chain []string) (*Playbook, error) {
-		if p, ok := built[id]; ok {
-			return p, nil
-		}
-		for _, c := range chain {
-			if c == id {
-				return nil, fmt.Errorf("playbooks: %s extends itself (%s)", id, strings.Join(append(chain, id), " -> "))
-			}
-		}
-		ls, ok := layers[id]
-		if !ok {
-			return nil, fmt.Errorf("playbooks: %s extends %q, which no playbook defines", chain[len(chain)-1], id)
-		}
-		p := &Playbook{}
-		if base := scalar(ls[0].node, "extends"); base != "" {
-			b, err := build(base, append(chain, id))
-			if err != nil {
-				return nil, err
-			}
-			p = b.clone()
-			p.Abstract = false // being a base is not inherited
-		}
-		// each layer, and after the one that defines the playbook its
-		// scripts; a site's scripts for it come last
-		dir := scalar(ls[0].node, "scripts")
-		siteRuns := map[string]bool{}
-		for i, l := range ls {
-			if err := p.apply(l); err != nil {
-				return nil, err
-			}
-			if i == 0 {
-				if err := p.applyScripts(dir, l.src, l.runs); err != nil {
-					return nil, err
-				}
-			} else {
-				maps.Copy(siteRuns, l.runs)
-			}
-		}
-		if overlay != nil && ls[0].src != overlay {
-			if err := p.applyScripts(dir, overlay, siteRuns); err != nil {
-				return nil, err
-			}
-		}
-		p.file = ls[0].file
-		if len(ls) > 1 {
-			p.file = ls[len(ls)-1].file
-		}
-		if _, err := compile(p); err != nil {
-			return nil, err
-		}
-		built[id] = p
-		return p, nil
+	r := &resolver{layers: map[string][]layer{}, overlay: overlay, built: map[string]*Playbook{}}
+	ids, err := r.addLayers(embedded, overlay, overrideDir)
+	if err != nil {
+		return nil, err
 	}
 	sort.Strings(ids)
 	var out []*Playbook
 	for _, id := range ids {
-		p, err := build(id, nil)
+		p, err := r.build(id, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -137,18 +58,121 @@ func resolve(embedded, overlay *source, overrideDir string) ([]*Playbook, error)
 	}
 	// a script no playbook read is a typo or a check that is gone
 	for _, src := range []*source{embedded, overlay} {
-		if src == nil {
-			continue
-		}
-		for _, name := range slices.Sorted(maps.Keys(src.scripts)) {
-			if !src.used[name] {
-				dir, file, _ := strings.Cut(name, "/")
-				return nil, fmt.Errorf("playbooks: %s: no playbook with scripts: %s has a check %q (whyoffline playbooks show lists them)",
-					filepath.Join(src.where, name), dir, strings.TrimSuffix(strings.TrimSuffix(file, ".sh"), ".ps1"))
-			}
+		if err := src.unused(); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// addLayers files every YAML file as the layer of its playbook and
+// returns the playbook ids.
+func (r *resolver) addLayers(embedded, overlay *source, overrideDir string) ([]string, error) {
+	fileOf := map[string]string{} // file name -> id, to match overlays
+	var ids []string
+	for _, name := range sortedNames(embedded.yaml) {
+		if name == "causes.yaml" {
+			continue
+		}
+		l, id, err := decodeLayer("(embedded)/"+name, embedded.yaml[name], false)
+		if err != nil {
+			return nil, err
+		}
+		l.src = embedded
+		if _, dup := r.layers[id]; dup {
+			return nil, fmt.Errorf("%s: playbook id %q is used twice", l.file, id)
+		}
+		r.layers[id] = []layer{l}
+		fileOf[name] = id
+		ids = append(ids, id)
+	}
+	if overlay == nil {
+		return ids, nil
+	}
+	for _, name := range sortedNames(overlay.yaml) {
+		if name == "causes.yaml" {
+			continue
+		}
+		id, err := addOverlay(r.layers, fileOf, filepath.Join(overrideDir, name), name, overlay.yaml[name], overlay)
+		if err != nil {
+			return nil, err
+		}
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// build builds playbook id on the base it extends; chain is the ids that
+// extend it, to refuse a loop.
+func (r *resolver) build(id string, chain []string) (*Playbook, error) {
+	if p, ok := r.built[id]; ok {
+		return p, nil
+	}
+	if slices.Contains(chain, id) {
+		return nil, fmt.Errorf("playbooks: %s extends itself (%s)", id, strings.Join(append(chain, id), " -> "))
+	}
+	ls, ok := r.layers[id]
+	if !ok {
+		return nil, fmt.Errorf("playbooks: %s extends %q, which no playbook defines", chain[len(chain)-1], id)
+	}
+	p := &Playbook{}
+	if base := scalar(ls[0].node, "extends"); base != "" {
+		b, err := r.build(base, append(chain, id))
+		if err != nil {
+			return nil, err
+		}
+		p = b.clone()
+		p.Abstract = false // being a base is not inherited
+	}
+	if err := r.applyLayers(p, ls); err != nil {
+		return nil, err
+	}
+	p.file = ls[len(ls)-1].file
+	if _, err := compile(p); err != nil {
+		return nil, err
+	}
+	r.built[id] = p
+	return p, nil
+}
+
+// applyLayers applies each layer, and after the one that defines the
+// playbook its scripts; a site's scripts for it come last.
+func (r *resolver) applyLayers(p *Playbook, ls []layer) error {
+	dir := scalar(ls[0].node, "scripts")
+	siteRuns := map[string]bool{}
+	for i, l := range ls {
+		if err := p.apply(l); err != nil {
+			return err
+		}
+		if i > 0 {
+			maps.Copy(siteRuns, l.runs)
+			continue
+		}
+		if err := p.applyScripts(dir, l.src, l.runs); err != nil {
+			return err
+		}
+	}
+	if r.overlay != nil && ls[0].src != r.overlay {
+		return p.applyScripts(dir, r.overlay, siteRuns)
+	}
+	return nil
+}
+
+// unused is an error naming a script of s no playbook read.
+func (s *source) unused() error {
+	if s == nil {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.scripts)) {
+		if !s.used[name] {
+			dir, file, _ := strings.Cut(name, "/")
+			return fmt.Errorf("playbooks: %s: no playbook with scripts: %s has a check %q (whyoffline playbooks show lists them)",
+				filepath.Join(s.where, name), dir, strings.TrimSuffix(strings.TrimSuffix(file, ".sh"), ".ps1"))
+		}
+	}
+	return nil
 }
 
 // applyScripts sets the code of p's checks from src's DIR/ID files. A

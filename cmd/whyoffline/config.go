@@ -12,9 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+
 	"github.com/whyoffline/whyoffline/internal/didyoumean"
 	"github.com/whyoffline/whyoffline/internal/safefile"
-	"gopkg.in/yaml.v3"
 )
 
 // A config file holds flags' values, keyed by the flags' long names, for

@@ -16,8 +16,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/playbook"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
-	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
-	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
+	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 func newInventoryCmd(e *env) *cobra.Command {
@@ -53,9 +52,10 @@ shows only as "set".`,
 			if err != nil {
 				return err
 			}
+			defer ep.Close()
 			ends := make([]transport.Endpoint, len(hosts))
 			for i, h := range hosts {
-				if ends[i], err = ep.of(h); err != nil {
+				if ends[i], err = ep.Endpoint(h); err != nil {
 					return usageErr("host %s (%s): %v", h.Name, h.Source, err)
 				}
 			}
@@ -166,29 +166,18 @@ func writeColumns(w *bufio.Writer, rows [][]string) {
 	}
 }
 
-// endpoints asks each transport where it would connect, with the same
-// ssh_config and default user that scan uses.
-type endpoints struct {
-	ssh       *sshtransport.Resolver
-	winrmUser string
-}
-
-func newEndpoints(e *env, sshConfig, user string) (*endpoints, error) {
-	r, err := sshtransport.NewResolver(sshConfigPath(e, sshConfig), sshUser(e, user))
+// newEndpoints opens every transport for endpoints only — where each
+// would connect, with the same ssh_config and default user that scan
+// uses, contacting nothing.
+func newEndpoints(e *env, sshConfig, user string) (transports.Clients, error) {
+	cs, err := transports.Open(transportSettings(e, sshConfig, user, 0, transports.Settings{}), true, nil)
 	if err != nil {
 		return nil, usageWrap(err)
 	}
-	for _, w := range r.Warnings() {
+	for _, w := range cs.Warnings(nil) {
 		fmt.Fprintf(e.stderr, "whyoffline: WARNING: %s\n", textsafe.Line(w, 300))
 	}
-	return &endpoints{ssh: r, winrmUser: user}, nil
-}
-
-func (p *endpoints) of(h *inventory.Host) (transport.Endpoint, error) {
-	if h.Transport == inventory.WinRM {
-		return winrmtransport.Endpoint(h, p.winrmUser)
-	}
-	return p.ssh.Endpoint(h)
+	return cs, nil
 }
 
 // sshConfigPath is --ssh-config resolved: ~/.ssh/config by default, "" for
@@ -201,17 +190,6 @@ func sshConfigPath(e *env, flag string) string {
 		return ""
 	}
 	return flag
-}
-
-// sshUser is the login user for hosts that name none: --user, else $USER,
-// else root.
-func sshUser(e *env, flag string) string {
-	for _, u := range []string{flag, e.getenv("USER")} {
-		if u != "" {
-			return u
-		}
-	}
-	return "root"
 }
 
 func cell(s string) string { return textsafe.Line(s, 60) }

@@ -10,7 +10,6 @@ import (
 	"github.com/whyoffline/whyoffline/internal/ansiblecfg"
 	"github.com/whyoffline/whyoffline/internal/inventory"
 	"github.com/whyoffline/whyoffline/internal/textsafe"
-	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
 	"github.com/whyoffline/whyoffline/internal/transports"
 	"github.com/whyoffline/whyoffline/internal/vault"
 )
@@ -107,10 +106,17 @@ func (f *inventoryFlags) load(e *env) (*inventory.Inventory, error) {
 	for _, n := range inv.Notes {
 		fmt.Fprintf(e.stderr, "whyoffline: note: %s\n", textsafe.Line(n, 600))
 	}
+	// a host whose transport says its settings cannot work is skipped
+	// now, with the reason (WinRM), not failed when its turn comes
+	cs, err := transports.Open(transports.Settings{Getenv: e.getenv}, true, nil)
+	if err != nil {
+		return nil, usageWrap(err)
+	}
+	defer cs.Close()
 	kept := inv.Hosts[:0]
 	for _, h := range inv.Hosts {
-		if h.Transport == inventory.WinRM {
-			if _, err := winrmtransport.Endpoint(h, ""); err != nil {
+		if t, ok := transports.Lookup(h.Transport); ok && t.SkipBadEndpoint {
+			if _, err := cs.Endpoint(h); err != nil {
 				inv.Skipped = append(inv.Skipped, inventory.Skipped{Name: h.Name, Source: h.Source, Reason: err.Error(), Groups: h.Groups})
 				continue
 			}

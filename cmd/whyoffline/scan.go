@@ -30,7 +30,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/textsafe"
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
-	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
+	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 type scanFlags struct {
@@ -159,15 +159,14 @@ interrupted.`,
 
 // scanSetup is everything validated before the first host is contacted.
 type scanSetup struct {
-	hosts  []*inventory.Host
-	set    *playbook.Set
-	diag   *diagnose.Options
-	params playbook.Params
-	ssh    *sshtransport.Client
-	winrm  *winrmtransport.Client
-	format string
-	via    *probe.Via    // where agent ports are tested from (nil: the bastion)
-	shard  *result.Shard // --shard: this run's part of the fleet
+	hosts   []*inventory.Host
+	set     *playbook.Set
+	diag    *diagnose.Options
+	params  playbook.Params
+	clients transports.Clients
+	format  string
+	via     *probe.Via    // where agent ports are tested from (nil: the bastion)
+	shard   *result.Shard // --shard: this run's part of the fleet
 	// skipped: inventory hosts in --limit (and this shard) not scanned
 	skipped []result.Skipped
 }
@@ -218,11 +217,11 @@ func prepareScan(ctx context.Context, e *env, f *scanFlags) (*scanSetup, error) 
 		mport = 4120
 	}
 	s := &scanSetup{hosts: hosts, set: set, format: format, shard: part, skipped: skippedHosts(e, f, inv)}
-	if s.ssh, s.winrm, err = newTransports(e, f, hosts); err != nil {
+	if s.clients, err = newTransports(e, f, hosts); err != nil {
 		return nil, err
 	}
 	if mode != "agent-initiated" {
-		s.via = agentPortVia(inv, s.ssh)
+		s.via = agentPortVia(inv, s.clients)
 	}
 	s.params = playbook.Params{Manager: mhost, Port: mport, AgentPort: f.agentPort, Mode: mode}
 	s.diag = &diagnose.Options{
@@ -433,49 +432,47 @@ func shardHosts(e *env, f *scanFlags, hosts []*inventory.Host) ([]*inventory.Hos
 	return mine, part, nil
 }
 
-// newTransports builds both transports and checks every host's keys,
-// passwords and WinRM settings before anything is contacted.
-func newTransports(e *env, f *scanFlags, hosts []*inventory.Host) (*sshtransport.Client, *winrmtransport.Client, error) {
+// newTransports opens every transport's client (internal/transports)
+// and checks every host's keys, passwords and settings before anything
+// is contacted.
+func newTransports(e *env, f *scanFlags, hosts []*inventory.Host) (transports.Clients, error) {
 	home := homeDir(e.getenv)
 	known := []string{filepath.Join(home, ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts"}
 	if f.knownHosts != "" {
 		known = []string{f.knownHosts}
 	}
-	client, err := sshtransport.New(sshtransport.Config{
-		KnownHosts: known, HostKeyPolicy: f.hostKeyPolicy, ConnectTimeout: f.connectTimeout,
-		SSHConfigFile: sshConfigPath(e, f.sshConfig), DefaultUser: sshUser(e, f.user), Home: home, Getenv: e.getenv,
-		Dial: e.dial, MaxPerAddress: f.perAddress,
-	})
+	cs, err := transports.Open(transportSettings(e, f.sshConfig, f.user, f.connectTimeout, transports.Settings{
+		KnownHosts: known, HostKeyPolicy: f.hostKeyPolicy, MaxPerAddress: f.perAddress,
+	}), false, hosts)
 	if err != nil {
-		return nil, nil, usageWrap(err)
+		return nil, usageWrap(err)
 	}
-	for _, w := range client.Warnings() {
-		fmt.Fprintf(e.stderr, "whyoffline: WARNING: %s\n", textsafe.Line(w, 300))
+	for _, w := range cs.Warnings(hosts) {
+		fmt.Fprintf(e.stderr, "whyoffline: WARNING: %s\n", textsafe.Line(w, 400))
 	}
-	if err := client.Preflight(hosts); err != nil {
-		client.Close()
-		return nil, nil, usageWrap(err)
-	}
-	wclient := winrmtransport.New(winrmtransport.Config{ConnectTimeout: f.connectTimeout, Getenv: e.getenv, DefaultUser: f.user, Dial: e.dial})
-	if err := wclient.Preflight(hosts); err != nil {
-		client.Close()
-		return nil, nil, usageWrap(err)
-	}
-	if names := winrmtransport.InsecureHosts(hosts); len(names) > 0 {
-		fmt.Fprintf(e.stderr, "whyoffline: WARNING: WinRM certificates NOT verified (insecure_skip_verify) for %d host(s): %s\n",
-			len(names), textsafe.Line(strings.Join(names, ", "), 300))
-	}
-	return client, wclient, nil
+	return cs, nil
 }
 
-// agentPortVia: "log in there and connect back" — the first role: manager
-// host in the whole inventory (scanned or not) tests each agent's port.
-func agentPortVia(inv *inventory.Inventory, client *sshtransport.Client) *probe.Via {
+// transportSettings are the run's settings every transport reads, on top
+// of s's transport-specific ones.
+func transportSettings(e *env, sshConfig, user string, connectTimeout time.Duration, s transports.Settings) transports.Settings {
+	s.Getenv, s.Dial, s.ConnectTimeout = e.getenv, e.dial, connectTimeout
+	s.User, s.Home, s.SSHConfigFile = user, homeDir(e.getenv), sshConfigPath(e, sshConfig)
+	return s
+}
+
+// agentPortVia is the manager host (role: manager) the agent port is
+// probed from in manager-initiated modes, if the inventory names one its
+// transport can open a TCP connection from.
+func agentPortVia(inv *inventory.Inventory, cs transports.Clients) *probe.Via {
 	for _, h := range inv.Hosts {
-		if h.Role == "manager" && h.Transport == inventory.SSH {
+		d, ok := cs[h.Transport].(interface {
+			DialFrom(ctx context.Context, via *inventory.Host, addr string) (net.Conn, error)
+		})
+		if h.Role == "manager" && ok {
 			mh := h
 			return &probe.Via{Name: "manager host " + mh.Name, Dial: func(ctx context.Context, addr string) (net.Conn, error) {
-				return client.DialFrom(ctx, mh, addr)
+				return d.DialFrom(ctx, mh, addr)
 			}}
 		}
 	}
@@ -505,7 +502,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 	if err != nil {
 		return err
 	}
-	defer s.ssh.Close()
+	defer s.clients.Close()
 
 	// Open the destination only now: bad input above writes nothing.
 	out, err := openOutput(e, f.out)
@@ -537,7 +534,7 @@ func runScan(ctx context.Context, e *env, f *scanFlags) error {
 		Hosts: s.hosts, Skipped: s.skipped, Shard: s.shard, ConnectTimeout: f.connectTimeout, Progress: progress.step,
 		Scan: scan.Options{
 			Forks: f.forks, Timeout: f.timeout, Playbooks: s.set, Params: s.params, Diagnose: s.diag,
-			Runners:      map[string]transport.Runner{inventory.SSH: s.ssh, inventory.WinRM: s.winrm},
+			Runners:      s.clients.Runners(),
 			ProbeTimeout: f.connectTimeout, AgentPortVia: s.via,
 			Secrets: secrets.forHost,
 			RawDir:  f.saveRaw, RawErr: func(host string, err error) {

@@ -5,7 +5,7 @@ import (
 	"github.com/whyoffline/whyoffline/internal/secret"
 	"github.com/whyoffline/whyoffline/internal/transport"
 	sshtransport "github.com/whyoffline/whyoffline/internal/transport/ssh"
-	winrmtransport "github.com/whyoffline/whyoffline/internal/transport/winrm"
+	"github.com/whyoffline/whyoffline/internal/transports"
 )
 
 // runSecrets knows every secret a scan holds, so that no result, report,
@@ -23,11 +23,11 @@ type runSecrets struct {
 func newRunSecrets(e *env, f *scanFlags) *runSecrets {
 	r := &runSecrets{getenv: e.getenv, run: secret.New()}
 	// an unreadable file is the transport's error to report, later
-	for _, pair := range [][2]string{
-		{sshtransport.EnvPassword, sshtransport.EnvPasswordFile},
-		{winrmtransport.EnvPassword, winrmtransport.EnvPasswordFile},
-		{sshtransport.EnvPassphrase, sshtransport.EnvPassphraseFile},
-	} {
+	pairs := [][2]string{{sshtransport.EnvPassphrase, sshtransport.EnvPassphraseFile}}
+	for _, t := range transports.All() {
+		pairs = append(pairs, [2]string{t.PasswordEnv, t.PasswordFileEnv})
+	}
+	for _, pair := range pairs {
 		v, _ := transport.SecretFromEnv(e.getenv, pair[0], pair[1])
 		r.run.Add(v)
 	}
@@ -45,11 +45,8 @@ func newRunSecrets(e *env, f *scanFlags) *runSecrets {
 // it, transport.Password) with its Basic user:password pair. It is called
 // as each host is scanned, from many goroutines.
 func (r *runSecrets) forHost(h *inventory.Host) *secret.Scrubber {
-	env, file := sshtransport.EnvPassword, sshtransport.EnvPasswordFile
-	if h.Transport == inventory.WinRM {
-		env, file = winrmtransport.EnvPassword, winrmtransport.EnvPasswordFile
-	}
-	pw, _ := transport.Password(r.getenv, h, env, file)
+	t, _ := transports.Lookup(h.Transport)
+	pw, _ := transport.Password(r.getenv, h, t.PasswordEnv, t.PasswordFileEnv)
 	if pw == "" {
 		return r.run
 	}

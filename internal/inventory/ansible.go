@@ -136,6 +136,9 @@ var connections = map[string]string{
 	"winrm": WinRM, "psrp": WinRM,
 }
 
+// Connections is the connection-name table (a copy): name -> transport.
+func Connections() map[string]string { return maps.Clone(connections) }
+
 // transportFor is the transport a connection value names.
 func transportFor(conn string) (string, bool) {
 	c := strings.ToLower(strings.TrimSpace(conn))

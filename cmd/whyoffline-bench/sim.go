@@ -181,12 +181,13 @@ func floorRun(f *fleetsim.Fleet, dir string, forks int) (measurement, error) {
 
 func printScale(title string, rows []scaleRow) {
 	fmt.Printf("\n%s\n\n", title)
-	fmt.Println("| hosts | tool | wall | CPU | CPU/host | peak RSS | floor wall | floor CPU | wall ÷ floor |")
-	fmt.Println("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| hosts | tool | wall | CPU | CPU/host | peak RSS | floor wall | floor CPU | floor RSS | wall ÷ floor | CPU ÷ floor | RSS ÷ floor |")
+	fmt.Println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Printf("| %d | %s | %.1f s | %.1f s | %.2f ms | %.0f MiB | %.1f s | %.1f s | %.2f× |\n",
+		fmt.Printf("| %d | %s | %.1f s | %.1f s | %.2f ms | %.0f MiB | %.1f s | %.1f s | %.0f MiB | %.2f× | %.2f× | %.2f× |\n",
 			r.m.Hosts, r.m.Tool, r.m.Wall.Seconds(), r.m.CPU.Seconds(), r.m.cpuPerHost(), float64(r.m.RSSKB)/1024,
-			r.floor.Wall.Seconds(), r.floor.CPU.Seconds(), r.m.Wall.Seconds()/r.floor.Wall.Seconds())
+			r.floor.Wall.Seconds(), r.floor.CPU.Seconds(), float64(r.floor.RSSKB)/1024,
+			r.m.Wall.Seconds()/r.floor.Wall.Seconds(), r.m.CPU.Seconds()/r.floor.CPU.Seconds(), float64(r.m.RSSKB)/float64(r.floor.RSSKB))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,4 +200,24 @@ func runShell(shell string, args []string, script string, limit time.Duration) (
 	cmd := exec.CommandContext(ctx, shell, append(append([]string{}, args...), "-s")...)
 	cmd.Stdin = strings.NewReader(script)
 	return cmd.Output()
+}
+
+// TestScriptsHaveNoHereDocuments: bash before 5.1 (/bin/sh on RHEL 7 and
+// 8) writes a here-document to a file in $TMPDIR before reading it — a
+// write on a host the checks promise to leave alone. The POSIX scripts
+// read text with the shell (wo_next) instead; none may bring one back.
+func TestScriptsHaveNoHereDocuments(t *testing.T) {
+	set := loadEmbedded(t)
+	heredoc := regexp.MustCompile(`(?m)<<-?[ \t]*['"]?[A-Za-z_][A-Za-z0-9_]*['"]?[ \t]*$`)
+	for _, os := range []string{"", "linux", "solaris", "aix"} {
+		script, err := set.RenderUnix(os, "sudo", Params{Manager: "m", Port: 4120, Nonce: "0123456789abcdef"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, loc := range heredoc.FindAllIndex(script.Body, -1) {
+			n := strings.Count(string(script.Body[:loc[0]]), "\n") + 1
+			file, line, check, _ := script.Origin(n)
+			t.Errorf("os %q: a here-document at %s:%d (check %s): %q", os, file, line, check, script.Body[loc[0]:loc[1]])
+		}
+	}
 }

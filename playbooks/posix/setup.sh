@@ -1,3 +1,7 @@
+# a newline, for reading text line by line in the shell (the script's
+# frame sets it too; setup does not depend on that)
+wo_nl='
+'
 if [ -n "$WO_PATH" ]; then PATH=$WO_PATH:$PATH; export PATH; fi
 # wo_have CMD: CMD is an executable file on PATH (or at the path
 # CMD). PATH is walked by the shell itself: no process per question
@@ -33,7 +37,7 @@ wo_t() {
 # wo_hr is empty. A loop over a command's output in the shell:
 #   wo_hr=`cmd`; while wo_next; do case $wo_ln in ...; done
 wo_next() {
-  [ -n "$wo_hr" ] || return 1
+  [ -n "$wo_hr" ] && [ -n "$wo_nl" ] || return 1
   case $wo_hr in
     *"$wo_nl"*) wo_ln=${wo_hr%%"$wo_nl"*}; wo_hr=${wo_hr#*"$wo_nl"} ;;
     *) wo_ln=$wo_hr; wo_hr='' ;;
@@ -143,11 +147,13 @@ if [ -x /opt/ds_agent/dsa_query ]; then
 fi
 # wo_kv TEXT KEY: wo_v is the value of TEXT's first "KEY: value" (or
 # "KEY = value") line, blanks around it trimmed; false when none. The
-# shell reads it: no process per question.
+# shell reads it: no process per question, and no here-document, which
+# bash before 5.1 (RHEL 7 and 8's /bin/sh) writes to a file in $TMPDIR.
 wo_kv() {
   wo_v=
-  while IFS= read -r wo_l; do
-    wo_l=${wo_l#"${wo_l%%[!	 ]*}"}
+  wo_hr=$1
+  while wo_next; do
+    wo_l=${wo_ln#"${wo_ln%%[!	 ]*}"}
     case $wo_l in "$2"*) ;; *) continue ;; esac
     wo_l=${wo_l#"$2"}
     wo_l=${wo_l#"${wo_l%%[!	 ]*}"}
@@ -155,9 +161,7 @@ wo_kv() {
     wo_l=${wo_l#?}
     wo_v=${wo_l#"${wo_l%%[!	 ]*}"}
     return 0
-  done <<WO_EOF
-$1
-WO_EOF
+  done
   return 1
 }
 # The agent's own dsmUrl is the manager it really talks to: it
@@ -190,7 +194,9 @@ printf '%s\n' "port=$WO_PORT"
 # AgentStatus keys naming a proxy, their value the URL. Only scheme,
 # host and port are kept: a user:password in it never leaves the host.
 WO_PROXY_HOST='' WO_PROXY_PORT='' WO_RPROXY_HOST='' WO_RPROXY_PORT=''
-while IFS= read -r wo_l; do
+wo_hr=$WO_DSA
+while wo_next; do
+  wo_l=$wo_ln
   wo_l=${wo_l#"${wo_l%%[!	 ]*}"}
   case $wo_l in AgentStatus.*[:=]*) ;; *) continue ;; esac
   wo_k=${wo_l%%[:=]*}
@@ -223,6 +229,4 @@ while IFS= read -r wo_l; do
     WO_PROXY_HOST=$wo_h WO_PROXY_PORT=$wo_p
   fi
   printf '%s\n' "proxy=$wo_kind ${wo_sch:-http}://$wo_hp/"
-done <<WO_EOF
-$WO_DSA
-WO_EOF
+done

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/whyoffline/whyoffline/internal/diagnose"
@@ -53,7 +55,9 @@ Exit codes as for scan: 0 every host healthy, 1 some host not, 2 bad input.`,
 			if err != nil {
 				return usageErr("merge: %v", err)
 			}
-			diagnose.RefindFromHosts(merged, o)
+			if n := diagnose.RefindFromHosts(merged, o); n > 0 {
+				fmt.Fprintf(e.stderr, "whyoffline: merge: the fleet findings the hosts decide stay as each shard found them: %d host(s) had a fact hidden as a secret (a password equal to it), and the fleet-wide ones cannot be found again without it\n", n)
+			}
 			if err := renderRun(e, merged, output, out); err != nil {
 				return err
 			}

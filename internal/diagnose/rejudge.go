@@ -153,7 +153,19 @@ var fromHosts = map[string]bool{
 // with those of its whole host set, and relinks the causes they explain;
 // findings that needed the manager probe or the history stay as the
 // shards found them.
-func RefindFromHosts(run *result.Run, o *Options) {
+//
+// A host whose facts had a secret hidden in them (see Rejudged) would
+// read as having no such fact, so with one among the hosts the shards'
+// findings stay as they found them; the number of such hosts is returned.
+func RefindFromHosts(run *result.Run, o *Options) (hidden int) {
+	for i := range run.Hosts {
+		if h := &run.Hosts[i]; h.Observed != nil && hasHidden(h.Observed) {
+			hidden++
+		}
+	}
+	if hidden > 0 {
+		return hidden
+	}
 	kept := make([]result.Finding, 0, len(run.Fleet))
 	for _, f := range run.Fleet {
 		if !fromHosts[f.ID] {
@@ -178,6 +190,7 @@ func RefindFromHosts(run *result.Run, o *Options) {
 	LinkFleet(run.Hosts, found)
 	run.Fleet = append(kept, found...)
 	sort.SliceStable(run.Fleet, func(i, j int) bool { return rankOf(run.Fleet[i].ID) < rankOf(run.Fleet[j].ID) })
+	return 0
 }
 
 func rankOf(id string) int {

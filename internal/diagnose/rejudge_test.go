@@ -44,3 +44,31 @@ func TestRejudgeKeepsHostsWithHiddenFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestRefindKeepsShardFindingsWithHiddenFacts: merging shards finds the
+// host-decided fleet findings again over the whole fleet — unless a
+// host's facts had a secret hidden in them, when the shards' findings
+// stay as they were, and that is counted.
+func TestRefindKeepsShardFindingsWithHiddenFacts(t *testing.T) {
+	now := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	opts := &Options{Manager: "dsm.example.com", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", MaxClockSkew: 2 * time.Minute}
+	shardFinding := result.Finding{ID: result.FleetSharedNetwork, Evidence: "from a shard", Ref: result.FleetSharedNetwork + ":10.1.2.0/24"}
+	f := healthyFacts(now)
+	f.Set("port.result", secret.Hidden)
+	run := &result.Run{
+		Hosts: []result.Host{{Name: "a", OS: "linux", Status: result.Healthy, Observed: &result.Observed{Facts: f}}},
+		Fleet: []result.Finding{shardFinding},
+	}
+	if n := RefindFromHosts(run, opts); n != 1 {
+		t.Errorf("hidden = %d, want 1", n)
+	}
+	if len(run.Fleet) != 1 || run.Fleet[0].Evidence != "from a shard" {
+		t.Errorf("fleet = %+v, want the shard's finding kept", run.Fleet)
+	}
+	// the same run without the hidden fact: found again from the hosts
+	// (one host decides no shared block: the shard's finding goes)
+	run.Hosts[0].Observed.Facts = healthyFacts(now)
+	if n := RefindFromHosts(run, opts); n != 0 || len(run.Fleet) != 0 {
+		t.Errorf("hidden = %d, fleet = %+v; want the finding found again (none)", n, run.Fleet)
+	}
+}

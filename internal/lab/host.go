@@ -455,6 +455,43 @@ func DiskFull(_ *Host, b *HostBuild) {
 		"dd if=/dev/zero of=/var/opt/ds_agent/fill bs=4k 2>/dev/null || true")
 }
 
+// Systemd makes the host a systemd one for the checks: /run/systemd/system
+// exists (in the host's private /run) and systemctl answers for
+// ds_agent.service as a real one does. Built from systemctl(1) (`show`
+// prints the properties -p/--property names as KEY=value lines, in its
+// own order, not the order asked) and org.freedesktop.systemd1(5)
+// (LoadState loaded|not-found|…, ActiveState active|failed|inactive|…;
+// a unit that does not exist still shows every property, with
+// LoadState=not-found and defaults). state: "running", "failed" (the
+// agent exited 1 and systemd gave up; the agent is stopped) or
+// "not-found" (no unit).
+func Systemd(state string) Fault {
+	return func(_ *Host, b *HostBuild) {
+		props := map[string]string{
+			"Result": "success", "ExecMainStatus": "0", "LoadState": "loaded", "ActiveState": "active",
+			"SubState": "running", "UnitFileState": "enabled",
+		}
+		switch state {
+		case "failed":
+			props["Result"], props["ExecMainStatus"], props["ActiveState"], props["SubState"] = "exit-code", "1", "failed", "failed"
+			b.Agent = false
+		case "not-found":
+			props["LoadState"], props["ActiveState"], props["SubState"], props["UnitFileState"] = "not-found", "inactive", "dead", ""
+		}
+		var body strings.Builder
+		body.WriteString("#!/bin/sh\n# lab stand-in for systemctl: show -p ... ds_agent only\n")
+		body.WriteString("[ \"$1\" = show ] || { echo \"lab systemctl: $1 not supported\" >&2; exit 1; }\nshift; want=' '\n")
+		body.WriteString("while [ $# -gt 0 ]; do case $1 in -p) want=\"$want$2 \"; shift 2 ;; --property=*) want=\"$want${1#--property=} \"; shift ;; *) unit=$1; shift ;; esac; done\n")
+		body.WriteString("case $unit in ds_agent|ds_agent.service) ;; *) echo \"lab systemctl: unit $unit\" >&2; exit 1 ;; esac\n")
+		// printed in an order of its own, not the -p order
+		for _, k := range []string{"ExecMainStatus", "Result", "UnitFileState", "SubState", "LoadState", "ActiveState"} {
+			fmt.Fprintf(&body, "case \"$want\" in *' %s '*) echo '%s=%s' ;; esac\n", k, k, props[k])
+		}
+		shim(b, "systemctl", body.String())
+		b.Init = append(b.Init, "mkdir -p /run/systemd/system")
+	}
+}
+
 // ShIsBash makes the host's /bin/sh bash, as on RHEL, SUSE and Amazon
 // Linux (Debian's is dash): bash line-buffers its stdout, so the
 // script's concurrent lanes interleave line by line. /bin/sh is a link

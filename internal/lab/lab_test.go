@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -211,6 +212,10 @@ func TestLabFleet(t *testing.T) {
 		{host: h("agent-impostor", AgentImpostor), status: result.Diagnosed, want: []string{"agent-not-running"}},
 		{host: h("not-activated", NotActivated), status: result.Diagnosed, want: []string{"agent-not-activated"}},
 		{host: h("chatty-bashrc", ChattyBashrc), status: result.Healthy},
+		// systemd hosts: the service's state from one systemctl show
+		{host: h("systemd-running", Systemd("running")), status: result.Healthy},
+		{host: h("systemd-failed", Systemd("failed")), status: result.Diagnosed, want: []string{"agent-not-running"}},
+		{host: h("systemd-no-unit", AgentMissing, Systemd("not-found")), status: result.Diagnosed, want: []string{"agent-not-installed"}},
 		// /bin/sh is bash (RHEL): the lanes' lines interleave for real
 		{host: h("sh-is-bash", ShIsBash), status: result.Healthy},
 		{host: h("sh-is-bash-port-dropped", ShIsBash, PortDropped), status: result.Diagnosed, want: []string{"heartbeat-port-blocked"}},
@@ -279,6 +284,22 @@ func TestLabFleet(t *testing.T) {
 	}
 	if h := hostsByName(run)["doas-password"]; h == nil || h.Error == nil || !strings.Contains(h.Error.Message, "permit nopass ops as root") {
 		t.Errorf("doas-password: want the doas.conf line named: %+v", h)
+	}
+	// the systemd hosts were read through systemctl show, each property
+	// by its name whatever the order it came in
+	for name, want := range map[string]string{"systemd-running": "running", "systemd-failed": "failed", "systemd-no-unit": "absent"} {
+		h := hostsByName(run)[name]
+		if h == nil || h.Observed == nil {
+			t.Errorf("%s: no observation", name)
+			continue
+		}
+		f := h.Observed.Facts
+		if strings.Join(f["agent.service.tool"], ",") != "systemctl" || strings.Join(f["agent.service"], ",") != want {
+			t.Errorf("%s: service %v by %v, want %s by systemctl", name, f["agent.service"], f["agent.service.tool"], want)
+		}
+		if name == "systemd-failed" && !slices.Contains(f["agent.service.detail"], "Result=exit-code") {
+			t.Errorf("%s: details %v lack Result=exit-code", name, f["agent.service.detail"])
+		}
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-22s %-8s %-13s %-45s %s\n", "HOST", "OS", "STATUS", "EXPECTED", "GOT")

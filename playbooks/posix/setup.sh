@@ -51,6 +51,16 @@ wo_head() {
     printf '%s\n' "$wo_ln"; wo_hc=x$wo_hc
   done
 }
+# wo_defroute: route= for the first default route of netstat -rn -f
+# inet (AIX, Solaris), read by the shell
+wo_defroute() {
+  wo_hr=`netstat -rn -f inet 2>/dev/null`
+  set -f
+  while wo_next; do wo_rt $wo_ln && break; done
+  set +f
+}
+# wo_rt FIELDS...: a netstat route line's gateway, if it is the default
+wo_rt() { [ "$1" = default ] && printf '%s\n' "route=default via $2"; }
 # wo_uptime: load1= and load5= from uptime's "load average: 1.20,
 # 0.80, 0.50", read by the shell (AIX, Solaris)
 wo_uptime() {

@@ -54,22 +54,8 @@ checks:
 // lane's section lands inside this one), its exit status, and a lane's
 // later check still sees the default IFS and the earlier check's export.
 func TestLanesDoNotMixSections(t *testing.T) {
-	causes, err := fs.ReadFile(playbooks.FS, "causes.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := Load(fstest.MapFS{
-		"lanes.yaml":  {Data: []byte(lanesPlaybook), Mode: 0o644},
-		"causes.yaml": {Data: causes, Mode: 0o644},
-	}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	params := Params{Manager: "localhost", Port: 4120, AgentPort: 4118, Mode: "agent-initiated", Nonce: NewNonce()}
-	script, err := set.RenderUnix("linux", "", params)
-	if err != nil {
-		t.Fatal(err)
-	}
+	script := renderOne(t, lanesPlaybook, params)
 	for _, sh := range shells {
 		t.Run(sh.name, func(t *testing.T) {
 			t.Parallel()
@@ -105,6 +91,72 @@ func TestLanesDoNotMixSections(t *testing.T) {
 				if after := raw.Sections["a.after"]; after == nil || after.Output != "words=3\ngot=yes\n  indented=kept  \n" {
 					t.Errorf("round %d: a.after = %+v; want the default word splitting, the export and its spaces", round, after)
 				}
+			}
+		})
+	}
+}
+
+// renderOne renders the Linux script of a playbook of its own (with the
+// embedded causes.yaml).
+func renderOne(t *testing.T, book string, params Params) *Script {
+	t.Helper()
+	causes, err := fs.ReadFile(playbooks.FS, "causes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(fstest.MapFS{
+		"one.yaml":    {Data: []byte(book), Mode: 0o644},
+		"causes.yaml": {Data: causes, Mode: 0o644},
+	}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := set.RenderUnix("linux", "", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+// TestACheckLeavesNoShellStateBehind: checks run in the script's own
+// shell; one that returns from inside `set -f` with IFS changed (a site's
+// overlay, say) must not leave the checks after it unable to glob — the
+// log checks would read no logs and find no error — or to split words.
+func TestACheckLeavesNoShellStateBehind(t *testing.T) {
+	book := `id: state
+os: linux
+uname: Linux
+description: shell state between checks
+shell: posix
+exec: exec /bin/sh -s
+checks:
+  - id: a.leaves
+    title: leaves state behind
+    run: |
+      set -f
+      IFS=:
+      echo "left=yes"
+      return 0
+  - id: b.reads
+    title: globs and splits
+    run: |
+      set -- /*
+      [ "$1" != "/*" ] && echo "glob=yes"
+      v="x y z"
+      set -- $v
+      echo "words=$#"
+`
+	params := Params{Manager: "localhost", Port: 4120, Nonce: NewNonce()}
+	script := renderOne(t, book, params)
+	for _, sh := range shells {
+		t.Run(sh.name, func(t *testing.T) {
+			out, err := runShell(needTool(t, sh.path), sh.args, string(script.Body), 30*time.Second)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			raw := frame.Split(out, params.Nonce)
+			if s := raw.Sections["b.reads"]; s == nil || strings.TrimSpace(s.Output) != "glob=yes\nwords=3" {
+				t.Errorf("b.reads = %+v; want globbing on and IFS back to the default", s)
 			}
 		})
 	}

@@ -186,7 +186,7 @@ func writeChecks(w *strings.Builder, nonce string, checks []Check) {
 	for i := 0; i < len(checks); {
 		if checks[i].Lane == "" {
 			c := checks[i]
-			writeSection(w, nonce, c.ID, c.Run, !c.InShell)
+			writeSection(w, nonce, c.ID, c.Run, c.InShell)
 			i++
 			continue
 		}
@@ -230,7 +230,7 @@ func writeLanes(w *strings.Builder, nonce string, checks []Check) {
 			// subshell, whose exit ends only the check; $( ) and not
 			// backquotes: the snippets use backquotes inside; an
 			// assignment's status is its command substitution's
-			fmt.Fprintf(w, "wo_check() {\n%s\n}\n", strings.TrimRight(c.Run, "\n"))
+			writeCheckFunc(w, c.Run)
 			w.WriteString("wo_sec=$( wo_check </dev/null 2>&1 ); wo_x=$?\n")
 			fmt.Fprintf(w, "printf '%%s\\n' '%s'\n", frame.Marker(nonce, "begin:"+c.ID))
 			w.WriteString("IFS='\n'; set -f\n")
@@ -249,23 +249,33 @@ func writeLanes(w *strings.Builder, nonce string, checks []Check) {
 	w.WriteString("wait\n")
 }
 
+// writeCheckFunc defines the function wo_check whose body is a check's
+// code: a check ends with return, and a function is what gives it one.
+func writeCheckFunc(w *strings.Builder, body string) {
+	fmt.Fprintf(w, "wo_check() {\n%s\n}\n", strings.TrimRight(body, "\n"))
+}
+
 // writeSection frames one snippet with begin/end markers carrying its exit
 // status. A check runs as a function with stdin closed, so one that reads
 // input cannot disturb the rest; it runs in the script's own shell — no
 // process per check — unless its text says exit, when it runs in a
 // subshell so the exit ends the check and not the script (a site's
-// overlay may still be written that way). An in_shell check runs in the
-// script's own shell so the variables it sets reach the checks after it.
-func writeSection(w *strings.Builder, nonce, id, body string, subshell bool) {
+// overlay may still be written that way). What a check in the script's
+// shell may leave behind that would change how the checks after it read
+// the host — globbing off, IFS changed — is set back after it, so one
+// that returns early from inside `set -f` cannot make the log checks
+// read no logs. An in_shell check runs in the script's own shell so the
+// variables it sets reach the checks after it.
+func writeSection(w *strings.Builder, nonce, id, body string, inShell bool) {
 	mark(w, nonce, "begin:"+id)
-	if subshell {
-		fmt.Fprintf(w, "wo_check() {\n%s\n}\n", strings.TrimRight(body, "\n"))
+	if !inShell {
+		writeCheckFunc(w, body)
 		if exitWord.MatchString(body) {
 			w.WriteString("( wo_check ) </dev/null 2>&1\n")
 		} else {
 			w.WriteString("wo_check </dev/null 2>&1\n")
 		}
-		fmt.Fprintf(w, "printf '\\n%s\\n' \"$?\"\n", frame.Marker(nonce, "end:"+id+":%s"))
+		fmt.Fprintf(w, "wo_x=$?; set +f; IFS=' \t\n'\nprintf '\\n%s\\n' \"$wo_x\"\n", frame.Marker(nonce, "end:"+id+":%s"))
 		return
 	}
 	// An in-shell check sets variables for the checks after it; the status

@@ -47,7 +47,7 @@ func runCheck(t *testing.T, os_, id string, params map[string]string, fakes map[
 	b.WriteString("PATH=" + ShellQuote(dir) + ":$PATH\n")
 	const nonce = "0123456789abcdef"
 	c := pb.Checks[pb.checkIndex(id)]
-	writeSection(&b, nonce, id, c.Run, true)
+	writeSection(&b, nonce, id, c.Run, false)
 	b.WriteString("printf '\\n%s\\n' '" + frame.Marker(nonce, "done") + "'\n")
 	out, err := runShell(needTool(t, "dash"), nil, b.String(), 30*time.Second)
 	if err != nil {

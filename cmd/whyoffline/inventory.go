@@ -174,9 +174,7 @@ func newEndpoints(e *env, sshConfig, user string) (transports.Clients, error) {
 	if err != nil {
 		return nil, usageWrap(err)
 	}
-	for _, w := range cs.Warnings(nil) {
-		fmt.Fprintf(e.stderr, "whyoffline: WARNING: %s\n", textsafe.Line(w, 300))
-	}
+	warnTransports(e, cs, nil)
 	return cs, nil
 }
 

@@ -447,10 +447,16 @@ func newTransports(e *env, f *scanFlags, hosts []*inventory.Host) (transports.Cl
 	if err != nil {
 		return nil, usageWrap(err)
 	}
-	for _, w := range cs.Warnings(hosts) {
-		fmt.Fprintf(e.stderr, "whyoffline: WARNING: %s\n", textsafe.Line(w, 400))
-	}
+	warnTransports(e, cs, hosts)
 	return cs, nil
+}
+
+// warnTransports prints what the transports warn of for hosts (an
+// ssh_config line ignored, WinRM certificates not verified).
+func warnTransports(e *env, cs transports.Clients, hosts []*inventory.Host) {
+	for _, w := range cs.Warnings(hosts) {
+		fmt.Fprintf(e.stderr, "whyoffline: WARNING: %s\n", textsafe.Line(w, 300))
+	}
 }
 
 // transportSettings are the run's settings every transport reads, on top

@@ -15,6 +15,7 @@ package transports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -159,4 +160,4 @@ func (cs Clients) Close() {
 }
 
 // errEndpointsOnly: a client opened for endpoints only was asked to log in.
-var errEndpointsOnly = fmt.Errorf("this client derives endpoints only (whyoffline inventory)")
+var errEndpointsOnly = errors.New("this client derives endpoints only (whyoffline inventory)")

@@ -39,8 +39,10 @@ func (c *winrmClient) Warnings(hosts []*inventory.Host) []string {
 	if len(names) == 0 {
 		return nil
 	}
+	// the names cut so the whole line fits the 300 characters a warning
+	// is printed in
 	return []string{"WinRM certificates NOT verified (insecure_skip_verify) for " + strconv.Itoa(len(names)) + " host(s): " +
-		textsafe.Line(strings.Join(names, ", "), 300)}
+		textsafe.Line(strings.Join(names, ", "), 220)}
 }
 
 func (c *winrmClient) Close() {}
